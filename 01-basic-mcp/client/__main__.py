@@ -75,7 +75,7 @@ async def call_tool(client: Client, name: str, pairs: list[str]) -> None:
         raise CommandError(str(error)) from None
     result = await client.call_tool(name, arguments)
     if result.is_error:
-        raise CommandError(f"tool {name!r} failed: {text_of(result)}")
+        raise CommandError(text_of(result))
     print(text_of(result))
     if result.structured_content is not None:
         print(f"structured: {json.dumps(result.structured_content)}")

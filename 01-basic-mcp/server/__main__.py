@@ -80,4 +80,4 @@ def main(
 
 
 if __name__ == "__main__":
-    cli(prog_name="python -m 01-basic-mcp.server")
+    cli(prog_name=f"python -m {__package__}")

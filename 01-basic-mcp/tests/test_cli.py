@@ -28,13 +28,13 @@ def test_client_shows_the_servers_error_for_an_unknown_tool(server, run_cli) -> 
     result = run_cli("client", "--url", server.mcp_url, "call", "no_such_tool")
     assert result.returncode == 1
     assert result.stdout == ""
-    assert result.stderr.strip() == "error: tool 'no_such_tool' failed: Unknown tool: no_such_tool"
+    assert result.stderr.strip() == "error: Unknown tool: no_such_tool"
 
 
 def test_client_shows_the_servers_error_for_a_bad_argument(server, run_cli) -> None:
     result = run_cli("client", "--url", server.mcp_url, "call", "add_numbers", "num1=two", "num2=3")
     assert result.returncode == 1
-    assert result.stderr.startswith("error: tool 'add_numbers' failed:")
+    assert result.stderr.startswith("error: Error executing tool add_numbers:")
     assert "num1" in result.stderr
     assert "valid number" in result.stderr
 

@@ -1,0 +1,91 @@
+"""Command line: `python -m 02-basic-token-passthrough.server [--transport stdio|http] [--addr HOST:PORT]`."""
+
+import contextlib
+import ipaddress
+import logging
+import os
+import signal
+import sys
+from typing import Annotated, Literal
+
+import anyio
+import typer
+import uvicorn
+
+from .app import DEFAULT_UPSTREAM_URL, create_server
+from .context import auth_token
+from .http import create_http_app
+from .logs import configure_logging
+
+logger = logging.getLogger(__name__)
+
+cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+
+
+def parse_addr(addr: str) -> str:
+    """Check HOST:PORT up front, so a typo is a one-line usage error, not a traceback."""
+    host, sep, port = addr.rpartition(":")
+    host = host.strip("[]")  # allow [::1]:8080
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise typer.BadParameter(f"{addr!r} is not HOST:PORT, for example 127.0.0.1:8080")
+    if host != "localhost":
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise typer.BadParameter(f"{host!r} is not an IP address or 'localhost'") from None
+    return addr
+
+
+def split_addr(addr: str) -> tuple[str, int]:
+    host, _, port = addr.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def run_stdio(upstream_url: str) -> None:
+    mcp = create_server(upstream_url)
+    # A stdio server has one caller, the process that spawned it, and the MCP
+    # specification says it takes its credentials from the environment.
+    auth_token.set(os.environ.get("API_KEY") or None)
+    # SIGTERM (what process managers send) ends the process like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: stop quietly, no traceback
+        anyio.run(mcp.run_stdio_async)
+
+
+def run_http(addr: str, log_level: str, upstream_url: str) -> None:
+    host, port = split_addr(addr)
+    if not ipaddress.ip_address("127.0.0.1" if host == "localhost" else host).is_loopback:
+        logger.warning("listening on %s: reachable from other machines, with no authentication", host)
+    app = create_http_app(create_server(upstream_url), host=host)
+    logger.info("MCP endpoint: http://%s/mcp", addr)
+    # uvicorn stops gracefully on SIGINT and SIGTERM: it stops accepting,
+    # finishes in-flight requests, then runs the lifespan shutdown.
+    uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None)
+
+
+@cli.command()
+def main(
+    transport: Annotated[
+        Literal["stdio", "http"],
+        typer.Option("--transport", "-t", help="stdio for a local host process, http for Streamable HTTP."),
+    ] = "stdio",
+    addr: Annotated[
+        str, typer.Option(callback=parse_addr, help="HOST:PORT to listen on (http only).")
+    ] = "127.0.0.1:8081",
+    upstream_url: Annotated[
+        str, typer.Option(help="The echo API make_authenticated_request calls (httpbin's /anything shape).")
+    ] = DEFAULT_UPSTREAM_URL,
+    log_level: Annotated[
+        Literal["debug", "info", "warning", "error"], typer.Option(help="Log level; logs go to stderr.")
+    ] = "info",
+) -> None:
+    """Run the lesson 02 MCP server (tools: echo_message, add_numbers, show_auth_token, make_authenticated_request)."""
+    configure_logging(log_level)
+    if transport == "stdio":
+        run_stdio(upstream_url)
+    else:
+        run_http(addr, log_level, upstream_url)
+
+
+if __name__ == "__main__":
+    cli(prog_name=f"python -m {__package__}")

@@ -1,0 +1,38 @@
+"""Per-request context: who is calling, and which request this is.
+
+Go threads a `context.Context` through every call; Python's counterpart is a
+`contextvars.ContextVar`. Each asyncio task runs in its own copy of the context,
+so a value set while handling one request is invisible to every other request
+running at the same time. The SDK carries the context of the code that received
+a message (an HTTP request, the stdio reader) into the task that runs its tool.
+"""
+
+import uuid
+from contextvars import ContextVar
+
+from mcp.server import ServerRequestContext
+from mcp.server.context import CallNext, HandlerResult
+
+# The caller's bearer token: from the Authorization header on HTTP, from API_KEY on stdio.
+auth_token: ContextVar[str | None] = ContextVar("auth_token", default=None)
+
+# A fresh id for every inbound message, stamped on each log line written while handling it.
+request_id: ContextVar[str] = ContextVar("request_id", default="-")
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token in an Authorization header: `Bearer <token>`, or a bare token as some hosts send."""
+    if not authorization:
+        return None
+    scheme, _, credentials = authorization.strip().partition(" ")
+    token = credentials.strip() if scheme.lower() == "bearer" else authorization.strip()
+    return token or None
+
+
+async def assign_request_id(ctx: ServerRequestContext, call_next: CallNext) -> HandlerResult:
+    """MCP middleware: runs around every message on both transports, before its handler."""
+    reset = request_id.set(str(uuid.uuid4()))
+    try:
+        return await call_next(ctx)
+    finally:
+        request_id.reset(reset)

@@ -1,0 +1,68 @@
+"""Streamable HTTP: the SDK's MCP endpoint inside a FastAPI application.
+
+`mcp.streamable_http_app()` is a complete ASGI app serving `/mcp` (POST to send
+messages, GET to open the server-to-client stream, DELETE to end a session).
+Mounting it inside FastAPI lets the same process serve ordinary routes such as
+`/healthz`. A mounted app's own lifespan never runs, so the host app must start
+the SDK's session manager itself.
+
+On HTTP every request may come from a different caller, so the caller's token
+is read from each request's Authorization header into the request context.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from mcp.server import MCPServer
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .context import auth_token, bearer_token
+
+
+class AuthorizationToContext:
+    """ASGI middleware: the Authorization header of each HTTP request into `auth_token`.
+
+    The Python counterpart of mcp-go's WithHTTPContextFunc. Plain ASGI rather than
+    `@app.middleware("http")`, whose call_next runs the endpoint in another task:
+    here the MCP endpoint runs inside the context we set, and nothing is buffered.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        reset = auth_token.set(bearer_token(Headers(scope=scope).get("authorization")))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            auth_token.reset(reset)
+
+
+def create_http_app(mcp: MCPServer, host: str = "127.0.0.1") -> FastAPI:
+    # `host` is the address we bind. For a loopback address the SDK turns on
+    # DNS-rebinding protection: requests whose Host or Origin header is not
+    # localhost get 421/403, so a web page cannot reach this server through a
+    # hostname that resolves to 127.0.0.1.
+    mcp_app = mcp.streamable_http_app(host=host)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with mcp.session_manager.run():
+            yield
+
+    app = FastAPI(title=mcp.name, version=mcp.version, lifespan=lifespan)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """Readiness probe: answers once the session manager is running."""
+        return {"status": "ok", "server": mcp.name}
+
+    # Routes are matched in order and Mount("/") matches every path: mount last.
+    app.mount("/", mcp_app)
+    app.add_middleware(AuthorizationToContext)
+    return app
