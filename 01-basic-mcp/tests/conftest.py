@@ -5,11 +5,13 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx2
 import pytest
@@ -31,6 +33,7 @@ def free_port() -> int:
 class RunningServer:
     process: subprocess.Popen[str]
     base_url: str
+    log: IO[str]  # the server's stderr: a file, so a chatty server never blocks on a full pipe
 
     @property
     def mcp_url(self) -> str:
@@ -41,11 +44,12 @@ class RunningServer:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         try:
-            _, stderr = self.process.communicate(timeout=10)
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            _, stderr = self.process.communicate()
-        return stderr
+            self.process.wait()
+        self.log.seek(0)
+        return self.log.read()
 
 
 def wait_until_healthy(server: RunningServer) -> None:
@@ -64,34 +68,36 @@ def wait_until_healthy(server: RunningServer) -> None:
 
 
 @contextmanager
-def start_http_server(*extra: str) -> Iterator[RunningServer]:
+def start_process(module: str, *extra: str) -> Iterator[RunningServer]:
+    """`python -m <lesson>.<module> --addr 127.0.0.1:<free port> ...`, healthy or an error."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", f"{LESSON}.server", "--transport", "http", "--addr", f"127.0.0.1:{port}", *extra],
-        cwd=REPOSITORY_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    server = RunningServer(process, f"http://127.0.0.1:{port}")
-    try:
-        wait_until_healthy(server)
-        yield server
-    finally:
-        server.stop()
+    with tempfile.TemporaryFile("w+") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", f"{LESSON}.{module}", "--addr", f"127.0.0.1:{port}", *extra],
+            cwd=REPOSITORY_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            text=True,
+        )
+        server = RunningServer(process, f"http://127.0.0.1:{port}", log)
+        try:
+            wait_until_healthy(server)
+            yield server
+        finally:
+            server.stop()
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[RunningServer]:
     """One HTTP server shared by a test module."""
-    with start_http_server() as running:
+    with start_process("server", "--transport", "http") as running:
         yield running
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def http_server():
     """Start a dedicated HTTP server: `with http_server("--flag") as server: ...`."""
-    return start_http_server
+    return lambda *extra: start_process("server", "--transport", "http", *extra)
 
 
 @pytest.fixture
@@ -101,7 +107,7 @@ def stdio_server():
     def parameters(*extra: str, env: dict[str, str] | None = None) -> StdioServerParameters:
         return StdioServerParameters(
             command=sys.executable,
-            args=["-m", f"{LESSON}.server", "--log-level", "debug", *extra],
+            args=["-m", f"{LESSON}.server", "--transport", "stdio", "--log-level", "debug", *extra],
             cwd=REPOSITORY_ROOT,
             env=env,
         )

@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from threading import Thread
+from typing import IO
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
@@ -36,6 +38,7 @@ def free_port() -> int:
 class RunningServer:
     process: subprocess.Popen[str]
     base_url: str
+    log: IO[str]  # the server's stderr: a file, so a chatty server never blocks on a full pipe
 
     @property
     def mcp_url(self) -> str:
@@ -46,11 +49,12 @@ class RunningServer:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         try:
-            _, stderr = self.process.communicate(timeout=10)
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            _, stderr = self.process.communicate()
-        return stderr
+            self.process.wait()
+        self.log.seek(0)
+        return self.log.read()
 
 
 def wait_until_healthy(server: RunningServer) -> None:
@@ -72,19 +76,20 @@ def wait_until_healthy(server: RunningServer) -> None:
 def start_process(module: str, *extra: str) -> Iterator[RunningServer]:
     """`python -m <lesson>.<module> --addr 127.0.0.1:<free port> ...`, healthy or an error."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", f"{LESSON}.{module}", "--addr", f"127.0.0.1:{port}", *extra],
-        cwd=REPOSITORY_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    server = RunningServer(process, f"http://127.0.0.1:{port}")
-    try:
-        wait_until_healthy(server)
-        yield server
-    finally:
-        server.stop()
+    with tempfile.TemporaryFile("w+") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", f"{LESSON}.{module}", "--addr", f"127.0.0.1:{port}", *extra],
+            cwd=REPOSITORY_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            text=True,
+        )
+        server = RunningServer(process, f"http://127.0.0.1:{port}", log)
+        try:
+            wait_until_healthy(server)
+            yield server
+        finally:
+            server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,203 @@
+"""`make demo`: every finished lesson's client against its server, end to end, offline.
+
+Each step prints the command an attendee would type, its real output, and
+whether it did what it should. The exit code is non-zero if any step did not.
+Servers run on their default ports when those are free, on free ports if not.
+"""
+
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx2
+
+ROOT = Path(__file__).resolve().parents[1]
+DEADLINE = 20.0
+failures: list[str] = []
+COLOUR = sys.stdout.isatty()
+
+
+def paint(text: str, code: str) -> str:
+    return f"\033[{code}m{text}\033[0m" if COLOUR else text
+
+
+def section(title: str) -> None:
+    print("\n" + paint(f"== {title} ==", "1"), flush=True)
+
+
+def port_or_free(preferred: int) -> int:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", preferred))
+        except OSError:
+            probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def step(title: str, *argv: str, expect: str, exit_code: int = 0, env: dict[str, str] | None = None) -> None:
+    """Run `python -m ...`, show it, and check its exit code and that `expect` is in its output."""
+    print(f"\n-- {title}\n$ python -m {shlex.join(argv)}", flush=True)
+    result = subprocess.run(
+        [sys.executable, "-m", *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    print(output.rstrip())
+    if result.returncode == exit_code and expect in output:
+        print(paint("ok", "32") + f" (exit {result.returncode})")
+    else:
+        print(paint("FAILED", "31") + f": wanted exit {exit_code} and {expect!r} in the output")
+        failures.append(title)
+
+
+@contextmanager
+def background(*argv: str, health_url: str) -> Iterator[None]:
+    """Start a server, wait until its health check answers, stop it afterwards."""
+    print(f"\n-- start: python -m {shlex.join(argv)} &", flush=True)
+    with tempfile.TemporaryFile("w+") as log:  # a file, not a pipe: a chatty server never blocks on it
+        process = subprocess.Popen([sys.executable, "-m", *argv], cwd=ROOT, stderr=log, text=True)
+        try:
+            deadline = time.monotonic() + DEADLINE
+            while True:
+                if process.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"{argv[0]} exited with {process.returncode}: {log.read()}")
+                try:
+                    if httpx2.get(health_url, timeout=1).status_code == 200:
+                        break
+                except httpx2.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{argv[0]} did not answer {health_url} within {DEADLINE}s")
+                time.sleep(0.05)
+            print(f"   ready: {health_url}")
+            yield
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def lesson_01() -> None:
+    section("Lesson 01: a basic MCP server over stdio and Streamable HTTP")
+    step(
+        "list the tools (the client spawns the server over stdio)", "01-basic-mcp.client", "tools", expect="add_numbers"
+    )
+    step(
+        "call echo_message over stdio",
+        "01-basic-mcp.client",
+        "call",
+        "echo_message",
+        "message=Hello, MCP",
+        expect="Echo: Hello, MCP",
+    )
+    addr = f"127.0.0.1:{port_or_free(8080)}"
+    with background("01-basic-mcp.server", "--transport", "http", "--addr", addr, health_url=f"http://{addr}/healthz"):
+        url = f"http://{addr}/mcp"
+        step(
+            "call add_numbers over Streamable HTTP",
+            "01-basic-mcp.client",
+            "--url",
+            url,
+            "call",
+            "add_numbers",
+            "num1=2",
+            "num2=3",
+            expect="5.0",
+        )
+        step(
+            "an unknown tool: the server's error, exit 1",
+            "01-basic-mcp.client",
+            "--url",
+            url,
+            "call",
+            "subtract",
+            expect="Unknown tool: subtract",
+            exit_code=1,
+        )
+
+
+def lesson_02() -> None:
+    section("Lesson 02: the caller's token in the request context, passed through to an upstream")
+    token = "workshop-demo-token-1234"  # noqa: S105 -- a demo token, shown masked
+    upstream = f"127.0.0.1:{port_or_free(8082)}"
+    addr = f"127.0.0.1:{port_or_free(8081)}"
+    with (
+        background("02-basic-token-passthrough.upstream", "--addr", upstream, health_url=f"http://{upstream}/healthz"),
+        background(
+            "02-basic-token-passthrough.server",
+            "--transport",
+            "http",
+            "--addr",
+            addr,
+            "--upstream-url",
+            f"http://{upstream}/anything",
+            health_url=f"http://{addr}/healthz",
+        ),
+    ):
+        url = f"http://{addr}/mcp"
+        lesson = "02-basic-token-passthrough.client"
+        step(
+            "the token from the Authorization header, masked",
+            lesson,
+            "--url",
+            url,
+            "--token",
+            token,
+            "call",
+            "show_auth_token",
+            expect="worksh****34",
+        )
+        step(
+            "the token forwarded to the echo upstream",
+            lesson,
+            "--url",
+            url,
+            "--token",
+            token,
+            "call",
+            "make_authenticated_request",
+            "message=hello upstream",
+            expect='"Authorization": "Bearer worksh****34"',
+        )
+        step(
+            "no token: a tool error saying how to send one",
+            lesson,
+            "--url",
+            url,
+            "call",
+            "show_auth_token",
+            expect="No token",
+            exit_code=1,
+        )
+    step(
+        "over stdio the token travels as API_KEY",
+        "02-basic-token-passthrough.client",
+        "--token",
+        token,
+        "call",
+        "show_auth_token",
+        expect="worksh****34",
+    )
+
+
+LESSONS = [lesson_01, lesson_02]
+
+if __name__ == "__main__":
+    for lesson in LESSONS:
+        lesson()
+    if failures:
+        print("\n" + paint(f"{len(failures)} step(s) failed: ", "31") + "; ".join(failures))
+        sys.exit(1)
+    print("\n" + paint("Every step of the tour worked.", "32"))
