@@ -5,7 +5,6 @@ whether it did what it should. The exit code is non-zero if any step did not.
 Servers run on their default ports when those are free, on free ports if not.
 """
 
-import os
 import shlex
 import socket
 import subprocess
@@ -41,16 +40,15 @@ def port_or_free(preferred: int) -> int:
         return probe.getsockname()[1]
 
 
-def step(title: str, *argv: str, expect: str, exit_code: int = 0, env: dict[str, str] | None = None) -> None:
-    """Run `python -m ...`, show it, and check its exit code and that `expect` is in its output."""
-    print(f"\n-- {title}\n$ python -m {shlex.join(argv)}", flush=True)
+def step(title: str, command: str, expect: str, exit_code: int = 0) -> None:
+    """Run `python -m <command>`, show it, and check its exit code and that `expect` is in its output."""
+    print(f"\n-- {title}\n$ python -m {command}", flush=True)
     result = subprocess.run(
-        [sys.executable, "-m", *argv],
+        [sys.executable, "-m", *shlex.split(command)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, **(env or {})},
         check=False,
     )
     output = result.stdout + result.stderr
@@ -63,9 +61,10 @@ def step(title: str, *argv: str, expect: str, exit_code: int = 0, env: dict[str,
 
 
 @contextmanager
-def background(*argv: str, health_url: str) -> Iterator[None]:
+def background(command: str, health_url: str) -> Iterator[None]:
     """Start a server, wait until its health check answers, stop it afterwards."""
-    print(f"\n-- start: python -m {shlex.join(argv)} &", flush=True)
+    print(f"\n-- start: python -m {command} &", flush=True)
+    argv = shlex.split(command)
     with tempfile.TemporaryFile("w+") as log:  # a file, not a pipe: a chatty server never blocks on it
         process = subprocess.Popen([sys.executable, "-m", *argv], cwd=ROOT, stderr=log, text=True)
         try:
@@ -91,38 +90,20 @@ def background(*argv: str, health_url: str) -> Iterator[None]:
 
 def lesson_01() -> None:
     section("Lesson 01: a basic MCP server over stdio and Streamable HTTP")
-    step(
-        "list the tools (the client spawns the server over stdio)", "01-basic-mcp.client", "tools", expect="add_numbers"
-    )
-    step(
-        "call echo_message over stdio",
-        "01-basic-mcp.client",
-        "call",
-        "echo_message",
-        "message=Hello, MCP",
-        expect="Echo: Hello, MCP",
-    )
+    client = "01-basic-mcp.client"
+    step("list the tools (the client spawns the server over stdio)", f"{client} tools", expect="add_numbers")
+    step("call echo_message over stdio", f"{client} call echo_message 'message=Hello, MCP'", expect="Echo: Hello, MCP")
     addr = f"127.0.0.1:{port_or_free(8080)}"
-    with background("01-basic-mcp.server", "--transport", "http", "--addr", addr, health_url=f"http://{addr}/healthz"):
+    with background(f"01-basic-mcp.server --transport http --addr {addr}", health_url=f"http://{addr}/healthz"):
         url = f"http://{addr}/mcp"
         step(
             "call add_numbers over Streamable HTTP",
-            "01-basic-mcp.client",
-            "--url",
-            url,
-            "call",
-            "add_numbers",
-            "num1=2",
-            "num2=3",
+            f"{client} --url {url} call add_numbers num1=2 num2=3",
             expect="5.0",
         )
         step(
             "an unknown tool: the server's error, exit 1",
-            "01-basic-mcp.client",
-            "--url",
-            url,
-            "call",
-            "subtract",
+            f"{client} --url {url} call subtract",
             expect="Unknown tool: subtract",
             exit_code=1,
         )
@@ -130,66 +111,35 @@ def lesson_01() -> None:
 
 def lesson_02() -> None:
     section("Lesson 02: the caller's token in the request context, passed through to an upstream")
-    token = "workshop-demo-token-1234"  # noqa: S105 -- a demo token, shown masked
+    client = "02-basic-token-passthrough.client --token workshop-demo-token-1234"
+    masked = "worksh****34"
     upstream = f"127.0.0.1:{port_or_free(8082)}"
     addr = f"127.0.0.1:{port_or_free(8081)}"
     with (
-        background("02-basic-token-passthrough.upstream", "--addr", upstream, health_url=f"http://{upstream}/healthz"),
+        background(f"02-basic-token-passthrough.upstream --addr {upstream}", health_url=f"http://{upstream}/healthz"),
         background(
-            "02-basic-token-passthrough.server",
-            "--transport",
-            "http",
-            "--addr",
-            addr,
-            "--upstream-url",
-            f"http://{upstream}/anything",
+            f"02-basic-token-passthrough.server --transport http --addr {addr} --upstream-url http://{upstream}/anything",
             health_url=f"http://{addr}/healthz",
         ),
     ):
         url = f"http://{addr}/mcp"
-        lesson = "02-basic-token-passthrough.client"
         step(
             "the token from the Authorization header, masked",
-            lesson,
-            "--url",
-            url,
-            "--token",
-            token,
-            "call",
-            "show_auth_token",
-            expect="worksh****34",
+            f"{client} --url {url} call show_auth_token",
+            expect=masked,
         )
         step(
             "the token forwarded to the echo upstream",
-            lesson,
-            "--url",
-            url,
-            "--token",
-            token,
-            "call",
-            "make_authenticated_request",
-            "message=hello upstream",
-            expect='"Authorization": "Bearer worksh****34"',
+            f"{client} --url {url} call make_authenticated_request 'message=hello upstream'",
+            expect=f'"Authorization": "Bearer {masked}"',
         )
         step(
             "no token: a tool error saying how to send one",
-            lesson,
-            "--url",
-            url,
-            "call",
-            "show_auth_token",
+            f"02-basic-token-passthrough.client --url {url} call show_auth_token",
             expect="No token",
             exit_code=1,
         )
-    step(
-        "over stdio the token travels as API_KEY",
-        "02-basic-token-passthrough.client",
-        "--token",
-        token,
-        "call",
-        "show_auth_token",
-        expect="worksh****34",
-    )
+    step("over stdio the token travels as API_KEY", f"{client} call show_auth_token", expect=masked)
 
 
 LESSONS = [lesson_01, lesson_02]

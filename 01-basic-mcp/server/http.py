@@ -26,7 +26,11 @@ def create_http_app(mcp: MCPServer, host: str = "127.0.0.1") -> FastAPI:
         async with mcp.session_manager.run():
             yield
 
-    app = FastAPI(title=mcp.name, version=mcp.version, lifespan=lifespan)
+    # No /docs, /redoc or /openapi.json: an MCP server describes itself through
+    # tools/list, and Swagger UI would load its scripts from a CDN.
+    app = FastAPI(
+        title=mcp.name, version=mcp.version, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

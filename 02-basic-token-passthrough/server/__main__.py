@@ -17,7 +17,7 @@ from .context import auth_token
 from .http import create_http_app
 from .logs import configure_logging
 
-logger = logging.getLogger(__package__)  # "01-basic-mcp.server", not "__main__"
+logger = logging.getLogger(__package__)  # the package, e.g. "01-basic-mcp.server", not "__main__"
 
 cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
 

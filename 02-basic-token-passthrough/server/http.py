@@ -24,9 +24,9 @@ from .context import auth_token, bearer_token
 class AuthorizationToContext:
     """ASGI middleware: the Authorization header of each HTTP request into `auth_token`.
 
-    The Python counterpart of mcp-go's WithHTTPContextFunc. Plain ASGI rather than
-    `@app.middleware("http")`, whose call_next runs the endpoint in another task:
-    here the MCP endpoint runs inside the context we set, and nothing is buffered.
+    The Python counterpart of mcp-go's WithHTTPContextFunc. Plain ASGI, like the
+    SDK's own auth middleware, rather than `@app.middleware("http")`: the MCP
+    endpoint runs inside the context set here, and its event streams pass untouched.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -55,7 +55,11 @@ def create_http_app(mcp: MCPServer, host: str = "127.0.0.1") -> FastAPI:
         async with mcp.session_manager.run():
             yield
 
-    app = FastAPI(title=mcp.name, version=mcp.version, lifespan=lifespan)
+    # No /docs, /redoc or /openapi.json: an MCP server describes itself through
+    # tools/list, and Swagger UI would load its scripts from a CDN.
+    app = FastAPI(
+        title=mcp.name, version=mcp.version, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
