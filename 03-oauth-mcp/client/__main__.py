@@ -1,0 +1,157 @@
+"""Command line: `python -m 03-oauth-mcp.client [--url URL] [--verbose] tools | call TOOL k=v ... | logout`."""
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import anyio
+import httpx2
+import typer
+from mcp import Client, MCPError
+from mcp.client.auth import OAuthFlowError, OAuthTokenError
+from mcp.types import CallToolResult, TextContent
+
+from .arguments import parse_arguments
+from .connect import LESSON, OAuthOptions, connect
+from .oauth import DEFAULT_TOKEN_FILE, FileTokenStorage, logout
+
+cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None, no_args_is_help=True)
+
+
+class CommandError(Exception):
+    """A failure to report on one line of stderr, with exit code 1."""
+
+
+@cli.callback()
+def options(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Option(help="The MCP server's Streamable HTTP endpoint.")] = "http://127.0.0.1:8095/mcp",
+    stdio: Annotated[
+        bool, typer.Option(help="Spawn the server over stdio instead, with --token as its API_KEY.")
+    ] = False,
+    token: Annotated[
+        str | None,
+        typer.Option(help="An access token to send as is, skipping OAuth; on stdio, the server's API_KEY."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Narrate each step of the OAuth flow.")] = False,
+    browser: Annotated[
+        bool, typer.Option(help="Open the login page in a browser (--no-browser: only print its URL).")
+    ] = True,
+    callback_port: Annotated[
+        int, typer.Option(help="Port of the loopback redirect URI http://127.0.0.1:PORT/callback.")
+    ] = 8096,
+    token_file: Annotated[
+        Path, typer.Option(help="Where registrations and tokens are kept (mode 0600).")
+    ] = DEFAULT_TOKEN_FILE,
+    client_metadata_url: Annotated[
+        str | None, typer.Option(help="An https URL to use as client_id (a Client ID Metadata Document).")
+    ] = None,
+    client_id: Annotated[
+        str | None, typer.Option(help="A confidential client's id: client credentials, no user.")
+    ] = None,
+    client_secret: Annotated[
+        str | None, typer.Option(envvar="MCP_CLIENT_SECRET", help="Its secret (env MCP_CLIENT_SECRET).")
+    ] = None,
+    log_level: Annotated[
+        Literal["debug", "info", "warning", "error"], typer.Option(help="Log level of the client and a spawned server.")
+    ] = "warning",
+) -> None:
+    """Talk to the lesson 03 MCP server, logging in with OAuth 2.1."""
+    logging.basicConfig(level=log_level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    oauth = OAuthOptions(token_file, callback_port, browser, verbose, client_metadata_url, client_id, client_secret)
+    ctx.obj = {"url": None if stdio else url, "log_level": log_level, "token": token, "oauth": oauth}
+
+
+@cli.command("tools")
+def tools_command(ctx: typer.Context) -> None:
+    """List the server's tools: name, description and input schema."""
+    run(list_tools, ctx.obj)
+
+
+@cli.command("logout")
+def logout_command(ctx: typer.Context) -> None:
+    """Revoke this server's tokens at the authorization server and delete them."""
+    storage = FileTokenStorage(ctx.obj["oauth"].token_file, ctx.obj["url"] or "")
+    try:
+        print(anyio.run(logout, storage))
+    except (httpx2.HTTPError, ValueError) as error:
+        fail(f"logout failed: {error}")
+
+
+@cli.command("call")
+def call_command(
+    ctx: typer.Context,
+    tool: Annotated[str, typer.Argument(help="The tool's name, as `tools` lists it.")],
+    arguments: Annotated[
+        list[str] | None, typer.Argument(metavar="[KEY=VALUE]...", help="Arguments, typed by the tool's schema.")
+    ] = None,
+) -> None:
+    """Call one tool and print its text and its structured result."""
+    run(call_tool, ctx.obj, tool, arguments or [])
+
+
+async def list_tools(client: Client) -> None:
+    for tool in (await client.list_tools()).tools:
+        print(tool.name)
+        print(f"    {tool.description}")
+        schema = json.dumps(tool.input_schema, indent=2).replace("\n", "\n    ")
+        print(f"    input schema: {schema}")
+
+
+async def call_tool(client: Client, name: str, pairs: list[str]) -> None:
+    listed = {tool.name: tool for tool in (await client.list_tools()).tools}
+    # An unknown tool still goes to the server: its answer is the error to show.
+    schema = listed[name].input_schema if name in listed else {}
+    try:
+        arguments = parse_arguments(pairs, schema)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    result = await client.call_tool(name, arguments)
+    if result.is_error:
+        raise CommandError(text_of(result))
+    print(text_of(result))
+    if result.structured_content is not None:
+        print(f"structured: {json.dumps(result.structured_content)}")
+
+
+def text_of(result: CallToolResult) -> str:
+    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+
+
+def run(command: Any, options: dict[str, Any], *args: Any) -> None:
+    """Connect, run one command, and turn every failure into one line and exit code 1."""
+
+    async def session() -> None:
+        async with connect(options["url"], options["log_level"], options["token"], options["oauth"]) as client:
+            await command(client, *args)
+
+    try:
+        anyio.run(session)
+    # The SDK runs the connection in task groups, so errors arrive as (nested) exception groups.
+    except* CommandError as group:
+        fail(str(innermost(group)))
+    except* (OAuthFlowError, OAuthTokenError) as group:
+        fail(f"authorization failed: {innermost(group)}")
+    except* MCPError as group:
+        error = innermost(group)
+        fail(f"server answered with JSON-RPC error {error.code}: {error.message}")
+    except* (httpx2.HTTPError, OSError) as group:
+        where = options["url"] or f"python -m {LESSON}.server"
+        fail(f"cannot talk to {where}: {innermost(group)}")
+
+
+def innermost(error: BaseException) -> Any:
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
+
+
+def fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    cli(prog_name=f"python -m {LESSON}.client")

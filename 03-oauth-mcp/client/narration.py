@@ -1,0 +1,62 @@
+"""`--verbose`: narrate the authorization sequence as it happens.
+
+Every request of the OAuth flow — the SDK's discovery, registration and token
+calls, and the MCP requests themselves — goes through our httpx2 client, so
+its event hooks see each step. This module only watches and prints to stderr;
+it never changes a request.
+"""
+
+import sys
+from urllib.parse import parse_qs
+
+import httpx2
+
+
+def say(message: str) -> None:
+    print(f"[oauth] {message}", file=sys.stderr, flush=True)
+
+
+def masked(token: str) -> str:
+    return f"{token[:6]}****{token[-2:]}" if len(token) > 8 else "****"
+
+
+class Narrator:
+    def __init__(self, mcp_url: str) -> None:
+        self.mcp_url = mcp_url
+        self.authorized = False  # True once a token was obtained: the next MCP request is the retry
+
+    def hooks(self) -> dict[str, list]:
+        return {"request": [self.on_request], "response": [self.on_response]}
+
+    async def on_request(self, request: httpx2.Request) -> None:
+        path = request.url.path
+        if "/.well-known/oauth-protected-resource" in path:
+            say(f"read the protected resource metadata: GET {request.url}")
+        elif "/.well-known/oauth-authorization-server" in path or "/.well-known/openid-configuration" in path:
+            say(f"read the authorization server metadata: GET {request.url}")
+        elif path.endswith("/register"):
+            say(f"register this client (dynamic client registration): POST {request.url}")
+        elif path.endswith("/token"):
+            grant = parse_qs(request.content.decode()).get("grant_type", ["?"])[0]
+            came_back = " (the browser came back to the callback with a code)" if grant == "authorization_code" else ""
+            say(f"token request, grant_type={grant}{came_back}: POST {request.url}")
+        elif str(request.url) == self.mcp_url and self.authorized:
+            self.authorized = False
+            say(f"retry the MCP request with the new access token: {request.method} {request.url}")
+
+    async def on_response(self, response: httpx2.Response) -> None:
+        url = str(response.request.url)
+        challenge = response.headers.get("www-authenticate")
+        if url == self.mcp_url and response.status_code in (401, 403) and challenge:
+            step = "step-up: more scope needed" if response.status_code == 403 else "authorization needed"
+            say(f"the MCP server answered {response.status_code} ({step}): WWW-Authenticate: {challenge}")
+        elif response.request.url.path.endswith("/token") and response.status_code == 200:
+            tokens = httpx2.Response(200, content=await response.aread()).json()
+            say(
+                f"got an access token {masked(tokens.get('access_token', ''))}, scope {tokens.get('scope')!r}, "
+                f"expires in {tokens.get('expires_in')} s"
+                + (", and a refresh token" if "refresh_token" in tokens else "")
+            )
+            self.authorized = True
+        elif response.request.url.path.endswith("/token"):
+            say(f"token request refused: HTTP {response.status_code} {(await response.aread()).decode()[:200]}")

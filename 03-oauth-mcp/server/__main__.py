@@ -1,0 +1,129 @@
+"""Command line: `python -m 03-oauth-mcp.server [--transport stdio|http] [--addr HOST:PORT] [--issuer URL]`."""
+
+import contextlib
+import ipaddress
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+import anyio
+import typer
+import uvicorn
+from mcp.server.auth.middleware.auth_context import auth_context_var
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import TokenVerifier
+
+from .app import create_server
+from .http import create_http_app
+from .journal import Journal
+from .logs import configure_logging
+from .verifier import IntrospectionVerifier, JWTVerifier
+
+DEFAULT_DB = Path.home() / ".local" / "state" / "mcp-workshop" / "journal.db"
+
+logger = logging.getLogger(__package__)  # the package, e.g. "01-basic-mcp.server", not "__main__"
+
+cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+
+
+def parse_addr(addr: str) -> str:
+    """Check HOST:PORT up front, so a typo is a one-line usage error, not a traceback."""
+    host, sep, port = addr.rpartition(":")
+    host = host.strip("[]")  # allow [::1]:8080
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise typer.BadParameter(f"{addr!r} is not HOST:PORT, for example 127.0.0.1:8080")
+    if host != "localhost":
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise typer.BadParameter(f"{host!r} is not an IP address or 'localhost'") from None
+    return addr
+
+
+def split_addr(addr: str) -> tuple[str, int]:
+    host, _, port = addr.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def run_stdio(journal: Journal, verifier: TokenVerifier) -> None:
+    mcp = create_server(journal)
+
+    async def serve() -> None:
+        # A stdio server has one caller, the process that spawned it, and the MCP
+        # specification says it takes its credentials from the environment. The
+        # token is still verified, once, and the tools see it as on HTTP.
+        if token := os.environ.get("API_KEY"):
+            if access := await verifier.verify_token(token):
+                auth_context_var.set(AuthenticatedUser(access))
+            else:
+                logger.error("API_KEY is not a valid access token for this server: the tools will refuse")
+        await mcp.run_stdio_async()
+
+    # SIGTERM (what process managers send) ends the process like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: stop quietly, no traceback
+        anyio.run(serve)
+
+
+def run_http(addr: str, log_level: str, journal: Journal, verifier: TokenVerifier, issuer: str) -> None:
+    host, port = split_addr(addr)
+    if not ipaddress.ip_address("127.0.0.1" if host == "localhost" else host).is_loopback:
+        logger.warning("listening on %s: reachable from other machines", host)
+    app = create_http_app(create_server(journal), verifier, f"http://{addr}/mcp", issuer, host=host)
+    logger.info("MCP endpoint: http://%s/mcp, tokens from %s", addr, issuer)
+    # uvicorn stops gracefully on SIGINT and SIGTERM: it stops accepting,
+    # finishes in-flight requests, then runs the lifespan shutdown.
+    uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None)
+
+
+@cli.command()
+def main(
+    transport: Annotated[
+        Literal["stdio", "http"],
+        typer.Option("--transport", "-t", help="stdio for a local host process, http for Streamable HTTP."),
+    ] = "stdio",
+    addr: Annotated[
+        str, typer.Option(callback=parse_addr, help="HOST:PORT to listen on (http only).")
+    ] = "127.0.0.1:8095",
+    issuer: Annotated[
+        str, typer.Option(help="The authorization server whose tokens this server accepts, exactly as it names itself.")
+    ] = "http://127.0.0.1:9000",
+    verifier: Annotated[
+        Literal["jwt", "introspection"],
+        typer.Option(help="jwt: check signatures locally with the issuer's JWKS; introspection: ask the issuer."),
+    ] = "jwt",
+    client_id: Annotated[
+        str, typer.Option(help="This server's client id at the issuer, to authenticate introspection calls.")
+    ] = "journal-mcp-server",
+    client_secret: Annotated[
+        str,
+        typer.Option(
+            envvar="JOURNAL_MCP_SERVER_SECRET", show_default=False, help="Its secret (env JOURNAL_MCP_SERVER_SECRET)."
+        ),
+    ] = "dev-resource-server-secret",  # noqa: S107 -- the development default the auth server seeds
+    db: Annotated[Path, typer.Option(help="SQLite file holding the journal.")] = DEFAULT_DB,
+    log_level: Annotated[
+        Literal["debug", "info", "warning", "error"], typer.Option(help="Log level; logs go to stderr.")
+    ] = "info",
+) -> None:
+    """Run the lesson 03 MCP server: a per-user journal that accepts only tokens the issuer minted for it."""
+    configure_logging(log_level)
+    issuer = issuer.removesuffix("/")
+    resource_url = f"http://{addr}/mcp"  # the audience our tokens must carry
+    token_verifier: TokenVerifier = (
+        JWTVerifier(issuer, resource_url, jwks_url=f"{issuer}/jwks.json")
+        if verifier == "jwt"
+        else IntrospectionVerifier(issuer, resource_url, f"{issuer}/introspect", client_id, client_secret)
+    )
+    journal = Journal(db)
+    if transport == "stdio":
+        run_stdio(journal, token_verifier)
+    else:
+        run_http(addr, log_level, journal, token_verifier, issuer)
+
+
+if __name__ == "__main__":
+    cli(prog_name=f"python -m {__package__}")

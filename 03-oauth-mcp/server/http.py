@@ -1,0 +1,80 @@
+"""Streamable HTTP: the SDK's MCP endpoint inside a FastAPI application, behind the bearer gate.
+
+`mcp.streamable_http_app()` is a complete ASGI app serving `/mcp` (POST to send
+messages, GET to open the server-to-client stream, DELETE to end a session).
+Mounting it inside FastAPI lets the same process serve ordinary routes such as
+`/healthz`. A mounted app's own lifespan never runs, so the host app must start
+the SDK's session manager itself.
+
+This lesson puts the gate (gate.py) in front of `/mcp`, and publishes the
+Protected Resource Metadata (RFC 9728) that tells a client which authorization
+server issues tokens for this server. Both stay public: a client reads the
+metadata *before* it has a token.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from mcp.server import MCPServer
+from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
+from mcp.server.auth.provider import TokenVerifier
+from mcp.shared.auth import ProtectedResourceMetadata
+
+from .app import BASE_SCOPES, scopes_for
+from .gate import BearerGate
+
+METADATA_PATH = "/.well-known/oauth-protected-resource"
+
+
+def create_http_app(
+    mcp: MCPServer, verifier: TokenVerifier, resource_url: str, issuer: str, host: str = "127.0.0.1"
+) -> FastAPI:
+    # `host` is the address we bind. For a loopback address the SDK turns on
+    # DNS-rebinding protection: requests whose Host or Origin header is not
+    # localhost get 421/403, so a web page cannot reach this server through a
+    # hostname that resolves to 127.0.0.1.
+    mcp_app = mcp.streamable_http_app(host=host)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with mcp.session_manager.run():
+            yield
+
+    # No /docs, /redoc or /openapi.json: an MCP server describes itself through
+    # tools/list, and Swagger UI would load its scripts from a CDN.
+    app = FastAPI(
+        title=mcp.name, version=mcp.version, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """Readiness probe: answers once the session manager is running."""
+        return {"status": "ok", "server": mcp.name}
+
+    # Strings, not URL objects: a parsed "http://127.0.0.1:9000" would gain a
+    # trailing slash, and a client must find the issuer exactly as the
+    # authorization server spells it.
+    metadata = ProtectedResourceMetadata(
+        resource=resource_url,
+        authorization_servers=[issuer],
+        scopes_supported=sorted(BASE_SCOPES),  # the base set; journal:write comes by step-up
+        resource_name="Workshop journal (lesson 03)",
+    ).model_dump(mode="json", exclude_none=True)
+
+    # RFC 9728 §3.1: the path form for the resource /mcp, and the root form for
+    # clients that look there first.
+    @app.get(f"{METADATA_PATH}/mcp")
+    @app.get(METADATA_PATH)
+    async def protected_resource_metadata() -> dict:
+        return metadata
+
+    gate = BearerGate(
+        AuthContextMiddleware(mcp_app),  # the SDK's: puts the verified token where get_access_token() finds it
+        verifier,
+        resource_metadata_url=f"{resource_url.removesuffix('/mcp')}{METADATA_PATH}/mcp",
+        scopes_for=scopes_for,
+    )
+    # Routes are matched in order and Mount("/") matches every path: mount last.
+    app.mount("/", gate)
+    return app
