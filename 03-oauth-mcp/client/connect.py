@@ -23,7 +23,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from .narration import Narrator
-from .oauth import FileTokenStorage, LoopbackCallback, build_auth, require_pkce
+from .oauth import FileTokenStorage, LoopbackCallback, build_auth, check_metadata
 
 # This package's parent, e.g. "01-basic-mcp": the client always spawns its own lesson's server.
 LESSON = __package__.rpartition(".")[0]
@@ -62,12 +62,13 @@ async def connect(url: str | None, log_level: str, token: str | None, oauth: OAu
         return
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     callback = LoopbackCallback(oauth.callback_port)
+    storage = None if token else FileTokenStorage(oauth.token_file, url)
     auth = (
         None
-        if token
+        if storage is None
         else build_auth(
             url,
-            FileTokenStorage(oauth.token_file, url),
+            storage,
             callback,
             oauth.use_browser,
             oauth.client_metadata_url,
@@ -76,7 +77,7 @@ async def connect(url: str | None, log_level: str, token: str | None, oauth: OAu
         )
     )
     hooks = Narrator(url).hooks() if oauth.verbose else {"request": [], "response": []}
-    hooks["response"].append(require_pkce(callback))
+    hooks["response"].append(check_metadata(storage, callback))
     # Headers live on the httpx2 client we own (and so must close); the SDK's
     # own timeouts: 30 s, and 300 s to read, as a server may hold a stream open.
     async with (

@@ -11,7 +11,12 @@ an application can provide, and this module provides them:
 - where the authorization response comes back: `LoopbackCallback`, a one-shot
   web server on 127.0.0.1 serving the registered redirect URI;
 - a refusal the SDK does not make: an authorization server that does not
-  advertise PKCE S256 is not used (`require_pkce`).
+  advertise PKCE S256 is not used (`check_metadata`);
+- memory across runs: the SDK keeps the token's expiry and the discovered
+  metadata in memory only. A new process would send an expired token, and then
+  refresh it at `<MCP server>/token`, handing the *refresh token to the MCP
+  server*. `RefreshingOAuthClientProvider` restores both from the token file,
+  so the refresh goes to the issuer's real token endpoint.
 
 `revoke` and `logout` end a login: tokens revoked at the issuer, then forgotten.
 """
@@ -20,6 +25,7 @@ import json
 import logging
 import os
 import sys
+import time
 import webbrowser
 from pathlib import Path
 from typing import Any
@@ -29,7 +35,14 @@ import anyio
 import httpx2
 from mcp.client.auth import OAuthClientProvider, OAuthFlowError, TokenStorage
 from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuthProvider
-from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from mcp.shared.auth import (
+    AuthorizationCodeResult,
+    OAuthClientInformationFull,
+    OAuthClientMetadata,
+    OAuthMetadata,
+    OAuthToken,
+    ProtectedResourceMetadata,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +94,14 @@ class FileTokenStorage(TokenStorage):
         return OAuthToken.model_validate(tokens) if tokens else None
 
     async def set_tokens(self, tokens: OAuthToken) -> None:
-        self._update(None, tokens=tokens.model_dump(mode="json", exclude_none=True))
+        expires_at = time.time() + tokens.expires_in if tokens.expires_in else None
+        self._update(None, tokens=tokens.model_dump(mode="json", exclude_none=True), expires_at=expires_at)
+
+    def expires_at(self) -> float | None:
+        return self.entry()[1].get("expires_at")
+
+    def remember_metadata(self, issuer: str, **documents: dict[str, Any]) -> None:
+        self._update(issuer, **documents)
 
     async def get_client_info(self) -> OAuthClientInformationFull | None:
         info = self.entry()[1].get("client_info")
@@ -114,7 +134,7 @@ class LoopbackCallback:
     def __init__(self, port: int) -> None:
         self.port = port
         self.redirect_uri = f"http://127.0.0.1:{port}/callback"
-        self.expected_issuer: str | None = None  # learnt from the metadata, see require_pkce
+        self.expected_issuer: str | None = None  # learnt from the metadata, see check_metadata
 
     async def wait(self) -> AuthorizationCodeResult:
         params: dict[str, str] = {}
@@ -157,22 +177,49 @@ class LoopbackCallback:
         return AuthorizationCodeResult(code=params.get("code", ""), state=params.get("state"), iss=params.get("iss"))
 
 
-def require_pkce(callback: LoopbackCallback | None):
-    """An httpx2 response hook: refuse an authorization server that does not advertise PKCE S256."""
+def check_metadata(storage: FileTokenStorage | None, callback: LoopbackCallback | None):
+    """An httpx2 response hook on the discovery documents: refuse an authorization server without
+    PKCE S256, and remember both documents with the tokens for the next run."""
 
     async def check(response: httpx2.Response) -> None:
         path = response.request.url.path
-        if response.status_code != 200 or not (
-            "/.well-known/oauth-authorization-server" in path or "/.well-known/openid-configuration" in path
-        ):
+        if response.status_code != 200 or "/.well-known/" not in path:
             return
         metadata = json.loads(await response.aread())
+        if "/.well-known/oauth-protected-resource" in path:
+            if storage and metadata.get("authorization_servers"):
+                storage.remember_metadata(metadata["authorization_servers"][0], resource_metadata=metadata)
+            return
         if "S256" not in metadata.get("code_challenge_methods_supported", []):
             raise OAuthFlowError(f"{metadata.get('issuer')} does not support PKCE S256: refusing to use it")
         if callback:
             callback.expected_issuer = metadata.get("issuer")
+        if storage:
+            storage.remember_metadata(metadata["issuer"], server_metadata=metadata)
 
     return check
+
+
+class RefreshingOAuthClientProvider(OAuthClientProvider):
+    """The SDK provider, told what an earlier run learnt: when the stored token expires, and where
+    its issuer's token endpoint is. So it refreshes, at the right place."""
+
+    async def _initialize(self) -> None:
+        await super()._initialize()
+        storage = self.context.storage
+        if not isinstance(storage, FileTokenStorage) or not self.context.current_tokens:
+            return
+        issuer, entry = storage.entry()
+        if "server_metadata" not in entry:  # without it, never refresh: the SDK would guess the endpoint
+            self.context.current_tokens.refresh_token = None
+            return
+        self.context.token_expiry_time = storage.expires_at()
+        self.context.auth_server_url = issuer
+        self.context.oauth_metadata = OAuthMetadata.model_validate(entry["server_metadata"])
+        if "resource_metadata" in entry:
+            self.context.protected_resource_metadata = ProtectedResourceMetadata.model_validate(
+                entry["resource_metadata"]
+            )
 
 
 def build_auth(
@@ -194,7 +241,7 @@ def build_auth(
         response_types=["code"],
         token_endpoint_auth_method="none",  # noqa: S106 -- a public client: a CLI cannot keep a secret
     )
-    return OAuthClientProvider(
+    return RefreshingOAuthClientProvider(
         server_url,
         metadata,
         storage,

@@ -30,7 +30,7 @@ REQUIRED_CLAIMS = ["iss", "sub", "aud", "exp", "iat", "jti", "client_id"]
 CLOCK_LEEWAY_SECONDS = 30
 JWKS_MAX_AGE_SECONDS = 300
 JWKS_MIN_REFETCH_SECONDS = 30  # an unknown kid cannot make us hammer the authorization server
-INTROSPECTION_CACHE_SECONDS = 10
+INTROSPECTION_CACHE_SECONDS = 5  # how late a revocation may take effect
 
 
 def access_token(token: str, claims: dict[str, Any], resource: str) -> AccessToken:

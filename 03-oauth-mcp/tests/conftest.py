@@ -3,13 +3,15 @@ started with `python -m`, as an attendee would, each on a free loopback port."""
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -158,6 +160,117 @@ def resource_server(test_issuer: TestIssuer, tmp_path_factory: pytest.TempPathFa
     db = tmp_path_factory.mktemp("journal") / "journal.db"
     with start_process("server", "--transport", "http", "--issuer", test_issuer.url, "--db", str(db)) as server:
         yield server
+
+
+ACCESS_TOKEN_TTL = 4  # seconds: short, so the refresh test waits only a few seconds
+HIDDEN_INPUT = re.compile(r"<input[^>]*>", re.I)
+
+
+@dataclass
+class Parties:
+    auth: object
+    mcp: object
+    issuer: str
+    mcp_url: str
+    introspecting_mcp_url: str  # a second MCP server, verifying tokens by introspection
+    access_token_ttl: int = ACCESS_TOKEN_TTL
+
+
+@pytest.fixture(scope="module")
+def parties(allocate_port, tmp_path_factory) -> Iterator[Parties]:
+    """The authorization server, and two MCP servers it issues tokens for (JWT and introspection)."""
+    state = tmp_path_factory.mktemp("parties")
+    auth_port, mcp_port, introspecting_port = allocate_port(), allocate_port(), allocate_port()
+    issuer = f"http://127.0.0.1:{auth_port}"
+    mcp_url = f"http://127.0.0.1:{mcp_port}/mcp"
+    introspecting_url = f"http://127.0.0.1:{introspecting_port}/mcp"
+    auth_args = ["--db", str(state / "auth.db"), "--resource", mcp_url, "--resource", introspecting_url]
+    auth_args += ["--access-token-ttl", str(ACCESS_TOKEN_TTL)]
+    mcp_args = ["--transport", "http", "--issuer", issuer]
+    with (
+        start_process("auth_server", *auth_args, port=auth_port) as auth,
+        start_process("server", *mcp_args, "--db", str(state / "journal.db"), port=mcp_port) as mcp,
+        start_process(
+            "server", *mcp_args, "--verifier", "introspection", "--db", str(state / "j2.db"), port=introspecting_port
+        ),
+    ):
+        yield Parties(auth, mcp, issuer, mcp_url, introspecting_url)
+
+
+def consent(authorization_url: str, username: str, password: str, decision: str = "approve") -> str:
+    """Be the user: fill in the login-and-consent form, follow the redirect, return where it led."""
+    with httpx2.Client(timeout=10, follow_redirects=False) as browser:
+        page = browser.get(authorization_url)
+        assert page.status_code == 200, page.text
+        fields = {}
+        for tag in HIDDEN_INPUT.findall(page.text):
+            name, value = re.search(r'name="([^"]+)"', tag), re.search(r'value="([^"]*)"', tag)
+            if name and value and 'type="hidden"' in tag:
+                fields[name.group(1)] = value.group(1)
+        action = re.search(r'<form[^>]*action="([^"]*)"', page.text)
+        target = httpx2.URL(authorization_url).join(action.group(1) if action and action.group(1) else "/authorize")
+        answer = browser.post(target, data={**fields, "username": username, "password": password, "decision": decision})
+        assert answer.status_code in (302, 303), answer.text
+        location = answer.headers["location"]
+        browser.get(location)  # the browser landing on the client's loopback callback
+        return location
+
+
+@dataclass
+class ClientRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    consents: list[str] = field(default_factory=list)  # where each consent redirected to
+
+
+def run_oauth_client(
+    parties: Parties,
+    token_file: Path,
+    *args: str,
+    user: tuple[str, str] = ("alice", "wonderland"),
+    decision: str = "approve",
+    url: str | None = None,
+    consenter: Callable[..., str] = consent,
+) -> ClientRun:
+    """`python -m 03-oauth-mcp.client --no-browser ...`, consenting each time it prints an authorization URL."""
+    command = [sys.executable, "-m", f"{LESSON}.client", "--url", url or parties.mcp_url, "--no-browser", "--verbose"]
+    command += ["--token-file", str(token_file), "--callback-port", str(free_port()), *args]
+    process = subprocess.Popen(
+        command,
+        cwd=REPOSITORY_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    run = ClientRun(0, "", "")
+    lines: list[str] = []
+
+    def watch_stderr() -> None:
+        for line in process.stderr:
+            lines.append(line)
+            if match := re.search(r"(http://\S+/authorize\?\S+)", line):
+                run.consents.append(consenter(match.group(1), *user, decision=decision))
+
+    watcher = threading.Thread(target=watch_stderr, daemon=True)
+    watcher.start()
+    run.stdout = process.stdout.read()
+    run.returncode = process.wait(timeout=60)
+    watcher.join(timeout=10)
+    run.stderr = "".join(lines)
+    return run
+
+
+@pytest.fixture
+def run_client():
+    """Run the OAuth client against `parties`, playing the user: `run_client(parties, token_file, "call", ...)`."""
+    return run_oauth_client
+
+
+@pytest.fixture(scope="session")
+def http_consent():
+    return consent
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,154 @@
+"""End to end: the three real processes — authorization server, MCP server, client — on loopback.
+
+The client runs with --no-browser and prints the authorization URL; the test
+plays the user (fixtures in conftest.py): it opens the login-and-consent page
+over HTTP, fills it in and follows the redirect back to the client's loopback
+callback.
+"""
+
+import json
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx2
+
+
+def test_login_step_up_and_journal(parties, run_client, tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens.json"
+    # First request: 401 -> discovery -> registration -> consent for journal:read.
+    # create_entry then needs journal:write: 403 -> step-up -> a second consent.
+    created = run_client(
+        parties, tokens, "call", "create_entry", "title=First day", "content=Hello OAuth", 'tags=["workshop"]'
+    )
+    assert created.returncode == 0, created.stderr
+    assert len(created.consents) == 2
+    for location in created.consents:
+        answer = parse_qs(urlsplit(location).query)
+        assert answer["iss"] == [parties.issuer]  # RFC 9207, exactly
+        assert answer["code"] and answer["state"]
+    assert '"title": "First day"' in created.stdout
+    for step in (
+        "answered 401",
+        "read the protected resource metadata",
+        "read the authorization server metadata",
+        "register this client",
+        "grant_type=authorization_code",
+        "answered 403 (step-up",
+        "retry the MCP request",
+    ):
+        assert step in created.stderr, step
+
+    # The stored tokens carry both scopes now: no consent, no browser.
+    listed = run_client(parties, tokens, "call", "list_entries")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.consents == []
+    assert "Hello OAuth" in listed.stdout
+
+    assert tokens.stat().st_mode & 0o777 == 0o600
+    stored = json.loads(tokens.read_text())
+    assert list(stored) == [parties.issuer]  # keyed by issuer
+    assert stored[parties.issuer]["resources"] == [parties.mcp_url]
+
+
+def test_refresh_after_the_access_token_expires(parties, run_client, tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens.json"
+    first = run_client(parties, tokens, "call", "whoami")
+    assert first.returncode == 0, first.stderr
+    expires_at = json.loads(tokens.read_text())[parties.issuer]["expires_at"]
+
+    deadline = time.monotonic() + parties.access_token_ttl + 10
+    while time.time() <= expires_at and time.monotonic() < deadline:  # wait for the expiry itself
+        time.sleep(0.2)
+
+    second = run_client(parties, tokens, "call", "whoami")
+    assert second.returncode == 0, second.stderr
+    assert second.consents == []  # no user involved
+    assert "grant_type=refresh_token" in second.stderr
+    assert json.loads(tokens.read_text())[parties.issuer]["expires_at"] > expires_at
+
+
+def test_users_see_only_their_own_entries(parties, run_client, tmp_path: Path) -> None:
+    alice, bob = tmp_path / "alice.json", tmp_path / "bob.json"
+    written = run_client(parties, alice, "call", "create_entry", "title=Alice only", "content=private")
+    assert written.returncode == 0, written.stderr
+    entry_id = json.loads(written.stdout.split("structured: ", 1)[1])["id"]
+
+    peek = run_client(parties, bob, "call", "get_entry", f"id={entry_id}", user=("bob", "builder"))
+    assert peek.returncode == 1
+    assert f"No entry {entry_id} in your journal" in peek.stderr
+    who = run_client(parties, bob, "call", "whoami", user=("bob", "builder"))
+    assert '"subject": "bob"' in who.stdout
+
+
+def test_deny_is_reported_and_nothing_is_stored(parties, run_client, tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens.json"
+    denied = run_client(parties, tokens, "call", "whoami", decision="deny")
+    assert denied.returncode == 1
+    assert "error=access_denied" in denied.consents[0]
+    assert "authorization failed: Authorization refused: access_denied" in denied.stderr
+    assert "tokens" not in json.loads(tokens.read_text()).get(parties.issuer, {}) if tokens.exists() else True
+
+
+def test_client_credentials_for_a_machine_client(parties, run_client, tmp_path: Path) -> None:
+    bot = run_client(
+        parties,
+        tmp_path / "bot.json",
+        "--client-id",
+        "journal-bot",
+        "--client-secret",
+        "dev-journal-bot-secret",
+        "call",
+        "whoami",
+    )
+    assert bot.returncode == 0, bot.stderr
+    assert bot.consents == []
+    assert "grant_type=client_credentials" in bot.stderr
+    assert '"subject": "journal-bot"' in bot.stdout
+
+
+def test_logout_revokes_and_forgets(parties, run_client, tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens.json"
+    assert run_client(parties, tokens, "call", "whoami").returncode == 0
+    refresh_token = json.loads(tokens.read_text())[parties.issuer]["tokens"]["refresh_token"]
+
+    out = run_client(parties, tokens, "logout")
+    assert out.returncode == 0, out.stderr
+    assert f"Logged out of {parties.issuer}" in out.stdout
+    assert json.loads(tokens.read_text()) == {}
+    # The authorization server no longer honours the refresh token.
+    client_id = "unused"
+    refused = httpx2.post(
+        f"{parties.issuer}/token",
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id},
+    )
+    assert refused.status_code in (400, 401)
+
+
+def test_introspection_sees_a_revocation_that_a_jwt_cannot(parties, run_client, tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens.json"
+    first = run_client(parties, tokens, "call", "whoami", url=parties.introspecting_mcp_url)
+    assert first.returncode == 0, first.stderr
+    assert '"subject": "alice"' in first.stdout
+    access_token = json.loads(tokens.read_text())[parties.issuer]["tokens"]["access_token"]
+
+    assert run_client(parties, tokens, "logout", url=parties.introspecting_mcp_url).returncode == 0
+
+    def status() -> int:
+        body = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "0"},
+            },
+        }
+        headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json, text/event-stream"}
+        return httpx2.post(parties.introspecting_mcp_url, json=body, headers=headers, timeout=10).status_code
+
+    deadline = time.monotonic() + 15  # the verifier caches answers for a few seconds
+    while status() != 401 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert status() == 401
