@@ -5,11 +5,13 @@ whether it did what it should. The exit code is non-zero if any step did not.
 Servers run on their default ports when those are free, on free ports if not.
 """
 
+import re
 import shlex
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,24 +42,54 @@ def port_or_free(preferred: int) -> int:
         return probe.getsockname()[1]
 
 
-def step(title: str, command: str, expect: str, exit_code: int = 0) -> None:
-    """Run `python -m <command>`, show it, and check its exit code and that `expect` is in its output."""
+def step(title: str, command: str, expect: str, exit_code: int = 0, consent_as: tuple[str, str] | None = None) -> None:
+    """Run `python -m <command>`, show it, and check its exit code and that `expect` is in its output.
+
+    With `consent_as=(user, password)`, play that user whenever the command prints an
+    authorization URL: open the login-and-consent page, fill it in, approve.
+    """
     print(f"\n-- {title}\n$ python -m {command}", flush=True)
-    result = subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, "-m", *shlex.split(command)],
         cwd=ROOT,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
         text=True,
-        timeout=60,
-        check=False,
     )
-    output = result.stdout + result.stderr
+    errors: list[str] = []
+
+    def watch_stderr() -> None:
+        for line in process.stderr:
+            errors.append(line)
+            if consent_as and (url := re.search(r"(http://\S+/authorize\?\S+)", line)):
+                errors.append(f"   (the tour logs in as {consent_as[0]} and approves)\n")
+                approve(url.group(1), *consent_as)
+
+    watcher = threading.Thread(target=watch_stderr, daemon=True)
+    watcher.start()
+    stdout = process.stdout.read()
+    returncode = process.wait(timeout=60)
+    watcher.join(timeout=10)
+    output = "".join(errors) + stdout
     print(output.rstrip())
-    if result.returncode == exit_code and expect in output:
-        print(paint("ok", "32") + f" (exit {result.returncode})")
+    if returncode == exit_code and expect in output:
+        print(paint("ok", "32") + f" (exit {returncode})")
     else:
         print(paint("FAILED", "31") + f": wanted exit {exit_code} and {expect!r} in the output")
         failures.append(title)
+
+
+def approve(authorization_url: str, username: str, password: str) -> None:
+    """Be the user on the authorization server's page: fill in the form, approve, follow the redirect."""
+    with httpx2.Client(timeout=10) as browser:
+        page = browser.get(authorization_url).text
+        hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+        answer = browser.post(
+            httpx2.URL(authorization_url).join("/authorize"),
+            data={**hidden, "username": username, "password": password, "decision": "approve"},
+        )
+        browser.get(answer.headers["location"])  # back to the client's loopback callback
 
 
 @contextmanager
@@ -142,7 +174,45 @@ def lesson_02() -> None:
     step("over stdio the token travels as API_KEY", f"{client} call show_auth_token", expect=masked)
 
 
-LESSONS = [lesson_01, lesson_02]
+def lesson_03() -> None:
+    section("Lesson 03: an OAuth 2.1 protected MCP server, its authorization server, a PKCE client")
+    state = Path(tempfile.mkdtemp(prefix="tour-03-"))
+    issuer_addr = f"127.0.0.1:{port_or_free(9000)}"
+    addr = f"127.0.0.1:{port_or_free(8095)}"
+    url, issuer = f"http://{addr}/mcp", f"http://{issuer_addr}"
+    client = f"03-oauth-mcp.client --url {url} --token-file {state}/tokens.json --callback-port {port_or_free(8096)}"
+    with (
+        background(
+            f"03-oauth-mcp.auth_server --addr {issuer_addr} --db {state}/auth.db --resource {url}",
+            health_url=f"{issuer}/healthz",
+        ),
+        background(
+            f"03-oauth-mcp.server --transport http --addr {addr} --issuer {issuer} --db {state}/journal.db",
+            health_url=f"http://{addr}/healthz",
+        ),
+    ):
+        step(
+            "log in as alice (401, discovery, registration, consent), then step up to write an entry",
+            f"{client} --no-browser --verbose call create_entry 'title=First day' 'content=Hello OAuth'",
+            expect='"title": "First day"',
+            consent_as=("alice", "wonderland"),
+        )
+        step("the stored token: no login this time", f"{client} call list_entries", expect="Hello OAuth")
+        step(
+            "a machine client: client credentials, no user",
+            f"{client} --client-id journal-bot --client-secret dev-journal-bot-secret --issuer {issuer} call whoami",
+            expect='"subject": "journal-bot"',
+        )
+        step(
+            "a token the server did not issue is refused",
+            f"{client} --token forged call whoami",
+            expect="401",
+            exit_code=1,
+        )
+        step("log out: tokens revoked and forgotten", f"{client} logout", expect="Logged out")
+
+
+LESSONS = [lesson_01, lesson_02, lesson_03]
 
 if __name__ == "__main__":
     for lesson in LESSONS:

@@ -14,7 +14,7 @@ from mcp.client.auth import OAuthFlowError, OAuthTokenError
 from mcp.types import CallToolResult, TextContent
 
 from .arguments import parse_arguments
-from .connect import LESSON, OAuthOptions, connect
+from .connect import LESSON, AccessRefused, OAuthOptions, connect
 from .oauth import DEFAULT_TOKEN_FILE, FileTokenStorage, logout
 
 cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None, no_args_is_help=True)
@@ -54,13 +54,18 @@ def options(
     client_secret: Annotated[
         str | None, typer.Option(envvar="MCP_CLIENT_SECRET", help="Its secret (env MCP_CLIENT_SECRET).")
     ] = None,
+    issuer: Annotated[
+        str, typer.Option(help="With --client-id: the only authorization server the secret may be sent to.")
+    ] = "http://127.0.0.1:9000",
     log_level: Annotated[
         Literal["debug", "info", "warning", "error"], typer.Option(help="Log level of the client and a spawned server.")
     ] = "warning",
 ) -> None:
     """Talk to the lesson 03 MCP server, logging in with OAuth 2.1."""
     logging.basicConfig(level=log_level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    oauth = OAuthOptions(token_file, callback_port, browser, verbose, client_metadata_url, client_id, client_secret)
+    oauth = OAuthOptions(
+        token_file, callback_port, browser, verbose, client_metadata_url, client_id, client_secret, issuer
+    )
     ctx.obj = {"url": None if stdio else url, "log_level": log_level, "token": token, "oauth": oauth}
 
 
@@ -73,7 +78,9 @@ def tools_command(ctx: typer.Context) -> None:
 @cli.command("logout")
 def logout_command(ctx: typer.Context) -> None:
     """Revoke this server's tokens at the authorization server and delete them."""
-    storage = FileTokenStorage(ctx.obj["oauth"].token_file, ctx.obj["url"] or "")
+    oauth = ctx.obj["oauth"]
+    login = f"{ctx.obj['url']}#client={oauth.client_id}" if oauth.client_id else ctx.obj["url"] or ""
+    storage = FileTokenStorage(oauth.token_file, login)
     try:
         print(anyio.run(logout, storage))
     except (httpx2.HTTPError, ValueError) as error:
@@ -132,6 +139,8 @@ def run(command: Any, options: dict[str, Any], *args: Any) -> None:
     # The SDK runs the connection in task groups, so errors arrive as (nested) exception groups.
     except* CommandError as group:
         fail(str(innermost(group)))
+    except* AccessRefused as group:
+        fail(f"the server refused the token: {innermost(group)}")
     except* (OAuthFlowError, OAuthTokenError) as group:
         fail(f"authorization failed: {innermost(group)}")
     except* MCPError as group:

@@ -30,6 +30,16 @@ LESSON = __package__.rpartition(".")[0]
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 
 
+class AccessRefused(Exception):
+    """The server refused a token given with --token; OAuth is not there to fix it."""
+
+
+async def refused_token(response: httpx2.Response) -> None:
+    """With a raw --token, show the server's challenge, which the SDK would report only as an error code."""
+    if response.status_code in (401, 403) and "www-authenticate" in response.headers:
+        raise AccessRefused(f"HTTP {response.status_code}, WWW-Authenticate: {response.headers['www-authenticate']}")
+
+
 @dataclass
 class OAuthOptions:
     token_file: Path
@@ -39,6 +49,7 @@ class OAuthOptions:
     client_metadata_url: str | None = None
     client_id: str | None = None
     client_secret: str | None = None
+    issuer: str | None = None
 
 
 def stdio_server(log_level: str, token: str | None) -> StdioServerParameters:
@@ -62,7 +73,9 @@ async def connect(url: str | None, log_level: str, token: str | None, oauth: OAu
         return
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     callback = LoopbackCallback(oauth.callback_port)
-    storage = None if token else FileTokenStorage(oauth.token_file, url)
+    # A machine's tokens are its own: never the tokens a user logged in with, and vice versa.
+    login = f"{url}#client={oauth.client_id}" if oauth.client_id else url
+    storage = None if token else FileTokenStorage(oauth.token_file, login)
     auth = (
         None
         if storage is None
@@ -74,10 +87,11 @@ async def connect(url: str | None, log_level: str, token: str | None, oauth: OAu
             oauth.client_metadata_url,
             oauth.client_id,
             oauth.client_secret,
+            oauth.issuer,
         )
     )
     hooks = Narrator(url).hooks() if oauth.verbose else {"request": [], "response": []}
-    hooks["response"].append(check_metadata(storage, callback))
+    hooks["response"].append(check_metadata(storage, callback) if storage else refused_token)
     # Headers live on the httpx2 client we own (and so must close); the SDK's
     # own timeouts: 30 s, and 300 s to read, as a server may hold a stream open.
     async with (

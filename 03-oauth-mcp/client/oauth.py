@@ -230,10 +230,13 @@ def build_auth(
     client_metadata_url: str | None = None,
     client_id: str | None = None,
     client_secret: str | None = None,
+    issuer: str | None = None,
 ) -> httpx2.Auth:
     """The SDK provider for this login: client credentials for a machine, else the authorization code flow."""
     if client_id and client_secret:
-        return ClientCredentialsOAuthProvider(server_url, storage, client_id, client_secret)
+        # `issuer` pins where the secret may go: an MCP server naming another
+        # authorization server cannot make us send it there.
+        return ClientCredentialsOAuthProvider(server_url, storage, client_id, client_secret, issuer=issuer)
     metadata = OAuthClientMetadata(
         client_name="MCP workshop client (lesson 03)",
         redirect_uris=[callback.redirect_uri],

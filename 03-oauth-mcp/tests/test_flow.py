@@ -91,11 +91,15 @@ def test_deny_is_reported_and_nothing_is_stored(parties, run_client, tmp_path: P
 
 
 def test_client_credentials_for_a_machine_client(parties, run_client, tmp_path: Path) -> None:
+    # Alice logs in first, with the same token file: the machine must not pick up her tokens.
+    assert run_client(parties, tmp_path / "bot.json", "call", "whoami").returncode == 0
     bot = run_client(
         parties,
         tmp_path / "bot.json",
         "--client-id",
         "journal-bot",
+        "--issuer",
+        parties.issuer,
         "--client-secret",
         "dev-journal-bot-secret",
         "call",
@@ -152,3 +156,20 @@ def test_introspection_sees_a_revocation_that_a_jwt_cannot(parties, run_client, 
     while status() != 401 and time.monotonic() < deadline:
         time.sleep(0.5)
     assert status() == 401
+
+
+def test_a_raw_token_is_used_as_is_and_a_forged_one_is_explained(parties, run_client, tmp_path: Path) -> None:
+    minted = httpx2.post(
+        f"{parties.issuer}/token",
+        data={"grant_type": "client_credentials", "resource": parties.mcp_url},
+        auth=("journal-bot", "dev-journal-bot-secret"),
+    ).json()["access_token"]
+    used = run_client(parties, tmp_path / "unused.json", "--token", minted, "call", "whoami")
+    assert used.returncode == 0, used.stderr
+    assert '"subject": "journal-bot"' in used.stdout
+
+    forged = run_client(parties, tmp_path / "unused.json", "--token", "forged", "call", "whoami")
+    assert forged.returncode == 1
+    assert (
+        'error: the server refused the token: HTTP 401, WWW-Authenticate: Bearer error="invalid_token"' in forged.stderr
+    )

@@ -1,0 +1,137 @@
+"""Command line: `python -m 03-oauth-mcp.auth_server [--addr 127.0.0.1:9000] [--issuer URL] [--db PATH] ...`."""
+
+import ipaddress
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+import typer
+import uvicorn
+from authlib.common.security import is_secure_transport
+
+from .app import create_app
+from .config import DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_ADDR, DEFAULT_RESOURCE, Settings, default_db_path
+
+logger = logging.getLogger(__package__)  # the package, "03-oauth-mcp.auth_server", not "__main__"
+
+cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+
+
+def parse_addr(addr: str) -> str:
+    """Check HOST:PORT up front, so a typo is a one-line usage error, not a traceback."""
+    host, sep, port = addr.rpartition(":")
+    host = host.strip("[]")  # allow [::1]:9000
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise typer.BadParameter(f"{addr!r} is not HOST:PORT, for example 127.0.0.1:9000")
+    if host != "localhost":
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise typer.BadParameter(f"{host!r} is not an IP address or 'localhost'") from None
+    return addr
+
+
+def parse_issuer(issuer: str | None) -> str | None:
+    """The issuer is an identifier compared as a string: refuse what clients would not match."""
+    if issuer is None:
+        return None
+    parts = urlsplit(issuer)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise typer.BadParameter(f"{issuer!r} is not an http(s) URL without query or fragment")
+    if issuer.endswith("/"):
+        raise typer.BadParameter(f"{issuer!r} ends with '/': clients compare issuers exactly, drop the slash")
+    if not is_secure_transport(issuer):
+        raise typer.BadParameter(f"{issuer!r} must use https (http is allowed only on loopback, for development)")
+    return issuer
+
+
+def parse_resources(resources: list[str] | None) -> list[str] | None:
+    for resource in resources or []:
+        parts = urlsplit(resource)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+            raise typer.BadParameter(f"{resource!r} is not an absolute http(s) URL without a fragment (RFC 8707)")
+    return resources
+
+
+def split_addr(addr: str) -> tuple[str, int]:
+    host, _, port = addr.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+@cli.command()
+def main(
+    addr: Annotated[str, typer.Option(callback=parse_addr, help="HOST:PORT to listen on.")] = DEFAULT_ADDR,
+    issuer: Annotated[
+        str | None,
+        typer.Option(callback=parse_issuer, help="The issuer URL clients see; default http://ADDR, no trailing slash."),
+    ] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option(help="SQLite file for clients, users, codes, tokens and the signing key.", show_default=False),
+    ] = None,
+    resource: Annotated[
+        list[str] | None,
+        typer.Option(
+            callback=parse_resources,
+            help=f"A resource (MCP server URL) tokens may be issued for; repeatable; the first is the default. "
+            f"[default: {DEFAULT_RESOURCE}]",
+            show_default=False,
+        ),
+    ] = None,
+    access_token_ttl: Annotated[
+        int, typer.Option(min=1, help="Access token lifetime in seconds.")
+    ] = DEFAULT_ACCESS_TOKEN_TTL,
+    cimd_allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Host whose client metadata documents may be fetched even from private or loopback "
+            "addresses, and over http; repeatable; for development.",
+            show_default=False,
+        ),
+    ] = None,
+    github_client_id: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GITHUB_CLIENT_ID", help="Offer 'sign in with GitHub' with this OAuth app.", show_default=False
+        ),
+    ] = None,
+    github_client_secret: Annotated[
+        str | None,
+        typer.Option(envvar="GITHUB_CLIENT_SECRET", help="The GitHub OAuth app's secret.", show_default=False),
+    ] = None,
+    github_url: Annotated[str, typer.Option(help="GitHub, or a GitHub Enterprise Server URL.")] = "https://github.com",
+    log_level: Annotated[
+        Literal["debug", "info", "warning", "error"], typer.Option(help="Log level; logs go to stderr.")
+    ] = "info",
+) -> None:
+    """Run the lesson 03 OAuth 2.1 authorization server."""
+    if bool(github_client_id) != bool(github_client_secret):
+        raise typer.BadParameter("give both --github-client-id and --github-client-secret, or neither")
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)-7s %(name)s %(message)s", stream=sys.stderr
+    )
+    host, port = split_addr(addr)
+    settings = Settings(
+        issuer=issuer or f"http://{addr}",
+        db_path=db or default_db_path(),
+        resources=tuple(resource or [DEFAULT_RESOURCE]),
+        access_token_ttl=access_token_ttl,
+        cimd_allow_hosts=frozenset(cimd_allow_host or []),
+        github_client_id=github_client_id,
+        github_client_secret=github_client_secret,
+        github_url=github_url,
+    )
+    if not ipaddress.ip_address("127.0.0.1" if host == "localhost" else host).is_loopback:
+        logger.warning("listening on %s: reachable from other machines; serve it behind https", host)
+    app = create_app(settings)
+    if github_client_id:
+        logger.info("users may also sign in with %s", github_url)
+    logger.info("issuer %s, database %s, resources %s", settings.issuer, settings.db_path, " ".join(settings.resources))
+    # uvicorn stops gracefully on SIGINT and SIGTERM. log_config=None keeps the handler above.
+    uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None)
+
+
+if __name__ == "__main__":
+    cli(prog_name=f"python -m {__package__}")

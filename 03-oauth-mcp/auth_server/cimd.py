@@ -1,0 +1,167 @@
+"""Client ID Metadata Documents: a client_id that is a URL names a JSON document describing the client.
+
+The MCP spec's preferred registration (draft-ietf-oauth-client-id-metadata-document): no
+/register call; the server fetches the document when the client first shows up. Fetching a
+URL that anyone can type is a server-side request forgery (SSRF) risk, so the fetch is fenced:
+
+- https only (http just for hosts allow-listed with --cimd-allow-host, for local development);
+- the host is resolved first and refused if any address is private, loopback, link-local,
+  multicast or reserved (unless allow-listed), then the connection goes to that checked
+  address, so a second DNS answer cannot swap in 127.0.0.1 (DNS rebinding);
+- no redirects, no proxies from the environment, a 5 s timeout, at most 64 KiB.
+"""
+
+import ipaddress
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import anyio
+import httpx2
+
+from .models import PUBLIC, Client
+from .registration import redirect_uri_problem
+
+FETCH_TIMEOUT = 5.0
+MAX_DOCUMENT_BYTES = 64 * 1024
+DEFAULT_CACHE_SECONDS = 300
+MAX_CACHE_SECONDS = 3600
+GRANT_TYPES = {"authorization_code", "refresh_token"}
+
+logger = logging.getLogger(__name__)
+
+
+class MetadataDocumentError(Exception):
+    """Why a client's metadata document was refused: shown on the error page, logged, never a redirect."""
+
+
+def is_metadata_document_url(client_id: str | None) -> bool:
+    """URL-shaped client ids are metadata documents; registered ids never contain "://"."""
+    return bool(client_id) and client_id.startswith(("https://", "http://"))
+
+
+@dataclass
+class _Cached:
+    client: Client
+    expires_at: float
+
+
+class MetadataDocuments:
+    def __init__(self, allow_hosts: frozenset[str]) -> None:
+        self.allow_hosts = allow_hosts
+        self._cache: dict[str, _Cached] = {}
+
+    def cached(self, client_id: str) -> Client | None:
+        entry = self._cache.get(client_id)
+        return entry.client if entry and entry.expires_at > time.monotonic() else None
+
+    async def resolve(self, client_id: str) -> Client:
+        """The client a metadata-document URL describes, fetched or from the cache."""
+        if client := self.cached(client_id):
+            return client
+        url = self._check_url(client_id)
+        body, max_age = await self._fetch(url)
+        client = self._parse(client_id, body)
+        self._cache[client_id] = _Cached(client, time.monotonic() + max_age)
+        logger.info("fetched client metadata document %s (%s)", client_id, client.client_name)
+        return client
+
+    def _check_url(self, client_id: str) -> "httpx2.URL":
+        try:
+            parts, url = urlsplit(client_id), httpx2.URL(client_id)
+        except (ValueError, httpx2.InvalidURL):
+            raise MetadataDocumentError("the client_id is not a valid URL") from None
+        allowed = parts.hostname in self.allow_hosts
+        if parts.scheme != "https" and not (parts.scheme == "http" and allowed):
+            raise MetadataDocumentError("a client_id URL must use https")
+        # The draft's shape rules: a path, no fragment, no credentials, no dot segments.
+        if not parts.hostname or parts.path in ("", "/") or parts.fragment or parts.username or parts.password:
+            raise MetadataDocumentError("a client_id URL needs a host and a path, and no fragment or credentials")
+        if any(segment in (".", "..") for segment in parts.path.split("/")):
+            raise MetadataDocumentError("a client_id URL must not contain . or .. path segments")
+        return url
+
+    async def _checked_address(self, url: "httpx2.URL") -> str:
+        """Resolve the host and vet every address: one bad answer is enough to refuse."""
+        try:
+            infos = await anyio.getaddrinfo(url.host, url.port or (443 if url.scheme == "https" else 80))
+        except OSError as error:
+            raise MetadataDocumentError(f"cannot resolve {url.host}: {error}") from None
+        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+        if url.host not in self.allow_hosts:
+            for address in addresses:
+                if not address.is_global or address.is_multicast:
+                    raise MetadataDocumentError(
+                        f"{url.host} resolves to {address}, a private, loopback, link-local, multicast or "
+                        "reserved address (allow it for development with --cimd-allow-host)"
+                    )
+        return str(addresses[0])
+
+    async def _fetch(self, url: "httpx2.URL") -> tuple[bytes, float]:
+        address = await self._checked_address(url)
+        # Connect to the address just checked; keep the name for the Host header and for TLS
+        # (SNI and certificate verification), so the certificate must still be the host's.
+        pinned = url.copy_with(host=address)
+        headers = {"Host": url.netloc.decode(), "Accept": "application/json"}
+        try:
+            async with (
+                httpx2.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=False, trust_env=False) as http,
+                http.stream("GET", pinned, headers=headers, extensions={"sni_hostname": url.host}) as response,
+            ):
+                if response.status_code != 200:
+                    raise MetadataDocumentError(f"fetching the document answered HTTP {response.status_code}")
+                body = b""
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > MAX_DOCUMENT_BYTES:
+                        raise MetadataDocumentError(f"the document is larger than {MAX_DOCUMENT_BYTES} bytes")
+                return body, _max_age(response.headers.get("cache-control", ""))
+        except httpx2.HTTPError as error:
+            raise MetadataDocumentError(f"cannot fetch the document: {type(error).__name__}") from None
+
+    def _parse(self, client_id: str, body: bytes) -> Client:
+        try:
+            document = json.loads(body)
+        except ValueError:
+            raise MetadataDocumentError("the document is not JSON") from None
+        if not isinstance(document, dict):
+            raise MetadataDocumentError("the document is not a JSON object")
+        # The spec's MUST: the document names itself, exactly. Otherwise a page could claim to be another client.
+        if document.get("client_id") != client_id:
+            raise MetadataDocumentError("the document's client_id is not its own URL")
+        name = document.get("client_name")
+        if not isinstance(name, str) or not name.strip():
+            raise MetadataDocumentError("the document has no client_name")
+        uris = document.get("redirect_uris")
+        if not isinstance(uris, list) or not uris or not all(isinstance(uri, str) for uri in uris):
+            raise MetadataDocumentError("the document has no redirect_uris")
+        for uri in uris:
+            if problem := redirect_uri_problem(uri):
+                raise MetadataDocumentError(f"redirect URI {uri} {problem}")
+        # Public clients only: private_key_jwt would need the document's keys, which this lesson skips.
+        if document.get("token_endpoint_auth_method", "none") != "none":
+            raise MetadataDocumentError("only token_endpoint_auth_method none is supported")
+        grant_types = document.get("grant_types", ["authorization_code", "refresh_token"])
+        if not isinstance(grant_types, list) or not set(grant_types) <= GRANT_TYPES:
+            raise MetadataDocumentError("grant_types may only be authorization_code and refresh_token")
+        return Client(
+            client_id=client_id,
+            client_name=name.strip(),
+            redirect_uris=tuple(uris),
+            grant_types=tuple(grant_types),
+            auth_methods=PUBLIC,
+            kind="metadata document",
+            metadata={key: document[key] for key in ("client_uri", "logo_uri") if isinstance(document.get(key), str)},
+        )
+
+
+def _max_age(cache_control: str) -> float:
+    """Honour the publisher's Cache-Control within bounds (the spec says SHOULD respect cache headers)."""
+    if re.search(r"\bno-(store|cache)\b", cache_control):
+        return 0.0
+    if match := re.search(r"\bmax-age=(\d+)", cache_control):
+        return float(min(int(match.group(1)), MAX_CACHE_SECONDS))
+    return float(DEFAULT_CACHE_SECONDS)

@@ -1,0 +1,52 @@
+"""What this authorization server issues, to whom, and for how long: one place for every policy number."""
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_ADDR = "127.0.0.1:9000"
+DEFAULT_RESOURCE = "http://127.0.0.1:8095/mcp"  # the lesson's MCP server
+
+# Scopes are the AS's vocabulary, shown to the user on the consent page.
+SCOPES: dict[str, str] = {
+    "journal:read": "Read your journal entries",
+    "journal:write": "Create and change journal entries",
+}
+# A request without `scope` gets the least privilege (RFC 6749 §3.3 lets the AS pick a default).
+DEFAULT_SCOPE = "journal:read"
+
+# Short-lived access tokens limit what a leaked one is worth (MCP security considerations,
+# "Token Theft"); the client refreshes instead.
+DEFAULT_ACCESS_TOKEN_TTL = 300
+REFRESH_TOKEN_TTL = 7 * 24 * 3600
+# "A maximum authorization code lifetime of 10 minutes is RECOMMENDED" (RFC 6749 §4.1.2);
+# the client redeems it the moment the browser lands on its redirect URI.
+AUTHORIZATION_CODE_TTL = 60
+# How long the consent page may stay open before its CSRF token and pending request expire.
+CONSENT_TTL = 600
+
+
+def default_db_path() -> Path:
+    """A per-user state file, so `python -m` from any directory (or parallel tests) never share a db by accident."""
+    state_home = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return state_home / "mcp-workshop" / "auth_server.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    issuer: str  # no trailing slash: clients compare it as a string (RFC 8414 §3.3, RFC 9207)
+    db_path: Path
+    resources: tuple[str, ...] = (DEFAULT_RESOURCE,)  # the first is the default audience
+    access_token_ttl: int = DEFAULT_ACCESS_TOKEN_TTL
+    cimd_allow_hosts: frozenset[str] = field(default_factory=frozenset)
+    # Optional upstream identity provider (upstream.py): off unless a client id is given.
+    github_client_id: str | None = None
+    github_client_secret: str | None = None
+    github_url: str = "https://github.com"
+
+    @property
+    def default_resource(self) -> str:
+        return self.resources[0]
+
+    def endpoint(self, path: str) -> str:
+        return f"{self.issuer}{path}"

@@ -1,0 +1,254 @@
+"""The Authlib authorization server and the places where its defaults are not safe enough for MCP.
+
+Authlib implements the grants, PKCE verification, client authentication and the token,
+introspection, revocation and registration endpoints. Each override below says which
+default it replaces and why (see also the reference table in the lesson README):
+
+| Authlib default                          | here                                                |
+|------------------------------------------|-----------------------------------------------------|
+| PKCE optional, `plain` allowed           | S256 required of every client (`S256Required`)      |
+| public clients refused at /token         | `none` accepted for code and refresh grants         |
+| refresh tokens not rotated               | rotated on every use; reuse revokes the family      |
+| tokens live 10 days                      | `--access-token-ttl`, 300 s by default (tokens.py)  |
+| no RFC 8707; `aud` = client id           | `resource` checked, bound to code and `aud`         |
+| allowed scope = registered scope         | any supported scope, the user consents (models.py)  |
+| RFC 9207 `iss` extension needs Flask     | added by the /authorize route itself (consent.py)   |
+"""
+
+import logging
+import secrets
+import time
+from typing import Any, ClassVar
+
+from authlib.oauth2 import AuthorizationServer as BaseAuthorizationServer
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError, grants
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oauth2.rfc7636.challenge import compare_s256_code_challenge
+from joserfc import jwt
+
+from .adapter import StarletteOAuth2Request, to_response
+from .cimd import MetadataDocumentError, MetadataDocuments, is_metadata_document_url
+from .config import AUTHORIZATION_CODE_TTL, REFRESH_TOKEN_TTL, SCOPES, Settings
+from .keys import SigningKeys
+from .models import AuthorizationCode, Client, RefreshToken, User
+from .registration import ClientRegistration
+from .storage import Storage
+from .tokens import AccessTokenGenerator, TokenIntrospection, TokenRevocation, token_audience
+
+logger = logging.getLogger(__name__)
+
+
+class InvalidTargetError(OAuth2Error):
+    """RFC 8707 §2: the requested resource is unknown, or not the one this grant was for."""
+
+    error = "invalid_target"
+
+
+class S256Required(CodeChallenge):
+    """PKCE as OAuth 2.1 and MCP require it: always, and only S256."""
+
+    # Override: Authlib also accepts "plain", which protects nothing if the request is observed.
+    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
+    CODE_CHALLENGE_METHODS: ClassVar[dict[str, Any]] = {"S256": compare_s256_code_challenge}
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        # Override: Authlib lets a request with neither parameter through, and takes a missing
+        # method to mean "plain" (RFC 7636 §4.3). Both are refused, for confidential clients too.
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("PKCE is required: send code_challenge and code_challenge_method=S256")
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("code_challenge_method must be S256")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
+class ResourceIndicators:
+    """RFC 8707 for every grant: which resource the token is for, and `aud` set to it."""
+
+    request: StarletteOAuth2Request
+    server: "AuthorizationServer"
+
+    def check_resource(self, bound: str | None) -> str:
+        """The audience for this request: the `resource` sent, or the one the grant is bound to, or the default."""
+        values = self.request.payload.datalist.get("resource", [])
+        if len(values) > 1:
+            raise InvalidTargetError("Request one resource at a time")
+        requested = values[0] if values else None
+        if requested is None:
+            return bound or self.server.settings.default_resource
+        if requested not in self.server.settings.resources:
+            raise InvalidTargetError("This server issues no tokens for that resource")
+        if bound is not None and requested != bound:
+            raise InvalidTargetError("The resource differs from the one the user authorized")
+        return requested
+
+    def generate_token(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        reset = token_audience.set(self.request.resource)
+        try:
+            return super().generate_token(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            token_audience.reset(reset)
+
+
+class AuthorizationCodeGrant(ResourceIndicators, grants.AuthorizationCodeGrant):
+    # Override: Authlib's default leaves out "none", so public clients (every MCP client) could
+    # not redeem a code. PKCE is what protects their codes instead of a secret.
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post", "none"]
+
+    def validate_authorization_request(self) -> str:
+        redirect_uri = super().validate_authorization_request()  # client, redirect URI, scope, PKCE
+        try:
+            self.request.resource = self.check_resource(None)
+        except OAuth2Error as error:
+            error.redirect_uri = redirect_uri  # client and redirect URI are valid: tell the client
+            raise
+        return redirect_uri
+
+    def save_authorization_code(self, code: str, request: StarletteOAuth2Request) -> None:
+        data = request.payload.data
+        self.server.storage.save_code(
+            code,
+            AuthorizationCode(
+                client_id=request.client.client_id,
+                redirect_uri=request.payload.redirect_uri,
+                scope=request.scope,
+                username=request.user.username,
+                code_challenge=data["code_challenge"],
+                code_challenge_method=data["code_challenge_method"],
+                resource=request.resource,
+                family_id=secrets.token_urlsafe(16),
+                expires_at=int(time.time()) + AUTHORIZATION_CODE_TTL,
+            ),
+        )
+
+    def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
+        record = self.server.storage.redeem_code(code, client.client_id)
+        if record is None:
+            logger.warning("refused an unknown, expired or replayed authorization code from %s", client.client_id)
+        return record
+
+    def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
+        pass  # redeem_code consumed it already, and keeps the row to recognise a replay
+
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> User:
+        return User(authorization_code.username)
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()  # client auth, code, redirect_uri, then PKCE (a hook)
+        self.request.resource = self.check_resource(self.request.authorization_code.resource)
+
+
+class RefreshTokenGrant(ResourceIndicators, grants.RefreshTokenGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post", "none"]
+    # Override: Authlib keeps the old refresh token valid and issues no new one. OAuth 2.1 §4.3.1
+    # (and MCP) require rotation for public clients: a stolen refresh token then works once at
+    # most, and its second use, by thief or victim, is detected.
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
+        found = self.server.storage.get_refresh_token(refresh_token)
+        if found is None:
+            return None
+        record, rotated = found
+        if rotated:
+            # Reuse: two parties hold this family's tokens. Revoke all of them (OAuth 2.1 §4.3.1).
+            self.server.storage.revoke_family(record.family_id)
+            logger.warning("refresh token reused by %s: revoked its token family", record.client_id)
+            return None
+        return None if record.is_expired() else record
+
+    def authenticate_user(self, refresh_token: RefreshToken) -> User:
+        return User(refresh_token.username)
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()  # client auth, the token, scope ⊆ the original
+        self.request.resource = self.check_resource(self.request.refresh_token.resource)
+
+    def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
+        # Claim the old token; if another request claimed it in between, that is reuse as well.
+        if not self.server.storage.rotate_refresh_token(self.request.form["refresh_token"]):
+            self.server.storage.revoke_family(refresh_token.family_id)
+
+
+class ClientCredentialsGrant(ResourceIndicators, grants.ClientCredentialsGrant):
+    # Confidential clients only (RFC 6749 §4.4); this is Authlib's default too, spelled out.
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post"]
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        self.request.resource = self.check_resource(None)
+
+
+class AuthorizationServer(BaseAuthorizationServer):
+    def __init__(self, settings: Settings, storage: Storage, keys: SigningKeys, metadata: dict[str, Any]) -> None:
+        super().__init__(scopes_supported=list(SCOPES))
+        self.settings, self.storage, self.keys = settings, storage, keys
+        self.documents = MetadataDocuments(settings.cimd_allow_hosts)
+        self.register_token_generator("default", AccessTokenGenerator(settings, keys))
+        self.register_grant(AuthorizationCodeGrant, [S256Required(required=True)])
+        self.register_grant(RefreshTokenGrant)
+        self.register_grant(ClientCredentialsGrant)
+        self.register_endpoint(TokenIntrospection(settings, storage, keys))
+        self.register_endpoint(TokenRevocation(settings, storage, keys))
+        self.register_endpoint(ClientRegistration(storage, metadata))
+
+    def query_client(self, client_id: str) -> Client | None:
+        if is_metadata_document_url(client_id):
+            # Fetched (asynchronously) by the route before Authlib runs: see prepare_client.
+            return self.documents.cached(client_id)
+        return self.storage.get_client(client_id)
+
+    async def prepare_client(self, client_id: str | None) -> str | None:
+        """Fetch a metadata-document client before Authlib asks for it; returns why it failed, if it did."""
+        if not is_metadata_document_url(client_id):
+            return None
+        try:
+            await self.documents.resolve(client_id)
+        except MetadataDocumentError as error:  # then query_client finds no such client
+            logger.warning("refused client metadata document %s: %s", client_id, error)
+            return str(error)
+        return None
+
+    def save_token(self, token: dict[str, Any], request: StarletteOAuth2Request) -> None:
+        claims = jwt.decode(token["access_token"], self.keys.key_set).claims  # just minted, by us
+        if request.authorization_code is not None:  # the code grant starts a family...
+            family_id, granted_scope = request.authorization_code.family_id, request.authorization_code.scope
+        elif request.refresh_token is not None:  # ...refreshing continues it...
+            family_id, granted_scope = request.refresh_token.family_id, request.refresh_token.scope
+        else:  # ...client_credentials has none
+            family_id, granted_scope = None, claims["scope"]
+        self.storage.save_access_token(claims["jti"], family_id, claims["client_id"], claims["exp"])
+        if "refresh_token" in token:
+            # RFC 6749 §6: a rotated refresh token keeps the original scope, even when this
+            # access token was narrowed with a smaller `scope`.
+            self.storage.save_refresh_token(
+                token["refresh_token"],
+                RefreshToken(
+                    family_id=family_id,
+                    client_id=claims["client_id"],
+                    username=request.user.username,
+                    scope=granted_scope,
+                    resource=claims["aud"],
+                    expires_at=int(time.time()) + REFRESH_TOKEN_TTL,
+                ),
+            )
+        logger.info(
+            "issued a token to %s for %s, scope %r, jti %s",
+            claims["client_id"],
+            claims["aud"],
+            claims["scope"],
+            claims["jti"],
+        )
+
+    def create_oauth2_request(self, request: Any) -> Any:
+        return request  # the routes wrap requests already (adapter.py): reading a body is async
+
+    def create_json_request(self, request: Any) -> Any:
+        return request
+
+    def handle_response(self, status: int, body: Any, headers: list[tuple[str, str]]) -> Any:
+        return to_response(status, body, headers)
+
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
+        pass  # Authlib's hook for framework signals; nothing listens here

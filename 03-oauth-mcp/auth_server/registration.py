@@ -1,0 +1,141 @@
+"""Dynamic Client Registration (RFC 7591) at POST /register, and the redirect-URI policy every client meets.
+
+MCP 2026-07-28 deprecates DCR in favour of Client ID Metadata Documents (cimd.py); it stays for
+clients that predate them, and the SDK still falls back to it. The endpoint is open: anyone may
+register, which is why what a registration can ask for is narrow (see the overrides).
+"""
+
+import ipaddress
+import secrets
+import time
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from authlib.oauth2.rfc7591 import ClientMetadataClaims, ClientRegistrationEndpoint
+from authlib.oauth2.rfc7591.errors import InvalidClientMetadataError, InvalidRedirectURIError
+from joserfc.errors import InvalidClaimError
+
+from .models import CONFIDENTIAL, PUBLIC, Client
+from .passwords import hash_password
+from .storage import Storage
+
+# Grants a client may ask for without a user: none. client_credentials would let anyone who can
+# reach /register mint tokens; machine clients are provisioned (the seeded journal-bot).
+REGISTRABLE_GRANT_TYPES = {"authorization_code", "refresh_token"}
+# RFC 7591 §2 says omitted grant_types means authorization_code only; refreshing is this lesson's
+# point, so an omission gets both (the SDK sends both anyway).
+DEFAULT_GRANT_TYPES = ("authorization_code", "refresh_token")
+
+
+def redirect_uri_problem(uri: str, application_type: str = "native") -> str | None:
+    """Why a redirect URI is unacceptable, or None. MCP: "localhost or HTTPS"; OIDC application_type rules."""
+    if not uri.isascii() or any(char in uri for char in ' "\\<>{}|^`'):
+        return "contains characters a URI cannot hold unencoded"  # RFC 3986 §2
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return "is not a URL"
+    if parts.fragment or "#" in uri:
+        return "has a fragment"  # RFC 6749 §3.1.2
+    if parts.username or parts.password:
+        return "has user information"
+    if not parts.hostname:
+        return "has no host"
+    if parts.scheme == "https":
+        return None
+    if parts.scheme != "http":
+        return "is neither https nor loopback http"  # custom schemes are not allowed by MCP
+    if application_type == "web":
+        return "is http: web clients must use https"  # OIDC Registration, application_type
+    if not is_loopback_host(parts.hostname):
+        return "is http but not loopback (127.0.0.1, [::1] or localhost)"
+    return None
+
+
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class McpClientMetadataClaims(ClientMetadataClaims):
+    """RFC 7591 metadata plus OIDC's `application_type`, which MCP clients MUST send (SEP-837)."""
+
+    REGISTERED_CLAIMS: ClassVar[list[str]] = [*ClientMetadataClaims.REGISTERED_CLAIMS, "application_type"]
+
+    def validate(self, now: Any = None, leeway: int = 0) -> None:
+        # OIDC's default is "web"; the MCP SDK registers loopback redirect URIs, so "native".
+        self.setdefault("application_type", "native")
+        if self["application_type"] not in ("native", "web"):
+            raise InvalidClaimError("application_type")
+        self.setdefault("grant_types", list(DEFAULT_GRANT_TYPES))
+        super().validate(now, leeway)
+
+    def validate_redirect_uris(self) -> None:
+        uris = self.get("redirect_uris")
+        if not isinstance(uris, list) or not uris or not all(isinstance(uri, str) for uri in uris):
+            raise InvalidRedirectURIError("redirect_uris must be a non-empty array of strings")
+        for index, uri in enumerate(uris):
+            if problem := redirect_uri_problem(uri, self["application_type"]):
+                # RFC 7591 §3.2.2 names this error; Authlib would report invalid_client_metadata.
+                # (The URI itself is not echoed: error_description allows only plain ASCII.)
+                raise InvalidRedirectURIError(f"redirect_uris[{index}] {problem}")
+
+    def validate_client_name(self) -> None:
+        if "client_name" in self and not isinstance(self["client_name"], str):
+            raise InvalidClientMetadataError("client_name must be a string")
+
+    def validate_grant_types(self) -> None:
+        grant_types = self.get("grant_types")
+        if not isinstance(grant_types, list) or not set(grant_types) <= REGISTRABLE_GRANT_TYPES:
+            raise InvalidClientMetadataError("grant_types may only be authorization_code and refresh_token")
+
+
+class ClientRegistration(ClientRegistrationEndpoint):
+    def __init__(self, storage: Storage, metadata: dict[str, Any]) -> None:
+        super().__init__(claims_classes=[McpClientMetadataClaims])
+        self.storage, self.metadata = storage, metadata
+
+    def authenticate_token(self, request: Any) -> bool:
+        return True  # open registration (RFC 7591 §3); a production server would rate-limit it
+
+    def get_server_metadata(self) -> dict[str, Any]:
+        # Authlib checks token_endpoint_auth_method, grant_types, response_types and scope against it.
+        return self.metadata
+
+    def generate_client_id(self, request: Any) -> str:
+        return secrets.token_urlsafe(16)
+
+    def generate_client_secret(self, request: Any) -> str | None:
+        # Override: Authlib mints a secret for every client, public ones included. A public
+        # client (token_endpoint_auth_method "none") cannot keep one, so it gets none.
+        method = request.payload.data.get("token_endpoint_auth_method", "client_secret_basic")
+        return None if method == "none" else secrets.token_urlsafe(32)
+
+    def generate_client_info(self, request: Any) -> dict[str, Any]:
+        info = super().generate_client_info(request)
+        if info["client_secret"] is None:
+            del info["client_secret"], info["client_secret_expires_at"]
+        return info
+
+    def save_client(self, client_info: dict[str, Any], client_metadata: dict[str, Any], request: Any) -> Client:
+        method = client_metadata["token_endpoint_auth_method"]
+        client = Client(
+            client_id=client_info["client_id"],
+            client_name=client_metadata.get("client_name") or client_info["client_id"],
+            redirect_uris=tuple(client_metadata["redirect_uris"]),
+            grant_types=tuple(client_metadata["grant_types"]),
+            auth_methods=PUBLIC if method == "none" else CONFIDENTIAL & {method},
+            secret_hash=hash_password(client_info["client_secret"]) if "client_secret" in client_info else None,
+            application_type=client_metadata["application_type"],
+            kind="registered",
+            metadata={
+                **client_metadata,
+                "client_id_issued_at": client_info.get("client_id_issued_at", int(time.time())),
+            },
+        )
+        self.storage.save_client(client)
+        return client

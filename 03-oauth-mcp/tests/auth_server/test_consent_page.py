@@ -1,0 +1,121 @@
+"""The login-and-consent page: what it shows, how it is protected, and what a wrong answer does."""
+
+import re
+
+import httpx2
+
+
+def open_page(oauth, client_id: str, **overrides: str | None) -> tuple[httpx2.Client, httpx2.Response]:
+    browser = httpx2.Client(timeout=10)
+    url, _, _ = oauth.authorize_url(client_id, **overrides)
+    return browser, browser.get(url)
+
+
+def test_page_shows_client_host_scopes_and_a_loopback_warning(oauth, public_client) -> None:
+    _, page = open_page(oauth, public_client["client_id"], scope="journal:read journal:write")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<strong>Test MCP client</strong> wants to access your journal" in page.text
+    assert '<p class="host">127.0.0.1</p>' in page.text
+    assert "this computer" in page.text  # loopback-only redirect URIs get a warning
+    assert "Read your journal entries" in page.text
+    assert "Create and change journal entries" in page.text
+    # The ids a browser test fills in.
+    for element in (
+        'id="username"',
+        'id="password"',
+        'name="decision" value="approve"',
+        'name="decision" value="deny"',
+    ):
+        assert element in page.text
+
+
+def test_page_forbids_framing_and_scripts(oauth, public_client) -> None:
+    _, page = open_page(oauth, public_client["client_id"])
+    assert page.headers["x-frame-options"] == "DENY"
+    csp = page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp
+    assert "default-src 'none'" in csp
+    assert page.headers["cache-control"] == "no-store"
+    nonce = re.search(r"style-src 'nonce-([^']+)'", csp).group(1)
+    assert f'<style nonce="{nonce}">' in page.text
+
+
+def test_csrf_cookie_is_httponly_and_samesite(oauth, public_client) -> None:
+    _, page = open_page(oauth, public_client["client_id"])
+    cookie = page.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=lax" in cookie
+    assert "path=/authorize" in cookie
+
+
+def test_client_name_is_escaped(oauth) -> None:
+    client = oauth.register(client_name='<script>alert("x")</script>')
+    _, page = open_page(oauth, client["client_id"])
+    assert page.status_code == 200
+    assert "<script>" not in page.text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
+
+
+def test_wrong_password_shows_the_form_again(oauth, public_client) -> None:
+    browser, page = open_page(oauth, public_client["client_id"])
+    form = {**oauth.hidden_inputs(page.text), "username": "alice", "password": "queen", "decision": "approve"}
+    again = browser.post(f"{oauth.base_url}/authorize", data=form)
+    assert again.status_code == 401
+    assert "location" not in again.headers
+    assert "Wrong username or password." in again.text
+    assert 'value="alice"' in again.text
+    # The same pending request still works with the right password.
+    form["password"] = "wonderland"
+    approved = browser.post(f"{oauth.base_url}/authorize", data=form)
+    assert approved.status_code == 302
+    assert "code" in oauth.query_of(approved.headers["location"])
+
+
+def test_unknown_user_is_refused_like_a_wrong_password(oauth, public_client) -> None:
+    browser, page = open_page(oauth, public_client["client_id"])
+    form = {**oauth.hidden_inputs(page.text), "username": "mallory", "password": "x", "decision": "approve"}
+    response = browser.post(f"{oauth.base_url}/authorize", data=form)
+    assert response.status_code == 401
+    assert "Wrong username or password." in response.text
+
+
+def test_missing_or_wrong_csrf_token_is_refused(oauth, public_client) -> None:
+    browser, page = open_page(oauth, public_client["client_id"])
+    fields = oauth.hidden_inputs(page.text)
+    credentials = {"username": "alice", "password": "wonderland", "decision": "approve"}
+    for csrf in ({}, {"csrf_token": "forged"}):
+        form = {"request_id": fields["request_id"], **csrf, **credentials}
+        response = browser.post(f"{oauth.base_url}/authorize", data=form)
+        assert response.status_code == 403
+        assert "location" not in response.headers
+        assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_form_posted_without_the_browser_cookie_is_refused(oauth, public_client) -> None:
+    # Another browser (an attacker's page submitting the victim's form) lacks the cookie.
+    _, page = open_page(oauth, public_client["client_id"])
+    form = {**oauth.hidden_inputs(page.text), "username": "alice", "password": "wonderland", "decision": "approve"}
+    response = httpx2.post(f"{oauth.base_url}/authorize", data=form, timeout=10)
+    assert response.status_code == 403
+
+
+def test_a_pending_request_is_single_use(oauth, public_client) -> None:
+    browser, page = open_page(oauth, public_client["client_id"])
+    form = {**oauth.hidden_inputs(page.text), "username": "alice", "password": "wonderland", "decision": "approve"}
+    assert browser.post(f"{oauth.base_url}/authorize", data=form).status_code == 302
+    again = browser.post(f"{oauth.base_url}/authorize", data=form)
+    assert again.status_code == 400
+    assert "expired" in again.text
+
+
+def test_unknown_decision_is_refused(oauth, public_client) -> None:
+    browser, page = open_page(oauth, public_client["client_id"])
+    form = {**oauth.hidden_inputs(page.text), "username": "alice", "password": "wonderland", "decision": "maybe"}
+    assert browser.post(f"{oauth.base_url}/authorize", data=form).status_code == 400
+
+
+def test_github_is_off_by_default(oauth, public_client) -> None:
+    url, _, _ = oauth.authorize_url(public_client["client_id"])
+    assert "Approve with" not in oauth.http.get(url).text
+    assert oauth.http.get(f"{oauth.base_url}/authorize/github/callback").status_code == 404
