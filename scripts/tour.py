@@ -212,7 +212,38 @@ def lesson_03() -> None:
         step("log out: tokens revoked and forgotten", f"{client} logout", expect="Logged out")
 
 
-LESSONS = [lesson_01, lesson_02, lesson_03]
+def lesson_04() -> None:
+    section("Lesson 04: OpenTelemetry traces, metrics and logs, from client to server to upstream")
+    client = "04-observability.client --token workshop-demo-token-1234"
+    upstream = f"127.0.0.1:{port_or_free(8085)}"
+    addr = f"127.0.0.1:{port_or_free(8084)}"
+    with (
+        background(f"04-observability.upstream --addr {upstream}", health_url=f"http://{upstream}/healthz"),
+        background(
+            f"04-observability.server --transport http --addr {addr} --upstream-url http://{upstream}/anything",
+            health_url=f"http://{addr}/healthz",
+        ),
+    ):
+        url = f"http://{addr}/mcp"
+        step(
+            "one trace: the client prints its id, and the upstream receives it in a traceparent header",
+            f"{client} --url {url} call make_authenticated_request 'message=hello upstream'",
+            expect='"Traceparent": "00-',
+        )
+        step(
+            "a failing tool: exit 1, and a trace id to look it up by",
+            f"04-observability.client --url {url} call show_auth_token",
+            expect="trace_id: ",
+            exit_code=1,
+        )
+    step(
+        "over stdio the server is the client's child: its SERVER span joins the client's trace",
+        f"{client} call echo_message 'message=over stdio'",
+        expect="SERVER 'tools/call echo_message'",
+    )
+
+
+LESSONS = [lesson_01, lesson_02, lesson_03, lesson_04]
 
 if __name__ == "__main__":
     for lesson in LESSONS:

@@ -1,0 +1,1 @@
+"""Lesson 04: OpenTelemetry traces, metrics and logs across client, server and upstream."""

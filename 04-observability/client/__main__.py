@@ -1,0 +1,154 @@
+"""Command line: `python -m 04-observability.client [--url URL] [--token T] [--otlp-endpoint U] tools | call TOOL`."""
+
+import json
+import logging
+import os
+import sys
+from typing import Annotated, Any, Literal
+
+import anyio
+import httpx2
+import typer
+from mcp import MCPError
+from mcp.types import CallToolResult, TextContent
+from opentelemetry import trace
+
+from ..telemetry import configure_telemetry
+from .arguments import parse_arguments
+from .connect import LESSON, connect
+from .instrumentation import TimedClient
+
+SERVICE_NAME = "observability-client"
+SERVICE_VERSION = "0.1.0"
+
+tracer = trace.get_tracer(__name__)
+
+cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None, no_args_is_help=True)
+
+
+class CommandError(Exception):
+    """A failure to report on one line of stderr, with exit code 1."""
+
+
+@cli.callback()
+def options(
+    ctx: typer.Context,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="Streamable HTTP endpoint, e.g. http://127.0.0.1:8084/mcp. Default: spawn the server over stdio."
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(help="Sent as 'Authorization: Bearer <token>' over HTTP, or as API_KEY to a spawned server."),
+    ] = None,
+    log_level: Annotated[
+        Literal["debug", "info", "warning", "error"], typer.Option(help="Log level of the client and a spawned server.")
+    ] = "warning",
+    otlp_endpoint: Annotated[
+        str | None,
+        typer.Option(
+            help="Export traces, metrics and logs over OTLP/HTTP to this collector, for this client and a spawned "
+            "server. Same as OTEL_EXPORTER_OTLP_ENDPOINT. Default: print them to stderr."
+        ),
+    ] = None,
+) -> None:
+    """Talk to the lesson 04 MCP server."""
+    logging.basicConfig(level=log_level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    if otlp_endpoint:
+        # The standard variable: our exporters read it, and a spawned server inherits it (see connect.py).
+        os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp_endpoint
+    try:
+        ctx.call_on_close(configure_telemetry(SERVICE_NAME, SERVICE_VERSION))  # flush when the command ends
+    except ValueError as error:  # an OTEL_*_EXPORTER value we do not know
+        raise typer.BadParameter(str(error)) from None
+    ctx.obj = {"url": url, "log_level": log_level, "token": token}
+
+
+@cli.command("tools")
+def tools_command(ctx: typer.Context) -> None:
+    """List the server's tools: name, description and input schema."""
+    run("list tools", list_tools, ctx.obj)
+
+
+@cli.command("call")
+def call_command(
+    ctx: typer.Context,
+    tool: Annotated[str, typer.Argument(help="The tool's name, as `tools` lists it.")],
+    arguments: Annotated[
+        list[str] | None, typer.Argument(metavar="[KEY=VALUE]...", help="Arguments, typed by the tool's schema.")
+    ] = None,
+) -> None:
+    """Call one tool and print its text and its structured result."""
+    run(f"call {tool}", call_tool, ctx.obj, tool, arguments or [])
+
+
+async def list_tools(client: TimedClient) -> None:
+    for tool in (await client.list_tools()).tools:
+        print(tool.name)
+        print(f"    {tool.description}")
+        schema = json.dumps(tool.input_schema, indent=2).replace("\n", "\n    ")
+        print(f"    input schema: {schema}")
+
+
+async def call_tool(client: TimedClient, name: str, pairs: list[str]) -> None:
+    listed = {tool.name: tool for tool in (await client.list_tools()).tools}
+    # An unknown tool still goes to the server: its answer is the error to show.
+    schema = listed[name].input_schema if name in listed else {}
+    try:
+        arguments = parse_arguments(pairs, schema)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    result = await client.call_tool(name, arguments)
+    if result.is_error:
+        raise CommandError(text_of(result))
+    print(text_of(result))
+    if result.structured_content is not None:
+        print(f"structured: {json.dumps(result.structured_content)}")
+
+
+def text_of(result: CallToolResult) -> str:
+    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+
+
+def run(title: str, command: Any, options: dict[str, Any], *args: Any) -> None:
+    """Connect, run one command, and turn every failure into one line and exit code 1."""
+
+    async def session() -> None:
+        # One trace per command: connecting, listing and calling are its children,
+        # and so, through the trace context each request carries, is the server's work.
+        with tracer.start_as_current_span(title) as span:
+            try:
+                async with connect(options["url"], options["log_level"], options["token"]) as client:
+                    await command(TimedClient(client, options["url"]), *args)
+            finally:
+                if span.get_span_context().is_valid:  # not with OTEL_SDK_DISABLED=true
+                    print(f"trace_id: {span.get_span_context().trace_id:032x}", file=sys.stderr)
+
+    try:
+        anyio.run(session)
+    # The SDK runs the connection in task groups, so errors arrive as (nested) exception groups.
+    except* CommandError as group:
+        fail(str(innermost(group)))
+    except* MCPError as group:
+        error = innermost(group)
+        fail(f"server answered with JSON-RPC error {error.code}: {error.message}")
+    except* (httpx2.HTTPError, OSError) as group:
+        where = options["url"] or f"python -m {LESSON}.server"
+        fail(f"cannot talk to {where}: {innermost(group)}")
+
+
+def innermost(error: BaseException) -> Any:
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
+
+
+def fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    cli(prog_name=f"python -m {LESSON}.client")

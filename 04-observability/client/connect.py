@@ -1,0 +1,58 @@
+"""Where the client finds its server: a subprocess over stdio, or a URL over Streamable HTTP.
+
+`mcp.Client` picks the transport from what it is given: `StdioServerParameters`
+spawns a process and speaks JSON-RPC over its stdin/stdout; a transport built
+by `streamable_http_client` speaks Streamable HTTP. Everything after
+`async with Client(...)` is the same for both.
+
+The token travels the way each transport allows: an Authorization header on
+every HTTP request, or the API_KEY environment variable of the spawned server.
+Trace context travels inside each MCP request, whatever the transport.
+"""
+
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx2
+from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+
+# This package's parent, e.g. "01-basic-mcp": the client always spawns its own lesson's server.
+LESSON = __package__.rpartition(".")[0]
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
+
+
+def stdio_server(log_level: str, token: str | None) -> StdioServerParameters:
+    # The same interpreter and `python -m` an attendee would type, run from the
+    # repository root so the lesson package is importable. The SDK gives the
+    # child only a minimal environment, so the token is passed explicitly, and
+    # so are the OTEL_* settings: the server's telemetry goes where ours does.
+    env = {name: value for name, value in os.environ.items() if name.startswith("OTEL_")}
+    if token:
+        env["API_KEY"] = token
+    return StdioServerParameters(
+        command=sys.executable,
+        args=["-m", f"{LESSON}.server", "--transport", "stdio", "--log-level", log_level],
+        cwd=REPOSITORY_ROOT,
+        env=env or None,
+    )
+
+
+@asynccontextmanager
+async def connect(url: str | None, log_level: str, token: str | None) -> AsyncIterator[Client]:
+    """A connected `Client` for the server at `url`, or for a freshly spawned stdio server."""
+    if not url:
+        async with Client(stdio_server(log_level, token)) as client:
+            yield client
+        return
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    # Headers live on the httpx2 client we own (and so must close); the SDK's
+    # own timeouts: 30 s, and 300 s to read, as a server may hold a stream open.
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=300)) as http,
+        Client(streamable_http_client(url, http_client=http)) as client,
+    ):
+        yield client

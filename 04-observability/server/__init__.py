@@ -1,0 +1,1 @@
+"""The lesson's MCP server: `python -m 04-observability.server --help`."""

@@ -1,0 +1,121 @@
+"""Command line: `python -m 04-observability.server [--transport stdio|http] [--addr HOST:PORT] [--otlp-endpoint U]`."""
+
+import contextlib
+import ipaddress
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+import anyio
+import typer
+import uvicorn
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
+
+from ..telemetry import configure_telemetry
+from .app import DEFAULT_UPSTREAM_URL, SERVER_NAME, SERVER_VERSION, create_server
+from .context import auth_token
+from .http import create_http_app
+from .logs import configure_logging
+
+logger = logging.getLogger(__package__)  # the package, e.g. "01-basic-mcp.server", not "__main__"
+
+cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+
+
+def parse_addr(addr: str) -> str:
+    """Check HOST:PORT up front, so a typo is a one-line usage error, not a traceback."""
+    host, sep, port = addr.rpartition(":")
+    host = host.strip("[]")  # allow [::1]:8080
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise typer.BadParameter(f"{addr!r} is not HOST:PORT, for example 127.0.0.1:8080")
+    if host != "localhost":
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise typer.BadParameter(f"{host!r} is not an IP address or 'localhost'") from None
+    return addr
+
+
+def parse_endpoint(url: str | None) -> str | None:
+    if url is not None and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
+        raise typer.BadParameter(f"{url!r} is not an http(s) URL, for example http://127.0.0.1:4318")
+    return url
+
+
+def split_addr(addr: str) -> tuple[str, int]:
+    host, _, port = addr.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def run_stdio(upstream_url: str, flush_telemetry: Callable[[], None]) -> None:
+    mcp = create_server(upstream_url)
+    # A stdio server has one caller, the process that spawned it, and the MCP
+    # specification says it takes its credentials from the environment.
+    auth_token.set(os.environ.get("API_KEY") or None)
+    # SIGTERM (what process managers send) ends the process like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: stop quietly, no traceback
+            anyio.run(mcp.run_stdio_async)
+    finally:
+        flush_telemetry()  # the spans still queued in the batch processors
+
+
+def run_http(addr: str, log_level: str, upstream_url: str, flush_telemetry: Callable[[], None]) -> None:
+    host, port = split_addr(addr)
+    if not ipaddress.ip_address("127.0.0.1" if host == "localhost" else host).is_loopback:
+        logger.warning("listening on %s: reachable from other machines, with no authentication", host)
+    app = create_http_app(create_server(upstream_url), host=host, flush_telemetry=flush_telemetry)
+    logger.info("MCP endpoint: http://%s/mcp", addr)
+    # uvicorn stops gracefully on SIGINT and SIGTERM: it stops accepting,
+    # finishes in-flight requests, then runs the lifespan shutdown.
+    uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None)
+
+
+@cli.command()
+def main(
+    transport: Annotated[
+        Literal["stdio", "http"],
+        typer.Option("--transport", "-t", help="stdio for a local host process, http for Streamable HTTP."),
+    ] = "stdio",
+    addr: Annotated[
+        str, typer.Option(callback=parse_addr, help="HOST:PORT to listen on (http only).")
+    ] = "127.0.0.1:8084",
+    upstream_url: Annotated[
+        str, typer.Option(help="The echo API make_authenticated_request calls (httpbin's /anything shape).")
+    ] = DEFAULT_UPSTREAM_URL,
+    log_level: Annotated[
+        Literal["debug", "info", "warning", "error"], typer.Option(help="Log level; logs go to stderr.")
+    ] = "info",
+    otlp_endpoint: Annotated[
+        str | None,
+        typer.Option(
+            callback=parse_endpoint,
+            help="Export traces, metrics and logs over OTLP/HTTP to this collector, e.g. http://127.0.0.1:4318. "
+            "Same as OTEL_EXPORTER_OTLP_ENDPOINT. Default: print traces and metrics to stderr.",
+        ),
+    ] = None,
+) -> None:
+    """Run the lesson 04 MCP server (tools: echo_message, add_numbers, show_auth_token, make_authenticated_request)."""
+    configure_logging(log_level)
+    if otlp_endpoint:
+        # The flag is the standard variable by another name: the exporters read it from here.
+        os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp_endpoint
+    # Prometheus scrapes an HTTP endpoint, which only the HTTP transport has.
+    readers = [PrometheusMetricReader()] if transport == "http" else []
+    try:
+        flush_telemetry = configure_telemetry(SERVER_NAME, SERVER_VERSION, extra_readers=readers)
+    except ValueError as error:  # an OTEL_*_EXPORTER value we do not know
+        raise typer.BadParameter(str(error)) from None
+    if transport == "stdio":
+        run_stdio(upstream_url, flush_telemetry)
+    else:
+        run_http(addr, log_level, upstream_url, flush_telemetry)
+
+
+if __name__ == "__main__":
+    cli(prog_name=f"python -m {__package__}")

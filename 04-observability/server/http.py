@@ -1,0 +1,104 @@
+"""Streamable HTTP: the SDK's MCP endpoint inside a FastAPI application.
+
+`mcp.streamable_http_app()` is a complete ASGI app serving `/mcp` (POST to send
+messages, GET to open the server-to-client stream, DELETE to end a session).
+Mounting it inside FastAPI lets the same process serve ordinary routes such as
+`/healthz`. A mounted app's own lifespan never runs, so the host app must start
+the SDK's session manager itself.
+
+On HTTP every request may come from a different caller, so the caller's token
+is read from each request's Authorization header into the request context.
+
+Telemetry: the ASGI instrumentation makes every HTTP request a SERVER span,
+with its status code and timing. The MCP span of the message inside is not its
+child but the client's: MCP carries trace context in the message's `_meta`, the
+same on every transport. `/metrics` serves the metrics for Prometheus to scrape.
+"""
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import prometheus_client
+from fastapi import FastAPI, Response
+from mcp.server import MCPServer
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+from opentelemetry.trace import Span
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .context import auth_token, bearer_token
+
+
+class AuthorizationToContext:
+    """ASGI middleware: the Authorization header of each HTTP request into `auth_token`.
+
+    The Python counterpart of mcp-go's WithHTTPContextFunc. Plain ASGI, like the
+    SDK's own auth middleware, rather than `@app.middleware("http")`: the MCP
+    endpoint runs inside the context set here, and its event streams pass untouched.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        reset = auth_token.set(bearer_token(Headers(scope=scope).get("authorization")))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            auth_token.reset(reset)
+
+
+def remember_http_span(span: Span, scope: Scope) -> None:
+    """The ASGI instrumentation's hook: keep the HTTP span in the request's state, where the MCP
+    middleware finds it to link the MCP span to it (see instrumentation.py)."""
+    scope.setdefault("state", {})["http_span"] = span
+
+
+def create_http_app(
+    mcp: MCPServer, host: str = "127.0.0.1", flush_telemetry: Callable[[], None] = lambda: None
+) -> FastAPI:
+    # `host` is the address we bind. For a loopback address the SDK turns on
+    # DNS-rebinding protection: requests whose Host or Origin header is not
+    # localhost get 421/403, so a web page cannot reach this server through a
+    # hostname that resolves to 127.0.0.1.
+    mcp_app = mcp.streamable_http_app(host=host)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with mcp.session_manager.run():
+            yield
+        # Here, not after uvicorn.run(): uvicorn re-raises SIGTERM once the app
+        # has shut down, and the process ends before any later code runs.
+        flush_telemetry()
+
+    # No /docs, /redoc or /openapi.json: an MCP server describes itself through
+    # tools/list, and Swagger UI would load its scripts from a CDN.
+    app = FastAPI(
+        title=mcp.name, version=mcp.version, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """Readiness probe: answers once the session manager is running."""
+        return {"status": "ok", "server": mcp.name}
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        """Prometheus text format: what the PrometheusMetricReader, if installed, has collected."""
+        return Response(prometheus_client.generate_latest(), media_type=prometheus_client.CONTENT_TYPE_LATEST)
+
+    # Routes are matched in order and Mount("/") matches every path: mount last.
+    app.mount("/", mcp_app)
+    app.add_middleware(AuthorizationToContext)
+    # Added last, so outermost: the HTTP span covers everything below it. No spans
+    # for probes and scrapes, nor for each ASGI send/receive event.
+    app.add_middleware(
+        OpenTelemetryMiddleware,
+        excluded_urls="healthz,metrics",
+        exclude_spans=["receive", "send"],
+        server_request_hook=remember_http_span,
+    )
+    return app

@@ -1,0 +1,108 @@
+"""The two command lines, run as an attendee runs them: `python -m ...` from the repository root."""
+
+import re
+import signal
+
+
+def error_line(result) -> str:
+    """The client's one-line error. The rest of its stderr is telemetry: the trace id, spans and metrics."""
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    return line
+
+
+def test_client_lists_tools_over_http(server, run_cli) -> None:
+    result = run_cli("client", "--url", server.mcp_url, "tools")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^echo_message\n    Return the message prefixed with 'Echo: '", result.stdout, re.M)
+    assert re.search(r"^add_numbers\n    Calculate the sum of two numbers\.", result.stdout, re.M)
+    assert '"num1": {' in result.stdout
+
+
+def test_client_calls_a_tool_over_http_with_typed_arguments(server, run_cli) -> None:
+    result = run_cli("client", "--url", server.mcp_url, "call", "add_numbers", "num1=2", "num2=3.5")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["5.5", 'structured: {"result": 5.5}']
+
+
+def test_client_shows_the_servers_error_for_an_unknown_tool(server, run_cli) -> None:
+    result = run_cli("client", "--url", server.mcp_url, "call", "no_such_tool")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert error_line(result) == "error: Unknown tool: no_such_tool"
+
+
+def test_client_shows_the_servers_error_for_a_bad_argument(server, run_cli) -> None:
+    result = run_cli("client", "--url", server.mcp_url, "call", "add_numbers", "num1=two", "num2=3")
+    assert result.returncode == 1
+    assert error_line(result).startswith("error: Error executing tool add_numbers:")
+    assert "num1" in result.stderr
+    assert "valid number" in result.stderr
+
+
+def test_client_reports_an_unreachable_server_on_one_line(run_cli) -> None:
+    result = run_cli("client", "--url", "http://127.0.0.1:9/mcp", "tools")
+    assert result.returncode == 1
+    assert error_line(result).startswith("error: cannot talk to http://127.0.0.1:9/mcp:")
+    assert "Traceback" not in result.stderr
+
+
+def test_invalid_transport_is_a_usage_error(run_cli) -> None:
+    result = run_cli("server", "--transport", "carrier-pigeon")
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1
+    assert "'carrier-pigeon' is not one of 'stdio', 'http'" in errors[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_invalid_address_is_a_usage_error(run_cli) -> None:
+    for addr in ("8080", "127.0.0.1:http", "127.0.0.1:70000", "example.com:80"):
+        result = run_cli("server", "--transport", "http", "--addr", addr)
+        assert result.returncode == 2, addr
+        assert [line for line in result.stderr.splitlines() if line.startswith("Error: Invalid value for '--addr'")]
+        assert "Traceback" not in result.stderr
+
+
+def test_sigterm_shuts_the_http_server_down_gracefully(http_server) -> None:
+    with http_server() as server:
+        log = server.stop()
+    # uvicorn finishes its shutdown, then re-raises the signal so a supervisor sees why it stopped.
+    assert server.process.returncode in (0, -signal.SIGTERM)
+    assert "Application shutdown complete" in log
+    assert "StreamableHTTP session manager shutting down" in log
+
+
+def test_stdio_server_logs_to_stderr_and_exits_cleanly_on_eof(run_cli) -> None:
+    # A client closing stdin is how a stdio session ends; stdout must stay empty of logs.
+    result = run_cli("server", "--log-level", "debug")
+    assert result.returncode == 0
+    assert result.stdout == ""
+
+
+def test_client_sends_its_token_as_a_bearer_header_over_http(server, run_cli) -> None:
+    result = run_cli("client", "--url", server.mcp_url, "--token", "alice-secret-token-0042", "call", "show_auth_token")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["alice-****42", 'structured: {"result": "alice-****42"}']
+
+
+def test_client_passes_its_token_as_api_key_to_a_spawned_server(run_cli) -> None:
+    result = run_cli("client", "--token", "bob-secret-token-0099", "call", "show_auth_token")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "bob-se****99"
+
+
+def test_client_calls_the_upstream_with_its_token(server, run_cli) -> None:
+    token = "alice-secret-token-0042"
+    result = run_cli(
+        "client", "--url", server.mcp_url, "--token", token, "call", "make_authenticated_request", "message=hi"
+    )
+    assert result.returncode == 0, result.stderr
+    assert '"Authorization": "Bearer alice-****42"' in result.stdout
+    assert '"message": "hi"' in result.stdout
+    assert token not in result.stdout + result.stderr
+
+
+def test_client_without_a_token_shows_how_to_send_one(server, run_cli) -> None:
+    result = run_cli("client", "--url", server.mcp_url, "call", "show_auth_token")
+    assert result.returncode == 1
+    assert error_line(result).startswith("error: Error executing tool show_auth_token: No token:")

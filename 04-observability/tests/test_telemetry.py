@@ -1,0 +1,111 @@
+"""Where telemetry goes: console on stderr by default, OTLP when asked, nothing when disabled."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.anyio
+
+SPAN_LINE = re.compile(r"^span (\w{32}) (\w{16}) parent=(\S{16}) (\w+) '([^']*)'", re.M)
+
+
+def printed_trace_id(stderr: str) -> str:
+    (trace_id,) = re.findall(r"^trace_id: ([0-9a-f]{32})$", stderr, re.M)
+    return trace_id
+
+
+def test_by_default_both_processes_print_one_trace_to_stderr(run_cli) -> None:
+    """The client spawns the server over stdio by default. The server is its child and shares its stderr:
+    one trace, two processes, one terminal."""
+    result = run_cli("client", "call", "echo_message", "message=hi")
+    assert result.returncode == 0, result.stderr
+    # stdout is the result and nothing else (on the server's side, stdout is the protocol).
+    assert result.stdout.splitlines() == ["Echo: hi", 'structured: {"result": "Echo: hi"}']
+
+    trace_id = printed_trace_id(result.stderr)
+    spans = {
+        name: (trace, span_id, parent, kind) for trace, span_id, parent, kind, name in SPAN_LINE.findall(result.stderr)
+    }
+    assert {spans[name][0] for name in spans} == {trace_id}
+    command = spans["call echo_message"]
+    sent = spans["MCP send tools/call echo_message"]
+    served = spans["tools/call echo_message"]  # printed by the server process
+    assert (command[3], sent[3], served[3]) == ("INTERNAL", "CLIENT", "SERVER")
+    assert sent[2] == command[1]
+    assert served[2] == sent[1]
+    assert re.search(
+        r"^metric mcp\.client\.operation\.duration count=1 .*gen_ai\.tool\.name=echo_message", result.stderr, re.M
+    )
+    assert re.search(
+        r"^metric mcp\.server\.operation\.duration count=1 .*gen_ai\.tool\.name=echo_message", result.stderr, re.M
+    )
+
+
+def test_otlp_endpoint_sends_both_processes_telemetry_to_a_collector(run_cli, otlp_receiver) -> None:
+    result = run_cli(
+        "client",
+        "--otlp-endpoint",
+        otlp_receiver.endpoint,
+        "call",
+        "add_numbers",
+        "num1=1",
+        "num2=2",
+        env={"OTEL_RESOURCE_ATTRIBUTES": "deployment.environment.name=workshop"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert not SPAN_LINE.search(result.stderr)  # OTLP instead of the console
+    trace_id = printed_trace_id(result.stderr)
+
+    # The client flushes at exit, after its child has: both are in by now.
+    spans = [span for span in otlp_receiver.spans() if span.trace_id == trace_id]
+    by_service = {(span.service, span.name) for span in spans}
+    assert {
+        ("observability-client", "MCP send tools/call add_numbers"),
+        ("observability", "tools/call add_numbers"),
+    } <= by_service
+    resources = [
+        resource
+        for resource in otlp_receiver.resources()
+        if resource.get("service.name", "").startswith("observability")
+    ]
+    for resource in resources:
+        # Ours, plus the standard variable's, which the client passed on to its child.
+        assert resource["service.version"] == "0.1.0"
+        assert resource["deployment.environment.name"] == "workshop"
+    assert {resource["service.name"] for resource in resources} == {"observability", "observability-client"}
+    assert {"mcp.client.operation.duration", "mcp.server.operation.duration"} <= otlp_receiver.metric_names()
+
+
+async def test_the_http_server_flushes_its_telemetry_when_stopped(
+    http_server, otlp_receiver, open_client, telemetry
+) -> None:
+    with http_server(env={"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint}) as server:
+        async with open_client(server.mcp_url) as client:
+            await client.call_tool("echo_message", {"message": "flush me"})
+        server.stop()  # SIGTERM, well before the batch processor's 5 s schedule
+
+    trace_id = f"{telemetry.span('MCP send tools/call echo_message').context.trace_id:032x}"
+    names = {span.name for span in otlp_receiver.spans() if span.trace_id == trace_id}
+    assert {"tools/call echo_message", "POST /mcp"} <= names
+
+
+def test_otel_sdk_disabled_turns_everything_off(run_cli) -> None:
+    result = run_cli("client", "--url", "http://127.0.0.1:9/mcp", "tools", env={"OTEL_SDK_DISABLED": "true"})
+    assert result.stderr.startswith("error: cannot talk to")  # and nothing else
+    assert "trace_id" not in result.stderr
+    assert not SPAN_LINE.search(result.stderr)
+    assert "metric " not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        ((), {"OTEL_TRACES_EXPORTER": "jaeger"}, "OTEL_TRACES_EXPORTER: unsupported jaeger"),
+        (("--otlp-endpoint", "127.0.0.1:4318"), {}, "is not an http(s) URL"),
+    ],
+)
+def test_telemetry_misconfiguration_is_a_usage_error(run_cli, args, env, message) -> None:
+    result = run_cli("server", *args, env=env)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr

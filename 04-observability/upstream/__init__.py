@@ -1,0 +1,1 @@
+"""A local stand-in for https://httpbin.org/anything: `python -m 04-observability.upstream`."""
