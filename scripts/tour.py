@@ -5,6 +5,8 @@ whether it did what it should. The exit code is non-zero if any step did not.
 Servers run on their default ports when those are free, on free ports if not.
 """
 
+import json
+import os
 import re
 import shlex
 import socket
@@ -243,7 +245,57 @@ def lesson_04() -> None:
     )
 
 
-LESSONS = [lesson_01, lesson_02, lesson_03, lesson_04]
+def lesson_05() -> None:
+    section("Lesson 05: an aggregating MCP proxy: lessons 01, 02 and 04 behind one endpoint")
+    # Lesson 02 is an HTTP backend: it and its echo upstream run first. The proxy's own credential
+    # for it comes from the environment, as the shipped config says (${WORKSHOP_TOKEN}).
+    os.environ.setdefault("WORKSHOP_TOKEN", "workshop-demo-token-1234")
+    upstream = f"127.0.0.1:{port_or_free(8082)}"
+    lesson_02 = f"127.0.0.1:{port_or_free(8081)}"
+    proxy = f"127.0.0.1:{port_or_free(9090)}"
+    # The shipped config with lesson 02 wherever it runs now, and pins in a scratch folder.
+    with tempfile.TemporaryDirectory(prefix="tour-05-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        config = json.loads((ROOT / "05-mcp-proxy" / "config.json").read_text())
+        config["mcpServers"]["passthrough"]["url"] = f"http://{lesson_02}/mcp"
+        (scratch / "config.json").write_text(json.dumps(config, indent=2))
+        tour_05(scratch, upstream, lesson_02, proxy)
+
+
+def tour_05(scratch: Path, upstream: str, lesson_02: str, proxy: str) -> None:
+    server = f"05-mcp-proxy.server --config {scratch}/config.json --pins {scratch}/pins.json"
+    client = f"05-mcp-proxy.client --url http://{proxy}/mcp"
+    with (
+        background(f"02-basic-token-passthrough.upstream --addr {upstream}", health_url=f"http://{upstream}/healthz"),
+        background(
+            f"02-basic-token-passthrough.server --transport http --addr {lesson_02} "
+            f"--upstream-url http://{upstream}/anything",
+            health_url=f"http://{lesson_02}/healthz",
+        ),
+        background(f"{server} --addr {proxy}", health_url=f"http://{proxy}/healthz"),
+    ):
+        step("every backend's tools, grouped, names namespaced", f"{client} tools", expect="basic__add_numbers")
+        step(
+            "lesson 01's tool, over stdio behind the proxy",
+            f"{client} call basic__add_numbers num1=2 num2=3",
+            expect="5.0",
+        )
+        step(
+            "lesson 02, over HTTP, gets the proxy's token for it, never the caller's",
+            f"{client} --token my-own-caller-token-77 call passthrough__show_auth_token",
+            expect="worksh****34",
+        )
+        step("each backend's state, from /healthz", f"{client} health", expect="basic            ready")
+        step(
+            "an unknown tool: the proxy's error, exit 1",
+            f"{client} call basic__subtract",
+            expect="Unknown tool: basic__subtract",
+            exit_code=1,
+        )
+        step("the pinned tool definitions", f"{server} pins", expect="ok      basic/add_numbers")
+
+
+LESSONS = [lesson_01, lesson_02, lesson_03, lesson_04, lesson_05]
 
 if __name__ == "__main__":
     for lesson in LESSONS:

@@ -1,0 +1,1 @@
+"""The MCP proxy: `python -m 05-mcp-proxy.server --help`."""

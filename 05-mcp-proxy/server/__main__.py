@@ -1,0 +1,152 @@
+"""Command line: `python -m 05-mcp-proxy.server [--config FILE] [--addr HOST:PORT]`, and `pins`, `approve`."""
+
+import difflib
+import ipaddress
+import json
+import logging
+import sys
+import warnings
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from .config import Config, ConfigError, load_config
+from .logs import configure_logging
+from .pinning import PinStore, pin_key
+
+logger = logging.getLogger(__package__)  # the package, e.g. "05-mcp-proxy.server", not "__main__"
+
+LESSON_DIR = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG = LESSON_DIR / "config.json"
+
+cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+
+
+def parse_addr(addr: str | None) -> str | None:
+    """Check HOST:PORT up front, so a typo is a one-line usage error, not a traceback."""
+    if addr is None:
+        return None
+    host, sep, port = addr.rpartition(":")
+    host = host.strip("[]")  # allow [::1]:9090
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise typer.BadParameter(f"{addr!r} is not HOST:PORT, for example 127.0.0.1:9090")
+    if host != "localhost":
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise typer.BadParameter(f"{host!r} is not an IP address or 'localhost'") from None
+    return addr
+
+
+def split_addr(addr: str) -> tuple[str, int]:
+    host, _, port = addr.rpartition(":")
+    # TBXark writes ":9090" for every interface; this proxy binds loopback unless told otherwise.
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def load(config_path: Path) -> Config:
+    try:
+        return load_config(config_path)
+    except ConfigError as error:
+        raise typer.BadParameter(f"{config_path}:\n{error}", param_hint="'--config'") from None
+
+
+def default_pins(config_path: Path) -> Path:
+    return config_path.with_name(f"{config_path.stem}.pins.json")
+
+
+@cli.callback(invoke_without_command=True)
+def main(
+    ctx: typer.Context,
+    config: Annotated[
+        Path,
+        typer.Option(help="The proxy's JSON config (TBXark or Claude shape).", show_default="05-mcp-proxy/config.json"),
+    ] = DEFAULT_CONFIG,
+    addr: Annotated[
+        str | None, typer.Option(callback=parse_addr, help="HOST:PORT to listen on. Default: the config's addr.")
+    ] = None,
+    pins: Annotated[
+        Path | None, typer.Option(help="Approved tool definitions. Default: <config>.pins.json beside the config.")
+    ] = None,
+    log_level: Annotated[
+        Literal["debug", "info", "warning", "error"], typer.Option(help="Log level; logs go to stderr.")
+    ] = "info",
+) -> None:
+    """Run the MCP proxy: every configured server's tools behind one Streamable HTTP endpoint, /mcp."""
+    ctx.obj = {"config": config, "pins": pins or default_pins(config)}
+    if ctx.invoked_subcommand:
+        return
+    settings = load(config)
+    # Imported only now: `pins`, `approve` and a config error answer in a fraction of the time.
+    import uvicorn
+    from mcp.shared.exceptions import MCPDeprecationWarning
+
+    from .http import create_http_app
+    from .proxy import Proxy
+
+    configure_logging(log_level)
+    # The proxy speaks the handshake era to backends on purpose (backends.py); its ping and
+    # logging helpers are marked deprecated for the 2026-07-28 era, where they do not apply.
+    warnings.filterwarnings("ignore", category=MCPDeprecationWarning)
+    host, port = split_addr(addr or settings.mcp_proxy.addr)
+    loopback = ipaddress.ip_address("127.0.0.1" if host == "localhost" else host).is_loopback
+    if not loopback and not settings.mcp_proxy.options.auth_tokens:
+        logger.warning("listening on %s with no authTokens: anyone who can reach it can use every backend", host)
+    proxy = Proxy(settings, config, ctx.obj["pins"])
+    app = create_http_app(proxy, host=host)
+    logger.info("MCP endpoint: http://%s:%d/mcp (backends: %s)", host, port, ", ".join(settings.mcp_servers))
+    logger.info("tool pins: %s", ctx.obj["pins"])
+    uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None)
+
+
+@cli.command("pins")
+def pins_command(ctx: typer.Context) -> None:
+    """Show the pinned tools, and the diff of every change waiting for approval."""
+    store = PinStore(ctx.obj["pins"])
+    print(f"{ctx.obj['pins']}: {len(store.approved)} approved, {len(store.changed)} changed")
+    for key in sorted(store.approved):
+        print(
+            f"  {'CHANGED ' if key in store.changed else 'ok      '}{key}  sha256:{store.approved[key]['sha256'][:12]}"
+        )
+    for key, change in sorted(store.changed.items()):
+        before = json.dumps(store.approved[key]["definition"], indent=2, sort_keys=True).splitlines()
+        after = json.dumps(change["definition"], indent=2, sort_keys=True).splitlines()
+        print(f"\n{key} changed (seen {change['seen']}):")
+        for line in difflib.unified_diff(before, after, "approved", "now", lineterm="", n=1):
+            print(f"  {line}")
+
+
+@cli.command("approve")
+def approve_command(
+    ctx: typer.Context,
+    names: Annotated[
+        list[str] | None, typer.Argument(metavar="[NAME]...", help="Tools to approve: server__tool or server/tool.")
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Approve every changed tool.")] = False,
+) -> None:
+    """Accept the current definition of changed tools; a running proxy serves them again."""
+    separator = load(ctx.obj["config"]).mcp_proxy.options.tool_name_separator
+    store = PinStore(ctx.obj["pins"])
+    keys = sorted(store.changed) if every else [as_key(name, separator) for name in names or []]
+    if not keys:
+        raise typer.BadParameter("name a tool to approve, or give --all", param_hint="NAME")
+    unknown = store.approve(keys)
+    for key in keys:
+        if key not in unknown:
+            print(f"approved {key}")
+    if unknown:
+        print(f"error: no change waiting for approval: {', '.join(unknown)}", file=sys.stderr)
+        raise typer.Exit(1)
+
+
+def as_key(name: str, separator: str) -> str:
+    """`basic__echo` or `basic/echo` -> the pins file's key, `basic/echo`."""
+    if "/" in name:
+        return name
+    backend, _, tool = name.partition(separator)
+    return pin_key(backend, tool)
+
+
+if __name__ == "__main__":
+    cli(prog_name=f"python -m {__package__}")

@@ -1,0 +1,196 @@
+"""The proxy's own MCP server, on the SDK's low-level `Server`.
+
+Lesson 01 used `MCPServer`, which builds tools from Python functions. A proxy
+has no functions: its tools are other servers' tools, known only at run time,
+with schemas it must pass on exactly as written. The low-level `Server` is the
+layer for that: one `on_list_tools` handler answers with whatever the backends
+have now, one `on_call_tool` handler routes every call by name.
+
+Who is asking comes from the request context (set by the front door in
+auth.py): which endpoint they called, `/mcp` or `/<backend>/mcp`, and which
+backends their token admits.
+"""
+
+import base64
+import binascii
+from collections.abc import Sequence
+from typing import Any
+
+from mcp.server import NotificationOptions, Server, ServerRequestContext
+from mcp.server.context import CallNext, HandlerResult
+from mcp.server.subscriptions import ListenHandler
+from mcp.shared.exceptions import MCPError
+from mcp_types import (
+    INVALID_PARAMS,
+    CallToolRequestParams,
+    CallToolResult,
+    CompleteRequestParams,
+    CompleteResult,
+    GetPromptRequestParams,
+    GetPromptResult,
+    ListPromptsResult,
+    ListResourcesResult,
+    ListResourceTemplatesResult,
+    ListToolsResult,
+    PaginatedRequestParams,
+    PromptReference,
+    ReadResourceRequestParams,
+    ReadResourceResult,
+)
+
+from .auth import NOBODY, caller
+from .backends import tool_error
+from .names import exposed_uri, split_uri
+from .proxy import Proxy
+
+
+def paginate(
+    items: Sequence[Any], key: str, params: PaginatedRequestParams | None, size: int | None
+) -> tuple[list[Any], str | None]:
+    """One page of `items` (sorted by `key`), and the cursor to the next one.
+
+    The cursor is the last name served, base64-encoded so clients treat it as
+    opaque: the next page starts after it, even if the catalog changed between
+    the two requests (an offset would skip or repeat items then).
+    """
+    ordered = sorted(items, key=lambda item: getattr(item, key))
+    cursor = params.cursor if params else None
+    if cursor:
+        try:
+            after = base64.urlsafe_b64decode(cursor.encode()).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise MCPError(INVALID_PARAMS, "Invalid cursor") from None
+        ordered = [item for item in ordered if getattr(item, key) > after]
+    if size is None or len(ordered) <= size:
+        return ordered, None
+    page = ordered[:size]
+    return page, base64.urlsafe_b64encode(getattr(page[-1], key).encode()).decode()
+
+
+class ProxyServer(Server):
+    """A `Server` that tells handshake-era clients its lists can change.
+
+    On 2026-07-28 the SDK derives `listChanged` from `subscriptions/listen` being
+    served; on a handshake the flags come from `NotificationOptions`, all off by
+    default, and a client that reads them would never re-list after a change.
+    """
+
+    def create_initialization_options(self, notification_options: Any = None, *args: Any, **kwargs: Any) -> Any:
+        everything = NotificationOptions(prompts_changed=True, resources_changed=True, tools_changed=True)
+        return super().create_initialization_options(notification_options or everything, *args, **kwargs)
+
+
+def create_server(proxy: Proxy) -> Server:
+    options = proxy.config.mcp_proxy.options
+
+    def merged() -> bool:
+        return caller.get(NOBODY).view is None
+
+    async def list_tools(ctx: ServerRequestContext, params: PaginatedRequestParams | None) -> ListToolsResult:
+        who = caller.get(NOBODY)
+        tools = [route.shown_as(name) for name, route in proxy.tools(who.view, who.visible).items()]
+        page, next_cursor = paginate(tools, "name", params, proxy.config.mcp_proxy.options.page_size)
+        return ListToolsResult(tools=page, next_cursor=next_cursor)
+
+    async def call_tool(ctx: ServerRequestContext, params: CallToolRequestParams) -> CallToolResult:
+        who = caller.get(NOBODY)
+        route = proxy.tools(who.view, who.visible).get(params.name)
+        if route is None:
+            # A filtered tool answers exactly like a missing one; a pinned one says why.
+            return tool_error(proxy.why_not(who.view, who.visible, params.name))
+        return await route.backend.call_tool(ctx, route.item.name, params.arguments)
+
+    async def list_prompts(ctx: ServerRequestContext, params: PaginatedRequestParams | None) -> ListPromptsResult:
+        who = caller.get(NOBODY)
+        prompts = [route.shown_as(name) for name, route in proxy.prompts(who.view, who.visible).items()]
+        page, next_cursor = paginate(prompts, "name", params, proxy.config.mcp_proxy.options.page_size)
+        return ListPromptsResult(prompts=page, next_cursor=next_cursor)
+
+    async def get_prompt(ctx: ServerRequestContext, params: GetPromptRequestParams) -> GetPromptResult:
+        who = caller.get(NOBODY)
+        route = proxy.prompts(who.view, who.visible).get(params.name)
+        if route is None:
+            raise MCPError(INVALID_PARAMS, f"Unknown prompt: {params.name}")
+        return await route.backend.request(lambda client: client.get_prompt(route.item.name, params.arguments))
+
+    def resource_backends() -> list[Any]:
+        who = caller.get(NOBODY)
+        return proxy.backends_in(who.view, who.visible)
+
+    async def list_resources(ctx: ServerRequestContext, params: PaginatedRequestParams | None) -> ListResourcesResult:
+        resources = [
+            resource.model_copy(update={"uri": exposed_uri(b.name, resource.uri)}) if merged() else resource
+            for b in resource_backends()
+            for resource in b.resources
+        ]
+        page, next_cursor = paginate(resources, "uri", params, proxy.config.mcp_proxy.options.page_size)
+        return ListResourcesResult(resources=page, next_cursor=next_cursor)
+
+    async def list_templates(
+        ctx: ServerRequestContext, params: PaginatedRequestParams | None
+    ) -> ListResourceTemplatesResult:
+        templates = [
+            template.model_copy(update={"uri_template": exposed_uri(b.name, template.uri_template)})
+            if merged()
+            else template
+            for b in resource_backends()
+            for template in b.templates
+        ]
+        page, next_cursor = paginate(templates, "uri_template", params, proxy.config.mcp_proxy.options.page_size)
+        return ListResourceTemplatesResult(resource_templates=page, next_cursor=next_cursor)
+
+    async def read_resource(ctx: ServerRequestContext, params: ReadResourceRequestParams) -> ReadResourceResult:
+        who = caller.get(NOBODY)
+        backend_name, uri = (who.view, params.uri) if who.view else (split_uri(params.uri) or ("", ""))
+        backend = proxy.backend_for(who.view, who.visible, backend_name)
+        if backend is None:
+            raise MCPError(INVALID_PARAMS, f"Unknown resource: {params.uri}")
+        result: ReadResourceResult = await backend.request(lambda client: client.read_resource(uri))
+        if merged():  # the contents name their URI: give it back as the caller knows it
+            contents = [c.model_copy(update={"uri": exposed_uri(backend.name, c.uri)}) for c in result.contents]
+            result = result.model_copy(update={"contents": contents})
+        return result
+
+    async def complete(ctx: ServerRequestContext, params: CompleteRequestParams) -> CompleteResult:
+        who = caller.get(NOBODY)
+        ref = params.ref
+        if isinstance(ref, PromptReference):
+            route = proxy.prompts(who.view, who.visible).get(ref.name)
+            if route is None:
+                raise MCPError(INVALID_PARAMS, f"Unknown prompt: {ref.name}")
+            backend, ref = route.backend, ref.model_copy(update={"name": route.item.name})
+        else:
+            backend_name, uri = (who.view, ref.uri) if who.view else (split_uri(ref.uri) or ("", ""))
+            backend = proxy.backend_for(who.view, who.visible, backend_name)
+            if backend is None:
+                raise MCPError(INVALID_PARAMS, f"Unknown resource template: {ref.uri}")
+            ref = ref.model_copy(update={"uri": uri})
+        arguments = params.context.arguments if params.context else None
+        argument = {"name": params.argument.name, "value": params.argument.value}
+        return await backend.request(lambda client: client.complete(ref, argument, arguments))
+
+    async def remember_session(ctx: ServerRequestContext, call_next: CallNext) -> HandlerResult:
+        proxy.remember(ctx)
+        return await call_next(ctx)
+
+    server = ProxyServer(
+        proxy.config.mcp_proxy.name,
+        version=proxy.config.mcp_proxy.version,
+        instructions=(
+            "An MCP proxy: the tools of several MCP servers behind one endpoint. "
+            f"Each name is <server>{options.tool_name_separator}<tool>, e.g. the tool "
+            f"'echo' of the server 'basic' is basic{options.tool_name_separator}echo."
+        ),
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+        on_list_prompts=list_prompts,
+        on_get_prompt=get_prompt,
+        on_list_resources=list_resources,
+        on_list_resource_templates=list_templates,
+        on_read_resource=read_resource,
+        on_completion=complete,
+        # 2026-07-28 clients hear of list changes on a subscriptions/listen stream.
+        on_subscriptions_listen=ListenHandler(proxy.bus),
+    )
+    server.middleware.append(remember_session)
+    return server

@@ -1,0 +1,102 @@
+"""The front door: who may use the proxy, and which backends they see.
+
+Tokens come from the config: `mcpProxy.options.authTokens` for every backend,
+or a backend's own `options.authTokens` in their place (TBXark's rule). A
+caller presents one as `Authorization: Bearer <token>`, in the header only: a
+token in a URL ends up in logs, browser history and proxies' caches.
+
+- `/<backend>/mcp` admits the callers that backend's tokens admit;
+- `/mcp` admits a caller some backend admits, and shows them only those backends;
+- a backend with no tokens at all is open to anyone (the proxy binds 127.0.0.1).
+
+Anyone else gets `401` before any MCP message is read. Tokens are compared with
+`hmac.compare_digest`, whose time does not depend on where two strings differ,
+so response times do not leak a token character by character.
+
+The caller's `Authorization` header stops here: backends only ever receive the
+headers configured for them (backends.py). Passing it on would be the token
+passthrough that lesson 02 shows and the MCP specification forbids.
+"""
+
+import hmac
+import json
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from mcp_types import INVALID_REQUEST
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .proxy import Proxy
+
+
+@dataclass(frozen=True)
+class Caller:
+    view: str | None  # None: the merged /mcp; else the backend of /<backend>/mcp
+    visible: frozenset[str]  # the backends this caller's token admits
+
+
+NOBODY = Caller(view=None, visible=frozenset())
+
+# Set for each HTTP request by FrontDoor; the MCP handlers read it with `caller.get(NOBODY)` (app.py).
+caller: ContextVar[Caller] = ContextVar("caller")
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+def admits(tokens: tuple[str, ...], presented: str | None) -> bool:
+    if not tokens:
+        return True
+    if presented is None:
+        return False
+    # Compare with every token, always: no early exit that timing could reveal.
+    matches = [hmac.compare_digest(presented.encode(), token.encode()) for token in tokens]
+    return any(matches)
+
+
+def visible_backends(proxy: Proxy, presented: str | None) -> frozenset[str]:
+    return frozenset(name for name in proxy.backends if admits(proxy.config.tokens_for(name), presented))
+
+
+class FrontDoor:
+    """ASGI wrapper around the MCP endpoint: checks the token, then sets `caller` for the handlers."""
+
+    def __init__(self, app: ASGIApp, proxy: Proxy) -> None:
+        self.app = app
+        self.proxy = proxy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        view = scope.get("path_params", {}).get("backend")
+        if view is not None and view not in self.proxy.backends:
+            await refuse(send, 404, f"Not found: no backend named {view!r}")
+            return
+        visible = visible_backends(self.proxy, bearer_token(Headers(scope=scope).get("authorization")))
+        configured = self.proxy.config.mcp_proxy.options.auth_tokens or any(
+            self.proxy.config.tokens_for(name) for name in self.proxy.backends
+        )
+        if (view is not None and view not in visible) or (view is None and configured and not visible):
+            await refuse(
+                send, 401, "Unauthorized: missing or unknown bearer token; send 'Authorization: Bearer <token>'"
+            )
+            return
+        reset = caller.set(Caller(view=view, visible=visible))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            caller.reset(reset)
+
+
+async def refuse(send: Send, status: int, message: str) -> None:
+    """An HTTP error whose body is a JSON-RPC error: MCP clients show its message instead of a bare status."""
+    body = {"jsonrpc": "2.0", "id": None, "error": {"code": INVALID_REQUEST, "message": message}}
+    payload = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    if status == 401:
+        headers.append((b"www-authenticate", b'Bearer realm="mcp-proxy"'))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})

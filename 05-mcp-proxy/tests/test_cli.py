@@ -1,0 +1,90 @@
+"""The two command lines, run as an attendee runs them: `python -m ...` from the repository root."""
+
+import json
+import re
+
+
+def test_client_lists_tools_grouped_by_backend(aggregate, run_cli) -> None:
+    result = run_cli("client", "--url", aggregate.mcp_url, "tools")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^basic: 2 tools\n  basic__add_numbers +Calculate the sum of two numbers\.$", result.stdout, re.M)
+    assert re.search(r"^faulty: 10 tools$", result.stdout, re.M)  # every page, and the filtered one left out
+    assert re.search(r"^passthrough: 4 tools$", result.stdout, re.M)
+    assert re.search(
+        r"^  passthrough__show_auth_token +Show the token this request carries, masked\.$", result.stdout, re.M
+    )
+    assert "input schema" not in result.stdout
+
+
+def test_client_calls_any_backends_tool_with_typed_arguments(aggregate, run_cli) -> None:
+    result = run_cli("client", "--url", aggregate.mcp_url, "call", "basic__add_numbers", "num1=2", "num2=3.5")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["5.5", 'structured: {"result": 5.5}']
+    over_http = run_cli("client", "--url", aggregate.mcp_url, "call", "passthrough__echo_message", "message=hi")
+    assert over_http.stdout.splitlines()[0] == "Echo: hi"
+
+
+def test_client_prints_progress_to_stderr(aggregate, run_cli) -> None:
+    result = run_cli("client", "--url", aggregate.mcp_url, "call", "faulty__slow", "steps=2")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "slow done"
+    assert "progress 1/2: step 1\nprogress 2/2: step 2" in result.stderr
+
+
+def test_client_shows_the_proxys_error_for_an_unknown_tool(aggregate, run_cli) -> None:
+    result = run_cli("client", "--url", aggregate.mcp_url, "call", "basic__subtract")
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: Unknown tool: basic__subtract"
+
+
+def test_client_health_shows_each_backend(aggregate, run_cli) -> None:
+    result = run_cli("client", "--url", aggregate.mcp_url, "health")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("mcp-proxy: ok\n")
+    assert re.search(r"^  faulty +ready +11 tools  since ", result.stdout, re.M)
+
+
+def test_client_without_a_token_says_how_to_send_one(guarded, run_cli) -> None:
+    refused = run_cli("client", "--url", guarded.mcp_url, "tools")
+    allowed = run_cli("client", "--url", guarded.mcp_url, "tools", env={"MCP_PROXY_TOKEN": "front-door-token-0001"})
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "error: the proxy answered with JSON-RPC error -32600: Unauthorized: missing or unknown bearer token; "
+        "send 'Authorization: Bearer <token>' (give --token, or set MCP_PROXY_TOKEN)"
+    )
+    assert allowed.returncode == 0, allowed.stderr
+    assert "basic__echo_message" in allowed.stdout
+
+
+def test_client_reports_an_unreachable_proxy_on_one_line(run_cli) -> None:
+    result = run_cli("client", "--url", "http://127.0.0.1:9/mcp", "tools")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: cannot talk to http://127.0.0.1:9/mcp:")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_config_is_a_usage_error_naming_the_field(tmp_path, run_cli) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"mcpServers": {"a": {"command": "x", "timeout": "soon"}, "b": {"urll": "x"}}}))
+    result = run_cli("server", "--config", str(config))
+    assert result.returncode == 2
+    assert "mcpServers.a.timeout: Input should be a valid number" in result.stderr
+    assert "mcpServers.b.urll: Extra inputs are not permitted" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_or_broken_config_file_is_a_usage_error(tmp_path, run_cli) -> None:
+    missing = run_cli("server", "--config", str(tmp_path / "nope.json"))
+    assert missing.returncode == 2
+    assert "cannot read" in missing.stderr and "No such file or directory" in missing.stderr
+    (tmp_path / "broken.json").write_text("{")
+    broken = run_cli("server", "--config", str(tmp_path / "broken.json"))
+    assert broken.returncode == 2
+    assert "not JSON" in broken.stderr
+
+
+def test_invalid_address_is_a_usage_error(run_cli) -> None:
+    for addr in ("9090", "127.0.0.1:http", "127.0.0.1:70000", "example.com:80"):
+        result = run_cli("server", "--addr", addr)
+        assert result.returncode == 2, addr
+        assert [line for line in result.stderr.splitlines() if line.startswith("Error: Invalid value for '--addr'")]

@@ -1,0 +1,120 @@
+"""The config file: both shapes load, every mistake names its field, ${VAR} comes from the environment."""
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+config = importlib.import_module("05-mcp-proxy.server.config")
+backends = importlib.import_module("05-mcp-proxy.server.backends")
+
+FIXTURES = Path(__file__).parent / "fixtures"
+LESSON_DIR = Path(__file__).resolve().parents[1]
+
+
+def problems(data: object) -> str:
+    with pytest.raises(config.ConfigError) as caught:
+        config.parse_config(data)
+    return str(caught.value)
+
+
+def test_the_go_workshops_config_loads_unchanged() -> None:
+    loaded = config.load_config(FIXTURES / "go-workshop-config.json")
+    assert loaded.mcp_proxy.name == "MCP Proxy"
+    assert loaded.mcp_proxy.addr == ":9090"
+    assert loaded.mcp_proxy.base_url == "http://localhost:9090"
+    assert loaded.mcp_proxy.options.auth_tokens == ()
+    assert loaded.mcp_proxy.options.panic_if_invalid is False
+    assert {name: s.url for name, s in loaded.mcp_servers.items()} == {
+        "server01": "http://localhost:8081/mcp",
+        "server02": "http://localhost:8082/mcp",
+        "server03": "http://localhost:8083/mcp",
+    }
+    assert {s.transport for s in loaded.mcp_servers.values()} == {"streamable-http"}
+
+
+def test_the_shipped_config_aggregates_lessons_01_02_and_04() -> None:
+    loaded = config.load_config(LESSON_DIR / "config.json")
+    servers = loaded.mcp_servers
+    assert servers["basic"].transport == "stdio"
+    assert "01-basic-mcp.server" in servers["basic"].args
+    assert servers["passthrough"].transport == "streamable-http"
+    assert servers["passthrough"].headers["Authorization"] == "Bearer ${WORKSHOP_TOKEN}"  # expanded at connect
+    assert servers["observability"].transport == "stdio"
+    assert "04-observability.server" in servers["observability"].args
+
+
+def test_a_claude_style_config_loads() -> None:
+    loaded = config.parse_config(
+        {
+            "mcpServers": {
+                "files": {"command": "npx", "args": ["-y", "server-files"], "env": {"ROOT": "/srv"}},
+                "remote": {"type": "http", "url": "https://example.com/mcp", "headers": {"X-Key": "k"}},
+            }
+        }
+    )
+    assert loaded.mcp_proxy.addr == "127.0.0.1:9090"
+    assert loaded.mcp_servers["files"].transport == "stdio"
+    assert loaded.mcp_servers["remote"].transport == "streamable-http"
+    assert loaded.timeout_for("files") == 60
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"mcpServers": {"a": {"comand": "x"}}}, "mcpServers.a.comand: Extra inputs are not permitted"),
+        ({"mcpServers": {"a": {}}}, "mcpServers.a: needs 'command' (stdio) or 'url' (Streamable HTTP)"),
+        ({"mcpServers": {"a": {"command": "x", "url": "http://y"}}}, "mcpServers.a: give either 'command'"),
+        ({"mcpServers": {"a": {"command": "x", "timeout": 30_000_000_000}}}, "it looks like Go nanoseconds"),
+        ({"mcpServers": {"a": {"command": "x", "timeout": -1}}}, "mcpServers.a.timeout: must be between"),
+        ({"mcpServers": {"a": {"type": "sse", "url": "http://y"}}}, "the SSE transport is not supported"),
+        ({"mcpServers": {"a": {"type": "stdio", "url": "http://y"}}}, "type stdio needs 'command'"),
+        ({"mcpServers": {"a": {"command": "x", "options": {"toolFilter": {"mode": "deny"}}}}}, "toolFilter.mode"),
+        ({"mcpServers": {"a b": {"command": "x"}}}, "mcpServers.a b: a server name must be"),
+        ({"mcpServers": {"a_": {"command": "x"}}}, "mcpServers.a_: the name clashes with the tool name separator"),
+        ({"mcpProxy": {"options": {"toolNameSeparator": "::"}}}, "mcpProxy.options.toolNameSeparator"),
+        ({"mcpProxy": {"type": "sse"}}, "mcpProxy.type"),
+        ({"mcpProxy": {"options": {"authTokens": [""]}}}, "an empty token would let anyone in"),
+        ({"mcpServers": []}, "mcpServers: Input should be a valid dictionary"),
+    ],
+)
+def test_a_mistake_is_an_error_naming_the_field(data: object, expected: str) -> None:
+    assert expected in problems(data)
+
+
+def test_tokens_are_expanded_from_the_environment_at_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FRONT_TOKEN", "s3cret-front")
+    loaded = config.parse_config({"mcpProxy": {"options": {"authTokens": ["${FRONT_TOKEN}", "${NONE:-fallback}"]}}})
+    assert loaded.mcp_proxy.options.auth_tokens == ("s3cret-front", "fallback")
+    assert "environment variable NOT_SET_ANYWHERE is not set" in problems(
+        {"mcpProxy": {"options": {"authTokens": ["${NOT_SET_ANYWHERE}"]}}}
+    )
+
+
+def test_backend_values_are_expanded_when_it_connects(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("API_KEY", "k-123")
+    spec = config.parse_config(
+        {"mcpServers": {"a": {"command": "python", "args": ["--key=${API_KEY}"], "env": {"K": "${API_KEY}"}}}}
+    ).mcp_servers["a"]
+    params = backends.client_for(spec)
+    assert params.args == ["--key=k-123"]
+    assert params.env == {"K": "k-123"}
+    monkeypatch.delenv("API_KEY")
+    with pytest.raises(config.ConfigError, match=r"args\[0\]: environment variable API_KEY is not set"):
+        backends.client_for(spec)
+
+
+def test_per_server_options_fall_back_to_the_proxys() -> None:
+    loaded = config.parse_config(
+        {
+            "mcpProxy": {"options": {"authTokens": ["global"], "timeout": 20, "panicIfInvalid": True}},
+            "mcpServers": {
+                "own": {"command": "x", "timeout": 2.5, "options": {"authTokens": ["mine"], "panicIfInvalid": False}},
+                "inherits": {"command": "x"},
+            },
+        }
+    )
+    assert loaded.tokens_for("own") == ("mine",)
+    assert loaded.tokens_for("inherits") == ("global",)
+    assert (loaded.timeout_for("own"), loaded.timeout_for("inherits")) == (2.5, 20)
+    assert (loaded.required("own"), loaded.required("inherits")) == (False, True)

@@ -1,0 +1,80 @@
+"""Front-door bearer tokens: in the header only, per backend, refused before any MCP message is read."""
+
+import httpx2
+import pytest
+
+pytestmark = pytest.mark.anyio
+
+FRONT = "front-door-token-0001"  # the tokens the `guarded` proxy is configured with (conftest.py)
+FAULTY_ONLY = "faulty-only-token-0002"
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
+}
+ACCEPT = {"Accept": "application/json, text/event-stream"}
+
+
+def post(url: str, headers: dict[str, str] | None = None) -> httpx2.Response:
+    return httpx2.post(url, json=INITIALIZE, headers={**ACCEPT, **(headers or {})}, timeout=10)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong-token"},
+        {"Authorization": f"Basic {FRONT}"},
+        {"Authorization": f"Bearer {FRONT}x"},
+        {"X-Api-Key": FRONT},
+    ],
+    ids=["none", "wrong", "not-bearer", "longer", "other-header"],
+)
+def test_no_valid_token_is_a_401_before_mcp(guarded, headers) -> None:
+    response = post(guarded.mcp_url, headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="mcp-proxy"'
+    assert response.json()["error"]["message"].startswith("Unauthorized: missing or unknown bearer token")
+    assert "mcp-session-id" not in response.headers
+
+
+def test_a_token_in_the_url_is_ignored(guarded) -> None:
+    for query in (f"?token={FRONT}", f"?access_token={FRONT}", f"?authToken={FRONT}"):
+        assert post(guarded.mcp_url + query).status_code == 401
+
+
+def test_a_valid_token_opens_the_door(guarded) -> None:
+    response = post(guarded.mcp_url, {"Authorization": f"Bearer {FRONT}"})
+    assert response.status_code == 200
+    assert "mcp-session-id" in response.headers
+
+
+async def test_each_token_sees_only_the_backends_it_admits(guarded, open_client) -> None:
+    async with open_client(guarded.mcp_url, FRONT) as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+        hidden = await client.call_tool("faulty__calc", {"a": 1, "b": 1})
+    assert names == {"basic__echo_message", "basic__add_numbers"}
+    assert hidden.content[0].text == "Unknown tool: faulty__calc"
+    # The per-backend route takes that backend's tokens, and only those.
+    assert post(f"{guarded.base_url}/basic/mcp", {"Authorization": f"Bearer {FRONT}"}).status_code == 200
+    assert post(f"{guarded.base_url}/basic/mcp", {"Authorization": f"Bearer {FAULTY_ONLY}"}).status_code == 401
+    assert post(f"{guarded.base_url}/faulty/mcp", {"Authorization": f"Bearer {FRONT}"}).status_code == 401
+    assert post(f"{guarded.base_url}/faulty/mcp", {"Authorization": f"Bearer {FAULTY_ONLY}"}).status_code == 200
+    assert post(f"{guarded.base_url}/nobody/mcp", {"Authorization": f"Bearer {FRONT}"}).status_code == 404
+
+
+def test_healthz_shows_errors_only_to_a_token_holder(guarded) -> None:
+    anonymous = guarded.health()
+    insider = guarded.health(FRONT)
+    assert anonymous["backends"]["faulty"]["state"] in ("failed", "connecting")
+    assert "error" not in anonymous["backends"]["faulty"]
+    assert "Connection closed" in insider["backends"]["faulty"]["error"]
+
+
+def test_the_proxy_log_never_holds_a_token(guarded) -> None:
+    post(guarded.mcp_url, {"Authorization": "Bearer wrong-token-in-log?"})
+    log = guarded.logged()
+    assert FRONT not in log
+    assert FAULTY_ONLY not in log
+    assert "wrong-token-in-log" not in log
