@@ -83,6 +83,21 @@ def other_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
+def valid_claims(issuer, resource: str) -> dict:
+    """Claims the server would accept: each forged token below breaks something else."""
+    now = int(time.time())
+    return {
+        "iss": issuer.url,
+        "sub": "alice",
+        "aud": resource,
+        "scope": "journal:read",
+        "client_id": "x",
+        "iat": now,
+        "exp": now + 300,
+        "jti": "j",
+    }
+
+
 @pytest.mark.parametrize(
     "forge",
     [
@@ -92,16 +107,7 @@ def other_key() -> ec.EllipticCurvePrivateKey:
         pytest.param(lambda issuer, resource: issuer.mint(resource, aud=None), id="no-audience"),
         pytest.param(
             lambda issuer, resource: jwt.encode(
-                {
-                    "iss": issuer.url,
-                    "sub": "alice",
-                    "aud": resource,
-                    "scope": "journal:read",
-                    "client_id": "x",
-                    "iat": int(time.time()),
-                    "exp": int(time.time()) + 300,
-                    "jti": "j",
-                },
+                valid_claims(issuer, resource),
                 other_key(),
                 algorithm="ES256",
                 headers={"kid": issuer.kid, "typ": "at+jwt"},
@@ -110,16 +116,7 @@ def other_key() -> ec.EllipticCurvePrivateKey:
         ),
         pytest.param(
             lambda issuer, resource: jwt.encode(
-                {
-                    "iss": issuer.url,
-                    "sub": "alice",
-                    "aud": resource,
-                    "scope": "journal:read",
-                    "client_id": "x",
-                    "iat": int(time.time()),
-                    "exp": int(time.time()) + 300,
-                    "jti": "j",
-                },
+                valid_claims(issuer, resource),
                 None,
                 algorithm="none",
                 headers={"kid": issuer.kid, "typ": "at+jwt"},
@@ -128,16 +125,7 @@ def other_key() -> ec.EllipticCurvePrivateKey:
         ),
         pytest.param(
             lambda issuer, resource: jwt.encode(
-                {
-                    "iss": issuer.url,
-                    "sub": "alice",
-                    "aud": resource,
-                    "scope": "journal:read",
-                    "client_id": "x",
-                    "iat": int(time.time()),
-                    "exp": int(time.time()) + 300,
-                    "jti": "j",
-                },
+                valid_claims(issuer, resource),
                 issuer.key,
                 algorithm="ES256",
                 headers={"kid": issuer.kid, "typ": "JWT"},
