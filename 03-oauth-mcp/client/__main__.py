@@ -15,7 +15,8 @@ from mcp.types import CallToolResult, TextContent
 
 from .arguments import parse_arguments
 from .connect import LESSON, AccessRefused, OAuthOptions, connect
-from .oauth import DEFAULT_TOKEN_FILE, FileTokenStorage, logout
+from .oauth import logout
+from .token_storage import DEFAULT_TOKEN_FILE, FileTokenStorage
 
 cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None, no_args_is_help=True)
 

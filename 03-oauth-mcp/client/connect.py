@@ -22,8 +22,10 @@ import httpx2
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
+from .callback import LoopbackCallback
 from .narration import Narrator
-from .oauth import FileTokenStorage, LoopbackCallback, build_auth, check_metadata
+from .oauth import build_auth, check_metadata
+from .token_storage import FileTokenStorage
 
 # This package's parent, e.g. "01-basic-mcp": the client always spawns its own lesson's server.
 LESSON = __package__.rpartition(".")[0]

@@ -112,7 +112,7 @@ def create_server(journal: Journal) -> MCPServer:
     def create_entry(
         title: Annotated[str, Field(description="The entry's title.", min_length=1, max_length=200)],
         content: Annotated[str, Field(description="The entry's text.", max_length=10_000)],
-        tags: Annotated[list[str], Field(description="Tags to file the entry under.")] = [],  # noqa: B006 -- the SDK copies arguments
+        tags: Annotated[list[str], Field(description="Tags to file the entry under.")] = [],  # noqa: B006 -- only read, never mutated
     ) -> Entry:
         """Write a new journal entry (needs journal:write)."""
         caller = require_caller("create_entry")
