@@ -69,9 +69,16 @@ async def test_a_hanging_call_times_out_without_blocking_calls_to_others(aggrega
             results[name] = await client.call_tool(name, arguments)
         timings[name] = time.monotonic() - start
 
+    async def hangs_started() -> int:
+        async with open_client(aggregate.mcp_url) as client:
+            return (await client.call_tool("faulty__events", {})).content[0].text.count("hang started")
+
+    before = await hangs_started()
     async with anyio.create_task_group() as group:
         group.start_soon(call, "faulty__hang", {})
-        await anyio.sleep(0.2)
+        with anyio.fail_after(5):  # the other calls start only once the hang is really in flight
+            while await hangs_started() == before:
+                await anyio.sleep(0.05)
         group.start_soon(call, "basic__add_numbers", {"num1": 1, "num2": 1})
         group.start_soon(call, "faulty__calc", {"a": 1, "b": 1})  # the same backend, too
 

@@ -37,6 +37,7 @@ def test_the_sdk_parses_the_metadata_with_the_exact_issuer(oauth) -> None:
 
     metadata = OAuthMetadata.model_validate(oauth.metadata())
     validate_metadata_issuer(metadata, oauth.base_url)  # raises on any difference, a slash included
+    assert str(metadata.issuer) == oauth.base_url
 
 
 def test_dcr_public_native_client_as_the_sdk_registers_it(oauth) -> None:

@@ -82,6 +82,7 @@ def build(page_size: int | None) -> Server:
                 raise
             return text("slow done")
         if name == "hang":
+            events.append("hang started")  # so a test can tell the call is in flight
             await anyio.sleep_forever()
         if name == "crash":
             os._exit(1)
