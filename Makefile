@@ -20,8 +20,8 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## every finished lesson, client against server, end to end, offline
 	$(PY) scripts/tour.py
 
-test: $(STAMP)  ## the whole suite, two workers (real processes, real ports)
-	$(PY) -m pytest -n 2
+test: $(STAMP)  ## the whole suite, two workers (real processes, real ports); the 15 slowest tests listed last
+	$(PY) -m pytest -n 2 --durations=15
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -13,10 +13,11 @@ from mcp import Client, MCPError
 from mcp.client.auth import OAuthFlowError, OAuthTokenError
 from mcp.types import CallToolResult, TextContent
 
+from ..safe_output import printable
 from .arguments import parse_arguments
 from .connect import LESSON, AccessRefused, OAuthOptions, connect
 from .oauth import logout
-from .token_storage import DEFAULT_TOKEN_FILE, FileTokenStorage
+from .token_storage import DEFAULT_TOKEN_FILE, FileTokenStorage, UnsafeTokenFile
 
 cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None, no_args_is_help=True)
 
@@ -65,7 +66,14 @@ def options(
     """Talk to the lesson 03 MCP server, logging in with OAuth 2.1."""
     logging.basicConfig(level=log_level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     oauth = OAuthOptions(
-        token_file, callback_port, browser, verbose, client_metadata_url, client_id, client_secret, issuer
+        token_file=token_file,
+        callback_port=callback_port,
+        use_browser=browser,
+        verbose=verbose,
+        client_metadata_url=client_metadata_url,
+        client_id=client_id,
+        client_secret=client_secret,
+        issuer=issuer,
     )
     ctx.obj = {"url": None if stdio else url, "log_level": log_level, "token": token, "oauth": oauth}
 
@@ -79,12 +87,12 @@ def tools_command(ctx: typer.Context) -> None:
 @cli.command("logout")
 def logout_command(ctx: typer.Context) -> None:
     """Revoke this server's tokens at the authorization server and delete them."""
-    oauth = ctx.obj["oauth"]
-    login = f"{ctx.obj['url']}#client={oauth.client_id}" if oauth.client_id else ctx.obj["url"] or ""
-    storage = FileTokenStorage(oauth.token_file, login)
+    url = ctx.obj["url"]
+    if not url:
+        fail("logout needs --url: a stdio server takes its token from API_KEY, there is no login to end")
     try:
-        print(anyio.run(logout, storage))
-    except (httpx2.HTTPError, ValueError) as error:
+        print(anyio.run(logout, FileTokenStorage(ctx.obj["oauth"].token_file, url), url))
+    except (httpx2.HTTPError, ValueError, UnsafeTokenFile) as error:
         fail(f"logout failed: {error}")
 
 
@@ -147,6 +155,8 @@ def run(command: Any, options: dict[str, Any], *args: Any) -> None:
     except* MCPError as group:
         error = innermost(group)
         fail(f"server answered with JSON-RPC error {error.code}: {error.message}")
+    except* UnsafeTokenFile as group:
+        fail(str(innermost(group)))
     except* (httpx2.HTTPError, OSError) as group:
         where = options["url"] or f"python -m {LESSON}.server"
         fail(f"cannot talk to {where}: {innermost(group)}")
@@ -159,7 +169,8 @@ def innermost(error: BaseException) -> Any:
 
 
 def fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    # Messages carry text from servers (errors, challenges): escaped, so none can drive the terminal.
+    print(f"error: {printable(message)}", file=sys.stderr)
     raise SystemExit(1)
 
 

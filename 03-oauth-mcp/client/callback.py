@@ -1,30 +1,47 @@
 """The user's round trip through the browser: out to the authorization page, back to a loopback callback.
 
-The SDK builds the authorization URL and checks what comes back (`state`,
-`iss`); how the user gets there and how the answer returns is the
-application's part: `open_browser` opens http(s) URLs only, never through a
-shell, and always prints the URL too; `LoopbackCallback` is the registered
-redirect URI, a one-shot web server on 127.0.0.1.
+The SDK builds the authorization URL and checks what comes back (`state`, `iss`); how the
+user gets there and how the answer returns is the application's part:
+
+- `open_browser` opens http(s) URLs only, never through a shell, and always prints the URL;
+- `LoopbackCallback` is the registered redirect URI: a small web server on 127.0.0.1 that
+  waits for *the* authorization response. Anything on this machine can connect to it, so it
+  answers only a well-formed `GET /callback` carrying the `state` this login sent, and shrugs
+  off everything else (a port scan, stray bytes, a forged `error=` redirect) without giving up
+  the login in progress.
 """
 
+import logging
+import secrets
 import sys
 import webbrowser
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
-from mcp.client.auth import OAuthFlowError
-from mcp.shared.auth import AuthorizationCodeResult
+import anyio.abc
 
-CALLBACK_TIMEOUT_SECONDS = 300.0
+from ..safe_output import printable
+
+CALLBACK_TIMEOUT_SECONDS = 300.0  # how long a person may take to log in
+REQUEST_TIMEOUT_SECONDS = 10.0  # how long one connection may take to send its request
+MAX_REQUEST_BYTES = 16 * 1024
+
+logger = logging.getLogger(__name__)
 
 
 async def open_browser(url: str, use_browser: bool) -> None:
     """Send the user to the authorization page."""
-    print(f"Open this URL in a browser to log in and consent:\n  {url}", file=sys.stderr, flush=True)
+    print(f"Open this URL in a browser to log in and consent:\n  {printable(url)}", file=sys.stderr, flush=True)
     # Only web URLs, and never through a shell: a malicious authorization
     # server could otherwise hand us `file:` or `javascript:` URLs.
     if use_browser and urlsplit(url).scheme in ("http", "https"):
         webbrowser.open(url)
+
+
+def response_page(status: str, text: str) -> bytes:
+    page = f"<!doctype html><title>{status}</title><p>{text}".encode()
+    head = f"HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {len(page)}\r\n"
+    return (head + "Connection: close\r\n\r\n").encode() + page
 
 
 class LoopbackCallback:
@@ -33,44 +50,65 @@ class LoopbackCallback:
     def __init__(self, port: int) -> None:
         self.port = port
         self.redirect_uri = f"http://127.0.0.1:{port}/callback"
-        self.expected_issuer: str | None = None  # learnt from the metadata, see check_metadata
+        self._listener: anyio.abc.SocketListener | None = None
 
-    async def wait(self) -> AuthorizationCodeResult:
-        params: dict[str, str] = {}
+    async def open(self) -> None:
+        """Listen now, before the user is sent out: a quick return must never find the port closed."""
+        self._listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=self.port)
+
+    async def wait(self, state: str) -> dict[str, str]:
+        """The parameters of the first request to /callback that carries `state`."""
+        if self._listener is None:
+            await self.open()
+        listener, self._listener = self._listener, None
+        answer: dict[str, str] = {}
         received = anyio.Event()
 
         async def handle(stream: anyio.abc.SocketStream) -> None:
             async with stream:
-                request = b""
-                while b"\r\n\r\n" not in request and len(request) < 16384:
-                    request += await stream.receive()
-                target = request.split(b" ", 2)[1].decode() if request.count(b" ") >= 2 else "/"
-                if urlsplit(target).path != "/callback":  # a browser also asks for /favicon.ico
-                    await stream.send(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                    return
-                params.update({key: values[0] for key, values in parse_qs(urlsplit(target).query).items()})
-                page = b"<!doctype html><title>Done</title><p>Authorization received. You can close this window."
-                await stream.send(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
-                    + f"Content-Length: {len(page)}\r\nConnection: close\r\n\r\n".encode()
-                    + page
-                )
-                received.set()
+                try:
+                    with anyio.fail_after(REQUEST_TIMEOUT_SECONDS):
+                        params = parse_callback(await read_request_head(stream))
+                    if params is None:
+                        await stream.send(response_page("404 Not Found", "Nothing here."))
+                    elif not secrets.compare_digest(params.get("state", "").encode(), state.encode()):
+                        # Not the answer to our request: possibly forged. Keep waiting for the real one.
+                        logger.warning("ignored a callback request without this login's state")
+                        await stream.send(response_page("400 Bad Request", "Not the response this login awaits."))
+                    elif not received.is_set():
+                        answer.update(params)
+                        received.set()
+                        await stream.send(response_page("200 OK", "Authorization received. You can close this."))
+                # A peer that connects and closes, sends garbage or stalls costs us one connection, not the login.
+                except (OSError, TimeoutError, ValueError, anyio.EndOfStream, anyio.BrokenResourceError) as error:
+                    logger.debug("dropped a callback connection: %s", type(error).__name__)
 
-        listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=self.port)
         async with listener, anyio.create_task_group() as group:
             group.start_soon(listener.serve, handle)
             with anyio.fail_after(CALLBACK_TIMEOUT_SECONDS):
                 await received.wait()
             group.cancel_scope.cancel()
-        return self.result(params)
+        return answer
 
-    def result(self, params: dict[str, str]) -> AuthorizationCodeResult:
-        if "error" in params:
-            # RFC 9207: an error from an issuer we did not talk to may be a mix-up
-            # attack; do not show an attacker's text as if our server said it.
-            if self.expected_issuer and params.get("iss") != self.expected_issuer:
-                raise OAuthFlowError("Authorization response from an unexpected issuer: ignored")
-            raise OAuthFlowError(f"Authorization refused: {params['error']} {params.get('error_description', '')}")
-        # The SDK checks `state` and `iss` against what it sent and discovered.
-        return AuthorizationCodeResult(code=params.get("code", ""), state=params.get("state"), iss=params.get("iss"))
+
+async def read_request_head(stream: anyio.abc.SocketStream) -> bytes:
+    head = b""
+    while b"\r\n\r\n" not in head:
+        if len(head) > MAX_REQUEST_BYTES:
+            raise ValueError("request head too large")
+        head += await stream.receive()
+    return head
+
+
+def parse_callback(head: bytes) -> dict[str, str] | None:
+    """The query parameters of `GET /callback?...`, None for another path; ValueError if malformed."""
+    method, target, version = head.split(b"\r\n", 1)[0].decode("ascii").split(" ")
+    if method != "GET" or not version.startswith("HTTP/1."):
+        raise ValueError("not an HTTP/1.x GET")
+    parts = urlsplit(target)
+    if parts.path != "/callback":  # a browser also asks for /favicon.ico
+        return None
+    query = parse_qs(parts.query, strict_parsing=bool(parts.query))
+    if any(len(values) != 1 for values in query.values()):
+        raise ValueError("a repeated parameter")  # RFC 6749 §3.1: parameters must not repeat
+    return {key: values[0] for key, values in query.items()}

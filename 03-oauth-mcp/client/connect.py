@@ -24,7 +24,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from .callback import LoopbackCallback
 from .narration import Narrator
-from .oauth import build_auth, check_metadata
+from .oauth import build_auth, build_machine_auth
 from .token_storage import FileTokenStorage
 
 # This package's parent, e.g. "01-basic-mcp": the client always spawns its own lesson's server.
@@ -42,16 +42,31 @@ async def refused_token(response: httpx2.Response) -> None:
         raise AccessRefused(f"HTTP {response.status_code}, WWW-Authenticate: {response.headers['www-authenticate']}")
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class OAuthOptions:
     token_file: Path
     callback_port: int
     use_browser: bool = True
     verbose: bool = False
     client_metadata_url: str | None = None
-    client_id: str | None = None
+    client_id: str | None = None  # with client_secret: a machine client (client credentials)
     client_secret: str | None = None
-    issuer: str | None = None
+    issuer: str | None = None  # the only authorization server a machine's secret may be sent to
+
+
+def authentication(url: str, oauth: OAuthOptions) -> httpx2.Auth:
+    """A machine logs in with its secret; a user through the browser, the login kept for this resource."""
+    if oauth.client_id and oauth.client_secret and oauth.issuer:
+        return build_machine_auth(
+            url, client_id=oauth.client_id, client_secret=oauth.client_secret, issuer=oauth.issuer
+        )
+    return build_auth(
+        url,
+        FileTokenStorage(oauth.token_file, url),
+        LoopbackCallback(oauth.callback_port),
+        use_browser=oauth.use_browser,
+        client_metadata_url=oauth.client_metadata_url,
+    )
 
 
 def stdio_server(log_level: str, token: str | None) -> StdioServerParameters:
@@ -74,26 +89,10 @@ async def connect(url: str | None, log_level: str, token: str | None, oauth: OAu
             yield client
         return
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    callback = LoopbackCallback(oauth.callback_port)
-    # A machine's tokens are its own: never the tokens a user logged in with, and vice versa.
-    login = f"{url}#client={oauth.client_id}" if oauth.client_id else url
-    storage = None if token else FileTokenStorage(oauth.token_file, login)
-    auth = (
-        None
-        if storage is None
-        else build_auth(
-            url,
-            storage,
-            callback,
-            oauth.use_browser,
-            oauth.client_metadata_url,
-            oauth.client_id,
-            oauth.client_secret,
-            oauth.issuer,
-        )
-    )
+    auth = None if token else authentication(url, oauth)
     hooks = Narrator(url).hooks() if oauth.verbose else {"request": [], "response": []}
-    hooks["response"].append(check_metadata(storage, callback) if storage else refused_token)
+    if token:
+        hooks["response"].append(refused_token)
     # Headers live on the httpx2 client we own (and so must close); the SDK's
     # own timeouts: 30 s, and 300 s to read, as a server may hold a stream open.
     async with (

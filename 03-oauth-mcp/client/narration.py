@@ -1,23 +1,22 @@
 """`--verbose`: narrate the authorization sequence as it happens.
 
-Every request of the OAuth flow — the SDK's discovery, registration and token
-calls, and the MCP requests themselves — goes through our httpx2 client, so
-its event hooks see each step. This module only watches and prints to stderr;
-it never changes a request.
+Every request of the OAuth flow — the SDK's discovery, registration and token calls, and the
+MCP requests themselves — goes through our httpx2 client, so its event hooks see each step.
+This module only watches and prints to stderr; it never changes a request, and never prints
+a usable token or raw text from a server (safe_output.py).
 """
 
+import json
 import sys
 from urllib.parse import parse_qs
 
 import httpx2
 
+from ..safe_output import mask_token, printable
+
 
 def say(message: str) -> None:
-    print(f"[oauth] {message}", file=sys.stderr, flush=True)
-
-
-def masked(token: str) -> str:
-    return f"{token[:6]}****{token[-2:]}" if len(token) > 8 else "****"
+    print(f"[oauth] {printable(message)}", file=sys.stderr, flush=True)
 
 
 class Narrator:
@@ -51,12 +50,13 @@ class Narrator:
             step = "step-up: more scope needed" if response.status_code == 403 else "authorization needed"
             say(f"the MCP server answered {response.status_code} ({step}): WWW-Authenticate: {challenge}")
         elif response.request.url.path.endswith("/token") and response.status_code == 200:
-            tokens = httpx2.Response(200, content=await response.aread()).json()
+            tokens = json.loads(await response.aread())
             say(
-                f"got an access token {masked(tokens.get('access_token', ''))}, scope {tokens.get('scope')!r}, "
-                f"expires in {tokens.get('expires_in')} s"
+                f"got an access token {mask_token(str(tokens.get('access_token', '')))}, "
+                f"scope {tokens.get('scope')!r}, expires in {tokens.get('expires_in')} s"
                 + (", and a refresh token" if "refresh_token" in tokens else "")
             )
             self.authorized = True
         elif response.request.url.path.endswith("/token"):
-            say(f"token request refused: HTTP {response.status_code} {(await response.aread()).decode()[:200]}")
+            body = (await response.aread()).decode(errors="replace")[:200]
+            say(f"token request refused: HTTP {response.status_code} {body}")

@@ -1,97 +1,179 @@
 """OAuth for the client: what the SDK's `OAuthClientProvider` leaves to the application.
 
-The SDK runs the protocol: the 401, discovery of the protected resource and of
-its authorization server, registration, PKCE, `state`, `iss`, the `resource`
-parameter, the token exchange, refresh and step-up. What only an application
-can provide lives beside this module: where tokens are kept (token_storage.py)
-and how the user reaches the authorization page and comes back (callback.py).
-This module adds:
+The SDK runs the protocol: the 401, discovery of the protected resource and of its
+authorization server (with the exact `issuer` check), registration, PKCE, `state`, `iss`,
+the `resource` parameter, the token exchange, refresh and step-up. Beside this module live
+where a login is kept (token_storage.py) and how the user reaches the authorization page and
+comes back (callback.py). `CheckedOAuthProvider` adds what only an application can:
 
-- a refusal the SDK does not make: an authorization server that does not
-  advertise PKCE S256 is not used (`check_metadata`);
-- memory across runs: the SDK keeps the token's expiry and the discovered
-  metadata in memory only. A new process would send an expired token, and then
-  refresh it at `<MCP server>/token`, handing the *refresh token to the MCP
-  server*. `RefreshingOAuthClientProvider` restores both from the token file,
-  so the refresh goes to the issuer's real token endpoint.
+- a refusal the SDK does not make: no authorization without validated authorization server
+  metadata that advertises PKCE S256, and a registration bound to that server;
+- memory across runs, without trusting it: the SDK keeps discovered metadata in memory only,
+  and a new process would refresh at `<MCP server>/token`, handing the refresh token to the
+  MCP server. The stored login holds no metadata at all; at start the provider discovers
+  again (`discover`), checks the resource still names the issuer the login belongs to, and
+  only then lets a refresh go to that issuer's validated token endpoint;
+- the browser round trip: the callback waits for the `state` this flow sent, and an error
+  from the authorization server is shown only once `iss` proves which server sent it.
 
-`logout` ends a login: tokens revoked at the issuer, then forgotten.
+`logout` ends a login: tokens revoked at the issuer (its validated revocation endpoint), then forgotten.
 """
 
-import json
 import logging
+from urllib.parse import parse_qs, urlsplit
 
 import httpx2
-from mcp.client.auth import OAuthClientProvider, OAuthFlowError
+from mcp.client.auth import OAuthClientProvider, OAuthFlowError, OAuthTokenError
 from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuthProvider
-from mcp.shared.auth import OAuthClientMetadata, OAuthMetadata, ProtectedResourceMetadata
+from mcp.client.auth.utils import (
+    build_oauth_authorization_server_metadata_discovery_urls,
+    build_protected_resource_metadata_discovery_urls,
+    create_oauth_metadata_request,
+    handle_auth_metadata_response,
+    handle_protected_resource_response,
+    issuers_match,
+    validate_authorization_response_iss,
+    validate_metadata_issuer,
+)
+from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata, OAuthMetadata, ProtectedResourceMetadata
+from mcp.shared.auth_utils import check_resource_allowed, resource_url_from_server_url
 
+from ..safe_output import printable
 from .callback import LoopbackCallback, open_browser
-from .token_storage import FileTokenStorage
+from .token_storage import FileTokenStorage, MemoryTokenStorage
 
 logger = logging.getLogger(__name__)
+DISCOVERY_TIMEOUT_SECONDS = 10
 
 
-def check_metadata(storage: FileTokenStorage | None, callback: LoopbackCallback | None):
-    """An httpx2 response hook on the discovery documents: refuse an authorization server without
-    PKCE S256, and remember both documents with the tokens for the next run."""
+async def discover(
+    http: httpx2.AsyncClient, server_url: str, issuer: str
+) -> tuple[ProtectedResourceMetadata, OAuthMetadata]:
+    """The resource's metadata and its authorization server's, validated as the SDK validates them.
 
-    async def check(response: httpx2.Response) -> None:
-        path = response.request.url.path
-        if response.status_code != 200 or "/.well-known/" not in path:
-            return
-        metadata = json.loads(await response.aread())
-        if "/.well-known/oauth-protected-resource" in path:
-            if storage and metadata.get("authorization_servers"):
-                storage.remember_metadata(metadata["authorization_servers"][0], resource_metadata=metadata)
-            return
-        if "S256" not in metadata.get("code_challenge_methods_supported", []):
-            raise OAuthFlowError(f"{metadata.get('issuer')} does not support PKCE S256: refusing to use it")
-        if callback:
-            callback.expected_issuer = metadata.get("issuer")
-        if storage:
-            storage.remember_metadata(metadata["issuer"], server_metadata=metadata)
+    Fails unless the resource's metadata names `issuer` as its authorization server and the
+    issuer's own metadata names itself exactly (RFC 8414 §3.3).
+    """
+    for url in build_protected_resource_metadata_discovery_urls(None, server_url):
+        if prm := await handle_protected_resource_response(await http.send(create_oauth_metadata_request(url))):
+            break
+    else:
+        raise OAuthFlowError(f"no protected resource metadata for {server_url}")
+    if prm.resource and not check_resource_allowed(resource_url_from_server_url(server_url), str(prm.resource)):
+        raise OAuthFlowError(f"the metadata at {server_url} describes another resource, {prm.resource}")
+    if not any(issuers_match(str(server), issuer) for server in prm.authorization_servers):
+        raise OAuthFlowError(f"{server_url} no longer names {issuer} as its authorization server")
+    for url in build_oauth_authorization_server_metadata_discovery_urls(issuer, server_url):
+        found, metadata = await handle_auth_metadata_response(await http.send(create_oauth_metadata_request(url)))
+        if not found:
+            break
+        if metadata is not None:
+            validate_metadata_issuer(metadata, issuer)
+            return prm, metadata
+    raise OAuthFlowError(f"no authorization server metadata for {issuer}")
 
-    return check
 
+class CheckedOAuthProvider(OAuthClientProvider):
+    """The SDK's provider for the authorization code flow, with the checks it leaves to the application."""
 
-class RefreshingOAuthClientProvider(OAuthClientProvider):
-    """The SDK provider, told what an earlier run learnt: when the stored token expires, and where
-    its issuer's token endpoint is. So it refreshes, at the right place."""
+    def __init__(
+        self,
+        server_url: str,
+        client_metadata: OAuthClientMetadata,
+        storage: FileTokenStorage,
+        callback: LoopbackCallback,
+        *,
+        use_browser: bool,
+        client_metadata_url: str | None = None,
+    ) -> None:
+        super().__init__(
+            server_url,
+            client_metadata,
+            storage,
+            redirect_handler=self._send_user,
+            callback_handler=self._await_user,
+            client_metadata_url=client_metadata_url,
+        )
+        self.storage, self.callback, self.use_browser = storage, callback, use_browser
+        self._state = ""  # the `state` of the authorization request in flight
 
     async def _initialize(self) -> None:
+        """Load the stored login, and learn again, validated, where it may be refreshed."""
         await super()._initialize()
-        storage = self.context.storage
-        if not isinstance(storage, FileTokenStorage) or not self.context.current_tokens:
+        tokens, issuer, client = self.context.current_tokens, self.storage.issuer(), self.context.client_info
+        if (
+            tokens is None
+            and client is not None
+            and self.callback.redirect_uri not in map(str, client.redirect_uris or [])
+        ):
+            self.context.client_info = None  # registered for another --callback-port: register again
+        if tokens is None or issuer is None:
             return
-        issuer, entry = storage.entry()
-        if "server_metadata" not in entry:  # without it, never refresh: the SDK would guess the endpoint
-            self.context.current_tokens.refresh_token = None
+        self.context.token_expiry_time = self.storage.expires_at()
+        try:
+            async with httpx2.AsyncClient(timeout=DISCOVERY_TIMEOUT_SECONDS) as http:
+                resource_metadata, issuer_metadata = await discover(http, self.context.server_url, issuer)
+        except OAuthFlowError as problem:
+            # The resource now trusts another server, or lies: its stored tokens are sent nowhere.
+            logger.warning("discarding the stored login: %s", problem)
+            self.context.clear_tokens()
             return
-        self.context.token_expiry_time = storage.expires_at()
+        except (httpx2.HTTPError, ValueError) as problem:
+            # Cannot confirm where to refresh: use the access token while valid, log in again after.
+            logger.info("cannot rediscover %s (%s): no refresh this run", issuer, type(problem).__name__)
+            tokens.refresh_token = None
+            return
+        self.context.protected_resource_metadata = resource_metadata
         self.context.auth_server_url = issuer
-        self.context.oauth_metadata = OAuthMetadata.model_validate(entry["server_metadata"])
-        if "resource_metadata" in entry:
-            self.context.protected_resource_metadata = ProtectedResourceMetadata.model_validate(
-                entry["resource_metadata"]
-            )
+        self.context.oauth_metadata = issuer_metadata
+
+    async def _refresh_token(self) -> httpx2.Request:
+        # Never let the SDK guess the token endpoint (it would fall back to the MCP server's origin).
+        if self.context.oauth_metadata is None or self.context.oauth_metadata.token_endpoint is None:
+            raise OAuthTokenError("refusing to refresh without the issuer's validated metadata")
+        return await super()._refresh_token()
+
+    async def _perform_authorization(self) -> httpx2.Request:
+        """Refuse before the user is sent anywhere, unless discovery validated a server we can use safely."""
+        metadata, client = self.context.oauth_metadata, self.context.client_info
+        if metadata is None:
+            raise OAuthFlowError("no authorization server metadata was found: refusing to guess its endpoints")
+        if "S256" not in (metadata.code_challenge_methods_supported or []):
+            # The MCP spec: a client MUST refuse when code_challenge_methods_supported lacks S256.
+            raise OAuthFlowError(f"{metadata.issuer} does not advertise PKCE S256: refusing to use it")
+        if client is None or client.issuer is None or not issuers_match(client.issuer, str(metadata.issuer)):
+            raise OAuthFlowError(f"the client registration is not bound to {metadata.issuer}: refusing to use it")
+        return await super()._perform_authorization()
+
+    async def _send_user(self, authorization_url: str) -> None:
+        self._state = parse_qs(urlsplit(authorization_url).query).get("state", [""])[0]
+        await self.callback.open()
+        await open_browser(authorization_url, self.use_browser)
+
+    async def _await_user(self) -> AuthorizationCodeResult:
+        params = await self.callback.wait(self._state)
+        if "error" in params:
+            # RFC 9207: an error from a server we did not send the user to may be a mix-up
+            # attack; show no text of it unless `iss` proves who answered.
+            try:
+                validate_authorization_response_iss(params.get("iss"), self.context.oauth_metadata)
+            except OAuthFlowError:
+                raise OAuthFlowError("an authorization error from an unexpected issuer: ignored") from None
+            description = params.get("error_description", "")
+            raise OAuthFlowError(f"Authorization refused: {printable(params['error'])} {printable(description)}")
+        # The SDK checks `state` again, then `iss`, then redeems the code.
+        return AuthorizationCodeResult(code=params.get("code", ""), state=params.get("state"), iss=params.get("iss"))
 
 
 def build_auth(
     server_url: str,
     storage: FileTokenStorage,
     callback: LoopbackCallback,
+    *,
     use_browser: bool,
     client_metadata_url: str | None = None,
-    client_id: str | None = None,
-    client_secret: str | None = None,
-    issuer: str | None = None,
-) -> httpx2.Auth:
-    """The SDK provider for this login: client credentials for a machine, else the authorization code flow."""
-    if client_id and client_secret:
-        # `issuer` pins where the secret may go: an MCP server naming another
-        # authorization server cannot make us send it there.
-        return ClientCredentialsOAuthProvider(server_url, storage, client_id, client_secret, issuer=issuer)
+) -> CheckedOAuthProvider:
+    """The authorization code flow for a user of this command line: a public client, PKCE, a loopback redirect."""
     metadata = OAuthClientMetadata(
         client_name="MCP workshop client (lesson 03)",
         redirect_uris=[callback.redirect_uri],
@@ -99,32 +181,40 @@ def build_auth(
         response_types=["code"],
         token_endpoint_auth_method="none",  # noqa: S106 -- a public client: a CLI cannot keep a secret
     )
-    return RefreshingOAuthClientProvider(
-        server_url,
-        metadata,
-        storage,
-        redirect_handler=lambda url: open_browser(url, use_browser),
-        callback_handler=callback.wait,
-        client_metadata_url=client_metadata_url,
+    return CheckedOAuthProvider(
+        server_url, metadata, storage, callback, use_browser=use_browser, client_metadata_url=client_metadata_url
     )
 
 
-async def logout(storage: FileTokenStorage) -> str:
-    """Revoke this login's tokens at the issuer (RFC 7009), then delete them."""
-    issuer, entry = storage.entry()
-    if not issuer:
+def build_machine_auth(server_url: str, *, client_id: str, client_secret: str, issuer: str) -> httpx2.Auth:
+    """Client credentials for a machine: no user, no browser, tokens kept in memory for this run."""
+    # `issuer` pins where the secret may go: an MCP server naming another
+    # authorization server cannot make us send it there.
+    return ClientCredentialsOAuthProvider(server_url, MemoryTokenStorage(), client_id, client_secret, issuer=issuer)
+
+
+async def logout(storage: FileTokenStorage, server_url: str) -> str:
+    """Revoke this login's tokens at its issuer (RFC 7009), then delete them."""
+    issuer, entry = storage.issuer(), storage.entry()
+    if issuer is None or "tokens" not in entry:
+        storage.forget()
         return "Not logged in."
-    tokens, client = entry.get("tokens", {}), entry.get("client_info", {})
-    async with httpx2.AsyncClient(timeout=10) as http:
-        metadata = (await http.get(f"{issuer}/.well-known/oauth-authorization-server")).json()
-        endpoint = metadata.get("revocation_endpoint")
+    tokens, client = entry["tokens"], entry["client_info"]
+    async with httpx2.AsyncClient(timeout=DISCOVERY_TIMEOUT_SECONDS) as http:
+        try:
+            _, metadata = await discover(http, server_url, issuer)
+            endpoint = str(metadata.revocation_endpoint) if metadata.revocation_endpoint else None
+        except (OAuthFlowError, httpx2.HTTPError, ValueError) as problem:
+            logger.warning("cannot find %s's revocation endpoint (%s): forgetting the tokens only", issuer, problem)
+            endpoint = None
         auth = (client["client_id"], client["client_secret"]) if client.get("client_secret") else None
         for kind in ("refresh_token", "access_token"):  # the refresh token first: it revokes its family
             if endpoint and tokens.get(kind):
                 data = {"token": tokens[kind], "token_type_hint": kind}
                 if auth is None:
-                    data["client_id"] = client.get("client_id", "")
+                    data["client_id"] = client["client_id"]
                 response = await http.post(endpoint, data=data, auth=auth)
                 logger.info("revoked %s: HTTP %d", kind, response.status_code)
     storage.forget()
-    return f"Logged out of {issuer}: tokens revoked and deleted from {storage.path}."
+    revoked = "revoked and deleted" if endpoint else "deleted (not revoked)"
+    return f"Logged out of {issuer}: tokens {revoked} from {storage.path}."

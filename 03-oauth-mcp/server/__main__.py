@@ -1,7 +1,6 @@
 """Command line: `python -m 03-oauth-mcp.server [--transport stdio|http] [--addr HOST:PORT] [--issuer URL]`."""
 
 import contextlib
-import ipaddress
 import logging
 import os
 import signal
@@ -16,6 +15,7 @@ from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import TokenVerifier
 
+from ..addresses import is_loopback, parse_addr, split_addr
 from .app import create_server
 from .http import create_http_app
 from .journal import Journal
@@ -27,25 +27,6 @@ DEFAULT_DB = Path.home() / ".local" / "state" / "mcp-workshop" / "journal.db"
 logger = logging.getLogger(__package__)  # the package, e.g. "01-basic-mcp.server", not "__main__"
 
 cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
-
-
-def parse_addr(addr: str) -> str:
-    """Check HOST:PORT up front, so a typo is a one-line usage error, not a traceback."""
-    host, sep, port = addr.rpartition(":")
-    host = host.strip("[]")  # allow [::1]:8080
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise typer.BadParameter(f"{addr!r} is not HOST:PORT, for example 127.0.0.1:8080")
-    if host != "localhost":
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            raise typer.BadParameter(f"{host!r} is not an IP address or 'localhost'") from None
-    return addr
-
-
-def split_addr(addr: str) -> tuple[str, int]:
-    host, _, port = addr.rpartition(":")
-    return host.strip("[]"), int(port)
 
 
 def run_stdio(journal: Journal, verifier: TokenVerifier) -> None:
@@ -70,7 +51,7 @@ def run_stdio(journal: Journal, verifier: TokenVerifier) -> None:
 
 def run_http(addr: str, log_level: str, journal: Journal, verifier: TokenVerifier, issuer: str) -> None:
     host, port = split_addr(addr)
-    if not ipaddress.ip_address("127.0.0.1" if host == "localhost" else host).is_loopback:
+    if not is_loopback(host):
         logger.warning("listening on %s: reachable from other machines", host)
     app = create_http_app(create_server(journal), verifier, f"http://{addr}/mcp", issuer, host=host)
     logger.info("MCP endpoint: http://%s/mcp, tokens from %s", addr, issuer)
@@ -118,7 +99,10 @@ def main(
         if verifier == "jwt"
         else IntrospectionVerifier(issuer, resource_url, f"{issuer}/introspect", client_id, client_secret)
     )
-    journal = Journal(db)
+    try:
+        journal = Journal(db)
+    except PermissionError as error:
+        raise typer.BadParameter(str(error), param_hint="--db") from None
     if transport == "stdio":
         run_stdio(journal, token_verifier)
     else:

@@ -4,21 +4,26 @@ The SDK reads each tool's name from the function, its description from the
 docstring and its JSON Schema from the type hints: there is no schema to write
 by hand, and arguments that do not match it never reach the function.
 
-The tools of this lesson act for the *verified* caller: `get_access_token()`
-returns the token the gate (HTTP) or the startup check (stdio) verified, and
-its `sub` decides whose journal a tool reads. Each tool names the scopes it
-needs in TOOL_SCOPES, which the gate also uses to answer 403 before the call.
+The tools of this lesson act for the *verified* caller: `caller()` returns the
+identity from the token the gate (HTTP) or the startup check (stdio) verified,
+and its subject decides whose journal a tool reads. Which scopes a request needs
+is decided in one place, `scopes_for`: the HTTP gate uses it to answer 403 with a
+challenge before the request reaches the SDK, and `require_scopes` applies it to
+every tool call on both transports (on stdio it is the only check).
 """
 
 import logging
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from mcp.server import MCPServer
+from mcp.server import MCPServer, ServerRequestContext
 from mcp.server.auth.middleware.auth_context import get_access_token
-from mcp.server.auth.provider import AccessToken
+from mcp.server.context import CallNext, HandlerResult
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
+from ..safe_output import mask_token
 from .context import assign_request_id
 from .journal import Entry, Journal
 
@@ -26,10 +31,58 @@ SERVER_NAME = "oauth-mcp"
 SERVER_VERSION = "0.1.0"
 
 READ, WRITE = "journal:read", "journal:write"
-BASE_SCOPES = {READ}  # what any request to this server needs
-TOOL_SCOPES = {"create_entry": {READ, WRITE}, "delete_entry": {READ, WRITE}}  # the rest: BASE_SCOPES
+BASE_SCOPES = frozenset({READ})  # what any request to this server needs
+TOOL_SCOPES = {"create_entry": frozenset({READ, WRITE}), "delete_entry": frozenset({READ, WRITE})}  # others: base
 
 logger = logging.getLogger(__name__)
+
+
+def scopes_for(method: Any, params: Any) -> frozenset[str]:
+    """Every scope a JSON-RPC request needs: the base set, plus the tool's own for tools/call.
+
+    `method` and `params` come straight from the wire, so any JSON type may arrive here.
+    """
+    name = params.get("name") if isinstance(params, dict) else None
+    if method == "tools/call" and isinstance(name, str):
+        return TOOL_SCOPES.get(name, BASE_SCOPES)
+    return BASE_SCOPES
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The verified caller of the current request."""
+
+    subject: str
+    client_id: str
+    scopes: frozenset[str]
+    expires_at: int | None
+    token: str
+    claims: dict[str, Any]
+
+
+def caller() -> Caller:
+    """Who the verified token says is calling; a tool error if no token was verified."""
+    access = get_access_token()
+    if access is None or not access.subject:
+        raise ToolError("No verified identity: call over HTTP with an access token, or set API_KEY on stdio.")
+    return Caller(
+        subject=access.subject,
+        client_id=access.client_id,
+        scopes=frozenset(access.scopes),
+        expires_at=access.expires_at,
+        token=access.token,
+        claims=access.claims or {},
+    )
+
+
+async def require_scopes(ctx: ServerRequestContext, call_next: CallNext) -> HandlerResult:
+    """MCP middleware: a tool call goes ahead only with the scopes `scopes_for` names."""
+    if ctx.method == "tools/call":
+        access = get_access_token()
+        if missing := scopes_for(ctx.method, ctx.params) - set(access.scopes if access else ()):
+            text = f"Insufficient scope: this call needs {' '.join(sorted(missing))}"
+            return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+    return await call_next(ctx)
 
 
 class Identity(BaseModel):
@@ -48,35 +101,13 @@ class TokenView(BaseModel):
     claims: dict[str, Any]
 
 
-def scopes_for(message: dict) -> set[str]:
-    """Every scope a JSON-RPC message needs: the base set, plus the tool's own for tools/call."""
-    if message.get("method") == "tools/call":
-        return TOOL_SCOPES.get((message.get("params") or {}).get("name"), BASE_SCOPES)
-    return BASE_SCOPES
-
-
-def mask_token(token: str) -> str:
-    """Enough of a token to recognise it, never enough to use it."""
-    return f"{token[:6]}****{token[-2:]}" if len(token) > 8 else "****"
-
-
-def require_caller(tool: str) -> AccessToken:
-    """The verified caller, if its token carries the tool's scopes (checked again here for stdio)."""
-    caller = get_access_token()
-    if caller is None or caller.subject is None:
-        raise ToolError("No verified identity: call over HTTP with an access token, or set API_KEY on stdio.")
-    if missing := TOOL_SCOPES.get(tool, BASE_SCOPES) - set(caller.scopes):
-        raise ToolError(f"Insufficient scope: {tool} needs {' '.join(sorted(missing))}")
-    return caller
-
-
 def create_server(journal: Journal) -> MCPServer:
     """Build the server. One factory serves both transports and every test."""
     mcp = MCPServer(
         SERVER_NAME,
         version=SERVER_VERSION,
         instructions="A personal journal: each user reads and writes only their own entries.",
-        middleware=[assign_request_id],
+        middleware=[assign_request_id, require_scopes],
     )
 
     @mcp.tool()
@@ -97,38 +128,38 @@ def create_server(journal: Journal) -> MCPServer:
     @mcp.tool()
     def show_auth_token() -> TokenView:
         """Show the verified claims of the caller's access token, with the token itself masked."""
-        caller = require_caller("show_auth_token")
-        return TokenView(token=mask_token(caller.token), claims=caller.claims or {})
+        you = caller()
+        return TokenView(token=mask_token(you.token), claims=you.claims)
 
     @mcp.tool()
     def whoami() -> Identity:
         """Who you are to this server: the verified subject, client and scopes."""
-        caller = require_caller("whoami")
+        you = caller()
         return Identity(
-            subject=caller.subject or "", client_id=caller.client_id, scopes=caller.scopes, expires_at=caller.expires_at
+            subject=you.subject, client_id=you.client_id, scopes=sorted(you.scopes), expires_at=you.expires_at
         )
 
     @mcp.tool()
     def create_entry(
         title: Annotated[str, Field(description="The entry's title.", min_length=1, max_length=200)],
         content: Annotated[str, Field(description="The entry's text.", max_length=10_000)],
-        tags: Annotated[list[str], Field(description="Tags to file the entry under.")] = [],  # noqa: B006 -- only read, never mutated
+        tags: Annotated[list[str], Field(default_factory=list, description="Tags to file the entry under.")],
     ) -> Entry:
         """Write a new journal entry (needs journal:write)."""
-        caller = require_caller("create_entry")
-        entry = journal.create(caller.subject or "", title, content, tags)
-        logger.info("%s created entry %d", caller.subject, entry.id)
+        you = caller()
+        entry = journal.create(you.subject, title, content, tags)
+        logger.info("%s created entry %d", you.subject, entry.id)
         return entry
 
     @mcp.tool()
     def list_entries() -> list[Entry]:
         """List your journal entries, oldest first."""
-        return journal.list(require_caller("list_entries").subject or "")
+        return journal.list(caller().subject)
 
     @mcp.tool()
     def get_entry(id: Annotated[int, Field(description="The entry's id, as list_entries shows it.")]) -> Entry:
         """Read one of your journal entries."""
-        entry = journal.get(require_caller("get_entry").subject or "", id)
+        entry = journal.get(caller().subject, id)
         if entry is None:
             raise ToolError(f"No entry {id} in your journal")  # whether it exists for someone else: not said
         return entry
@@ -136,10 +167,10 @@ def create_server(journal: Journal) -> MCPServer:
     @mcp.tool()
     def delete_entry(id: Annotated[int, Field(description="The entry's id.")]) -> str:
         """Delete one of your journal entries (needs journal:write)."""
-        caller = require_caller("delete_entry")
-        if not journal.delete(caller.subject or "", id):
+        you = caller()
+        if not journal.delete(you.subject, id):
             raise ToolError(f"No entry {id} in your journal")
-        logger.info("%s deleted entry %d", caller.subject, id)
+        logger.info("%s deleted entry %d", you.subject, id)
         return f"Deleted entry {id}"
 
     return mcp

@@ -20,6 +20,7 @@ and `get_access_token()` returns it inside the tools.
 import json
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import TokenVerifier
@@ -39,12 +40,12 @@ class BearerGate:
         app: ASGIApp,
         verifier: TokenVerifier,
         resource_metadata_url: str,
-        scopes_for: Callable[[dict], set[str]],
+        scopes_for: Callable[[Any, Any], frozenset[str]],
     ) -> None:
         self.app = app
         self.verifier = verifier
         self.resource_metadata_url = resource_metadata_url
-        self.scopes_for = scopes_for  # JSON-RPC message -> the scopes it needs
+        self.scopes_for = scopes_for  # (method, params) of a JSON-RPC request -> the scopes it needs
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,7 +55,8 @@ class BearerGate:
         if body is None:
             await JSONResponse({"error": "request body too large"}, status_code=413)(scope, receive, send)
             return
-        needed = self.scopes_for(parse(body))
+        message = parse(body)
+        needed = self.scopes_for(message.get("method"), message.get("params"))
 
         scheme, _, token = Headers(scope=scope).get("authorization", "").partition(" ")
         if scheme.lower() != "bearer":
@@ -81,7 +83,9 @@ class BearerGate:
         scope["auth"] = AuthCredentials(access.scopes)
         await self.app(scope, replay(body, receive), send)
 
-    def challenge(self, status: int, scopes: set[str], error: str | None = None, description: str = "") -> JSONResponse:
+    def challenge(
+        self, status: int, scopes: frozenset[str], error: str | None = None, description: str = ""
+    ) -> JSONResponse:
         params = [f'error="{error}"', f'error_description="{description}"'] if error else []
         params += [f'resource_metadata="{self.resource_metadata_url}"', f'scope="{" ".join(sorted(scopes))}"']
         body = {"error": error or "unauthorized", "error_description": description or "Bearer token required"}
@@ -107,7 +111,7 @@ def parse(body: bytes) -> dict:
     """The JSON-RPC message, or {} when it is not one: the SDK answers malformed input itself."""
     try:
         message = json.loads(body) if body else {}
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays nested 100,000 deep
         return {}
     return message if isinstance(message, dict) else {}
 

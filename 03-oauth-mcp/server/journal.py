@@ -6,7 +6,9 @@ another user's entry is simply not found, so its existence does not leak.
 """
 
 import json
+import os
 import sqlite3
+import stat
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +28,26 @@ CREATE INDEX IF NOT EXISTS entries_by_owner ON entries (owner, id);
 """
 
 
+def create_owner_only(path: Path) -> None:
+    """Make sure `path` is a regular file only its owner can read, before SQLite opens it.
+
+    Everyone's journal entries live in this file. It is created 0600 (SQLite would create it
+    world-readable, per the umask); a symlink planted at the path, or a file someone else
+    owns or can read, is refused rather than used.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, 0o600)
+    except OSError as error:  # ELOOP: a symlink
+        raise PermissionError(f"{path} is not a regular file of ours ({error.strerror})") from None
+    try:
+        info = os.fstat(descriptor)
+    finally:
+        os.close(descriptor)
+    if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise PermissionError(f"{path} must be a file owned by you with mode 0600")
+
+
 class Entry(BaseModel):
     id: int
     title: str
@@ -36,7 +58,7 @@ class Entry(BaseModel):
 
 class Journal:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        create_owner_only(path)
         # One connection shared by the server's threads; the lock serialises use.
         self._db = sqlite3.connect(path, check_same_thread=False)
         self._db.row_factory = sqlite3.Row

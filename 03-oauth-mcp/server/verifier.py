@@ -14,6 +14,7 @@ Both verifiers implement the SDK's `TokenVerifier` protocol,
 import hashlib
 import logging
 import time
+from collections import OrderedDict
 from typing import Any
 
 import httpx2
@@ -31,16 +32,22 @@ CLOCK_LEEWAY_SECONDS = 30
 JWKS_MAX_AGE_SECONDS = 300
 JWKS_MIN_REFETCH_SECONDS = 30  # an unknown kid cannot make us hammer the authorization server
 INTROSPECTION_CACHE_SECONDS = 5  # how late a revocation may take effect
+INTROSPECTION_CACHE_ENTRIES = 4096  # random tokens from an attacker evict each other, not our memory
 
 
-def access_token(token: str, claims: dict[str, Any], resource: str) -> AccessToken:
+def access_token(token: str, claims: dict[str, Any], resource: str) -> AccessToken | None:
+    """The SDK's view of a verified token, or None if its claims are not the types they must be."""
+    client_id, subject, scope, expires = (claims.get(name) for name in ("client_id", "sub", "scope", "exp"))
+    if not isinstance(client_id, str) or not isinstance(subject, str) or not isinstance(scope, str | None):
+        logger.info("token refused: client_id, sub or scope of the wrong type")
+        return None
     return AccessToken(
         token=token,
-        client_id=claims["client_id"],
-        scopes=str(claims.get("scope", "")).split(),
-        expires_at=claims.get("exp"),
+        client_id=client_id,
+        scopes=(scope or "").split(),
+        expires_at=expires if isinstance(expires, int) else None,
         resource=resource,  # set only after the audience was checked
-        subject=claims.get("sub"),
+        subject=subject,
         claims=claims,
     )
 
@@ -56,11 +63,15 @@ class JWTVerifier:
     async def verify_token(self, token: str) -> AccessToken | None:
         try:
             header = jwt.get_unverified_header(token)
-            if header.get("typ", "").lower() not in ACCESS_TOKEN_TYPES:
-                raise jwt.InvalidTokenError(f"typ {header.get('typ')!r} is not an access token")
-            if header.get("alg") not in ALLOWED_ALGORITHMS:
-                raise jwt.InvalidAlgorithmError(f"alg {header.get('alg')!r} is not allowed")
-            key = await self._key(header.get("kid"))
+            # The header is the attacker's JSON: any type may sit where a string belongs.
+            typ, alg, kid = header.get("typ"), header.get("alg"), header.get("kid")
+            if not isinstance(typ, str) or typ.lower() not in ACCESS_TOKEN_TYPES:
+                raise jwt.InvalidTokenError(f"typ {typ!r} is not an access token")
+            if not isinstance(alg, str) or alg not in ALLOWED_ALGORITHMS:
+                raise jwt.InvalidAlgorithmError(f"alg {alg!r} is not allowed")
+            if not isinstance(kid, str):
+                raise jwt.InvalidKeyError("no kid")
+            key = await self._key(kid)
             claims = jwt.decode(
                 token,
                 key,
@@ -76,7 +87,7 @@ class JWTVerifier:
             return None
         return access_token(token, claims, self.resource)
 
-    async def _key(self, kid: str | None) -> jwt.PyJWK:
+    async def _key(self, kid: str) -> jwt.PyJWK:
         stale = time.monotonic() - self._fetched_at > JWKS_MAX_AGE_SECONDS
         unknown = kid not in self._keys
         if stale or (unknown and time.monotonic() - self._fetched_at > JWKS_MIN_REFETCH_SECONDS):
@@ -100,7 +111,8 @@ class IntrospectionVerifier:
         self.resource = resource
         self.introspection_url = introspection_url
         self._auth = httpx2.BasicAuth(client_id, client_secret)  # RFC 7662 §2.1: the caller authenticates
-        self._cache: dict[str, tuple[float, AccessToken | None]] = {}
+        # token hash -> (when asked, answer), oldest first: bounded in age and in size.
+        self._cache: OrderedDict[str, tuple[float, AccessToken | None]] = OrderedDict()
 
     async def verify_token(self, token: str) -> AccessToken | None:
         # Keyed by a hash: the cache holds no usable tokens.
@@ -109,8 +121,19 @@ class IntrospectionVerifier:
         if cached and time.monotonic() - cached[0] < INTROSPECTION_CACHE_SECONDS:
             return cached[1]
         result = await self._introspect(token)
-        self._cache[key] = (time.monotonic(), result)
+        self._remember(key, result)
         return result
+
+    def _remember(self, key: str, result: AccessToken | None) -> None:
+        now = time.monotonic()
+        self._cache.pop(key, None)
+        self._cache[key] = (now, result)
+        # Entries are in the order they were asked: drop the stale ones, then the oldest beyond the bound.
+        while self._cache:
+            oldest_key, (asked_at, _) = next(iter(self._cache.items()))
+            if now - asked_at < INTROSPECTION_CACHE_SECONDS and len(self._cache) <= INTROSPECTION_CACHE_ENTRIES:
+                break
+            del self._cache[oldest_key]
 
     async def _introspect(self, token: str) -> AccessToken | None:
         try:
@@ -121,6 +144,9 @@ class IntrospectionVerifier:
         except (httpx2.HTTPError, ValueError) as error:
             logger.warning("introspection failed: %s", error)
             return None
+        if not isinstance(claims, dict):
+            logger.warning("introspection failed: the answer is not a JSON object")
+            return None
         audiences = claims.get("aud") if isinstance(claims.get("aud"), list) else [claims.get("aud")]
         if not claims.get("active"):
             logger.info("token refused: inactive")
@@ -128,6 +154,6 @@ class IntrospectionVerifier:
         if claims.get("iss") != self.issuer or self.resource not in audiences:
             logger.info("token refused: issued by %r for %r", claims.get("iss"), claims.get("aud"))
             return None
-        if claims.get("exp") and claims["exp"] + CLOCK_LEEWAY_SECONDS < time.time():
+        if isinstance(claims.get("exp"), int) and claims["exp"] + CLOCK_LEEWAY_SECONDS < time.time():
             return None
         return access_token(token, claims, self.resource)

@@ -7,9 +7,12 @@ Chromium comes from Debian (`.ci/run` installs it); Playwright only drives it.
 """
 
 import shutil
+from importlib import import_module
 from pathlib import Path
 
 import pytest
+
+run_client = import_module("03-oauth-mcp.tests.support.client_runs").run_client
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # The flags that keep Chromium quiet on a machine with no network and no display.
@@ -46,8 +49,8 @@ def browser_consent(authorization_url: str, username: str, password: str, decisi
             browser.close()
 
 
-def test_a_person_logs_in_and_consents_in_chromium(parties, run_client, tmp_path: Path) -> None:
-    result = run_client(parties, tmp_path / "tokens.json", "call", "whoami", consenter=browser_consent)
+def test_a_person_logs_in_and_consents_in_chromium(parties, tmp_path: Path) -> None:
+    result = run_client(parties.mcp_url, tmp_path / "tokens.json", "call", "whoami", consenter=browser_consent)
     assert result.returncode == 0, result.stderr
     assert len(result.consents) == 1
     assert "code=" in result.consents[0]

@@ -1,25 +1,32 @@
 """End to end: the three real processes — authorization server, MCP server, client — on loopback.
 
-The client runs with --no-browser and prints the authorization URL; the test
-plays the user (fixtures in conftest.py): it opens the login-and-consent page
-over HTTP, fills it in and follows the redirect back to the client's loopback
-callback.
+The client runs with --no-browser and prints the authorization URL; the test plays the user
+(support/browser_user.py): it opens the login-and-consent page over HTTP, fills it in and
+follows the redirect back to the client's loopback callback.
 """
 
 import json
-import time
+from importlib import import_module
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 
+run_client = import_module("03-oauth-mcp.tests.support.client_runs").run_client
+eventually = import_module("03-oauth-mcp.tests.support.waiting").eventually
 
-def test_login_step_up_and_journal(parties, run_client, tmp_path: Path) -> None:
+
+def stored(token_file: Path, resource: str) -> dict:
+    """The login the client keeps for one resource."""
+    return json.loads(token_file.read_text())[resource]
+
+
+def test_login_step_up_and_journal(parties, tmp_path: Path) -> None:
     tokens = tmp_path / "tokens.json"
     # First request: 401 -> discovery -> registration -> consent for journal:read.
     # create_entry then needs journal:write: 403 -> step-up -> a second consent.
     created = run_client(
-        parties, tokens, "call", "create_entry", "title=First day", "content=Hello OAuth", 'tags=["workshop"]'
+        parties.mcp_url, tokens, "call", "create_entry", "title=First day", "content=Hello OAuth", 'tags=["workshop"]'
     )
     assert created.returncode == 0, created.stderr
     assert len(created.consents) == 2
@@ -40,64 +47,49 @@ def test_login_step_up_and_journal(parties, run_client, tmp_path: Path) -> None:
         assert step in created.stderr, step
 
     # The stored tokens carry both scopes now: no consent, no browser.
-    listed = run_client(parties, tokens, "call", "list_entries")
+    listed = run_client(parties.mcp_url, tokens, "call", "list_entries")
     assert listed.returncode == 0, listed.stderr
     assert listed.consents == []
     assert "Hello OAuth" in listed.stdout
 
     assert tokens.stat().st_mode & 0o777 == 0o600
-    stored = json.loads(tokens.read_text())
-    assert list(stored) == [parties.issuer]  # keyed by issuer
-    assert stored[parties.issuer]["resources"] == [parties.mcp_url]
+    logins = json.loads(tokens.read_text())
+    assert list(logins) == [parties.mcp_url]  # keyed by resource: its tokens go to no other server
+    assert logins[parties.mcp_url]["client_info"]["issuer"] == parties.issuer  # the issuer, checked inside
+    assert set(logins[parties.mcp_url]) == {"client_info", "tokens", "expires_at"}  # no discovery documents
 
 
-def test_refresh_after_the_access_token_expires(parties, run_client, tmp_path: Path) -> None:
-    tokens = tmp_path / "tokens.json"
-    first = run_client(parties, tokens, "call", "whoami")
-    assert first.returncode == 0, first.stderr
-    expires_at = json.loads(tokens.read_text())[parties.issuer]["expires_at"]
-
-    deadline = time.monotonic() + parties.access_token_ttl + 10
-    while time.time() <= expires_at and time.monotonic() < deadline:  # wait for the expiry itself
-        time.sleep(0.2)
-
-    second = run_client(parties, tokens, "call", "whoami")
-    assert second.returncode == 0, second.stderr
-    assert second.consents == []  # no user involved
-    assert "grant_type=refresh_token" in second.stderr
-    assert json.loads(tokens.read_text())[parties.issuer]["expires_at"] > expires_at
-
-
-def test_users_see_only_their_own_entries(parties, run_client, tmp_path: Path) -> None:
+def test_users_see_only_their_own_entries(parties, tmp_path: Path) -> None:
     alice, bob = tmp_path / "alice.json", tmp_path / "bob.json"
-    written = run_client(parties, alice, "call", "create_entry", "title=Alice only", "content=private")
+    written = run_client(parties.mcp_url, alice, "call", "create_entry", "title=Alice only", "content=private")
     assert written.returncode == 0, written.stderr
     entry_id = json.loads(written.stdout.split("structured: ", 1)[1])["id"]
 
-    peek = run_client(parties, bob, "call", "get_entry", f"id={entry_id}", user=("bob", "builder"))
+    peek = run_client(parties.mcp_url, bob, "call", "get_entry", f"id={entry_id}", user=("bob", "builder"))
     assert peek.returncode == 1
     assert f"No entry {entry_id} in your journal" in peek.stderr
-    who = run_client(parties, bob, "call", "whoami", user=("bob", "builder"))
+    who = run_client(parties.mcp_url, bob, "call", "whoami", user=("bob", "builder"))
     assert '"subject": "bob"' in who.stdout
 
 
-def test_deny_is_reported_and_nothing_is_stored(parties, run_client, tmp_path: Path) -> None:
+def test_deny_is_reported_and_nothing_is_stored(parties, tmp_path: Path) -> None:
     tokens = tmp_path / "tokens.json"
-    denied = run_client(parties, tokens, "call", "whoami", decision="deny")
+    denied = run_client(parties.mcp_url, tokens, "call", "whoami", decision="deny")
     assert denied.returncode == 1
     assert "error=access_denied" in denied.consents[0]
     assert "authorization failed: Authorization refused: access_denied" in denied.stderr
-    # The registration was kept (it is not secret); no token was ever stored.
-    entry = json.loads(tokens.read_text())[parties.issuer]
-    assert "client_info" in entry
+    # The registration was kept (it is not secret, and bound to its issuer); no token was ever stored.
+    entry = stored(tokens, parties.mcp_url)
+    assert entry["client_info"]["issuer"] == parties.issuer
     assert "tokens" not in entry
 
 
-def test_client_credentials_for_a_machine_client(parties, run_client, tmp_path: Path) -> None:
+def test_client_credentials_for_a_machine_client(parties, tmp_path: Path) -> None:
     # Alice logs in first, with the same token file: the machine must not pick up her tokens.
-    assert run_client(parties, tmp_path / "bot.json", "call", "whoami").returncode == 0
+    assert run_client(parties.mcp_url, tmp_path / "bot.json", "call", "whoami").returncode == 0
+    before = (tmp_path / "bot.json").read_text()
     bot = run_client(
-        parties,
+        parties.mcp_url,
         tmp_path / "bot.json",
         "--client-id",
         "journal-bot",
@@ -112,14 +104,15 @@ def test_client_credentials_for_a_machine_client(parties, run_client, tmp_path: 
     assert bot.consents == []
     assert "grant_type=client_credentials" in bot.stderr
     assert '"subject": "journal-bot"' in bot.stdout
+    assert (tmp_path / "bot.json").read_text() == before  # a machine's tokens are not kept on disk
 
 
-def test_logout_revokes_and_forgets(parties, run_client, tmp_path: Path) -> None:
+def test_logout_revokes_and_forgets(parties, tmp_path: Path) -> None:
     tokens = tmp_path / "tokens.json"
-    assert run_client(parties, tokens, "call", "whoami").returncode == 0
-    refresh_token = json.loads(tokens.read_text())[parties.issuer]["tokens"]["refresh_token"]
+    assert run_client(parties.mcp_url, tokens, "call", "whoami").returncode == 0
+    refresh_token = stored(tokens, parties.mcp_url)["tokens"]["refresh_token"]
 
-    out = run_client(parties, tokens, "logout")
+    out = run_client(parties.mcp_url, tokens, "logout")
     assert out.returncode == 0, out.stderr
     assert f"Logged out of {parties.issuer}" in out.stdout
     assert json.loads(tokens.read_text()) == {}
@@ -132,14 +125,14 @@ def test_logout_revokes_and_forgets(parties, run_client, tmp_path: Path) -> None
     assert refused.status_code in (400, 401)
 
 
-def test_introspection_sees_a_revocation_that_a_jwt_cannot(parties, run_client, tmp_path: Path) -> None:
+def test_introspection_sees_a_revocation_that_a_jwt_cannot(parties, tmp_path: Path) -> None:
     tokens = tmp_path / "tokens.json"
-    first = run_client(parties, tokens, "call", "whoami", url=parties.introspecting_mcp_url)
+    first = run_client(parties.introspecting_mcp_url, tokens, "call", "whoami")
     assert first.returncode == 0, first.stderr
     assert '"subject": "alice"' in first.stdout
-    access_token = json.loads(tokens.read_text())[parties.issuer]["tokens"]["access_token"]
+    access_token = stored(tokens, parties.introspecting_mcp_url)["tokens"]["access_token"]
 
-    assert run_client(parties, tokens, "logout", url=parties.introspecting_mcp_url).returncode == 0
+    assert run_client(parties.introspecting_mcp_url, tokens, "logout").returncode == 0
 
     def status() -> int:
         body = {
@@ -155,23 +148,21 @@ def test_introspection_sees_a_revocation_that_a_jwt_cannot(parties, run_client, 
         headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json, text/event-stream"}
         return httpx2.post(parties.introspecting_mcp_url, json=body, headers=headers, timeout=10).status_code
 
-    deadline = time.monotonic() + 15  # the verifier caches answers for a few seconds
-    while status() != 401 and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert status() == 401
+    # The verifier caches answers for a few seconds: the revocation shows within that.
+    eventually(lambda: status() == 401, timeout=15, message="the revoked token refused by the introspecting server")
 
 
-def test_a_raw_token_is_used_as_is_and_a_forged_one_is_explained(parties, run_client, tmp_path: Path) -> None:
+def test_a_raw_token_is_used_as_is_and_a_forged_one_is_explained(parties, tmp_path: Path) -> None:
     minted = httpx2.post(
         f"{parties.issuer}/token",
         data={"grant_type": "client_credentials", "resource": parties.mcp_url},
         auth=("journal-bot", "dev-journal-bot-secret"),
     ).json()["access_token"]
-    used = run_client(parties, tmp_path / "unused.json", "--token", minted, "call", "whoami")
+    used = run_client(parties.mcp_url, tmp_path / "unused.json", "--token", minted, "call", "whoami")
     assert used.returncode == 0, used.stderr
     assert '"subject": "journal-bot"' in used.stdout
 
-    forged = run_client(parties, tmp_path / "unused.json", "--token", "forged", "call", "whoami")
+    forged = run_client(parties.mcp_url, tmp_path / "unused.json", "--token", "forged", "call", "whoami")
     assert forged.returncode == 1
     assert (
         'error: the server refused the token: HTTP 401, WWW-Authenticate: Bearer error="invalid_token"' in forged.stderr

@@ -7,14 +7,17 @@ it needs; test_flow.py runs the same server with the real authorization server.
 import re
 import sys
 import time
-from pathlib import Path
+from importlib import import_module
 
 import httpx2
-import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
+
+OMIT = import_module("03-oauth-mcp.tests.support.issuer").OMIT
+processes = import_module("03-oauth-mcp.tests.support.processes")
+mask_token = import_module("03-oauth-mcp.safe_output").mask_token
 
 pytestmark = pytest.mark.anyio
 
@@ -79,23 +82,7 @@ def test_another_scheme_is_treated_as_no_token(resource_server) -> None:
     assert "error" not in challenge(response)
 
 
-def other_key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def valid_claims(issuer, resource: str) -> dict:
-    """Claims the server would accept: each forged token below breaks something else."""
-    now = int(time.time())
-    return {
-        "iss": issuer.url,
-        "sub": "alice",
-        "aud": resource,
-        "scope": "journal:read",
-        "client_id": "x",
-        "iat": now,
-        "exp": now + 300,
-        "jti": "j",
-    }
+OTHER_KEY = ec.generate_private_key(ec.SECP256R1())
 
 
 @pytest.mark.parametrize(
@@ -104,34 +91,17 @@ def valid_claims(issuer, resource: str) -> dict:
         pytest.param(lambda issuer, resource: issuer.mint(resource, exp=int(time.time()) - 120), id="expired"),
         pytest.param(lambda issuer, resource: issuer.mint(resource, iss="http://127.0.0.1:1"), id="wrong-issuer"),
         pytest.param(lambda issuer, resource: issuer.mint("http://127.0.0.1:9999/mcp"), id="wrong-audience"),
-        pytest.param(lambda issuer, resource: issuer.mint(resource, aud=None), id="no-audience"),
-        pytest.param(
-            lambda issuer, resource: jwt.encode(
-                valid_claims(issuer, resource),
-                other_key(),
-                algorithm="ES256",
-                headers={"kid": issuer.kid, "typ": "at+jwt"},
-            ),
-            id="bad-signature",
-        ),
-        pytest.param(
-            lambda issuer, resource: jwt.encode(
-                valid_claims(issuer, resource),
-                None,
-                algorithm="none",
-                headers={"kid": issuer.kid, "typ": "at+jwt"},
-            ),
-            id="alg-none",
-        ),
-        pytest.param(
-            lambda issuer, resource: jwt.encode(
-                valid_claims(issuer, resource),
-                issuer.key,
-                algorithm="ES256",
-                headers={"kid": issuer.kid, "typ": "JWT"},
-            ),
-            id="not-an-access-token",
-        ),
+        pytest.param(lambda issuer, resource: issuer.mint(resource, aud=OMIT), id="no-audience"),
+        pytest.param(lambda issuer, resource: issuer.mint(resource, sub=OMIT), id="no-subject"),
+        pytest.param(lambda issuer, resource: issuer.mint(resource, key=OTHER_KEY), id="bad-signature"),
+        pytest.param(lambda issuer, resource: issuer.mint(resource, alg="none"), id="alg-none"),
+        pytest.param(lambda issuer, resource: issuer.mint(resource, header={"typ": "JWT"}), id="not-an-access-token"),
+        pytest.param(lambda issuer, resource: issuer.mint(resource, header={"typ": 7}), id="typ-a-number"),
+        pytest.param(lambda issuer, resource: issuer.mint(resource, header={"typ": None}), id="typ-null"),
+        pytest.param(lambda issuer, resource: issuer.with_header(issuer.mint(resource), kid=["a"]), id="kid-a-list"),
+        pytest.param(lambda issuer, resource: issuer.with_header(issuer.mint(resource), alg={"a": 1}), id="alg-object"),
+        pytest.param(lambda issuer, resource: issuer.mint(resource, client_id=["x"]), id="client-id-a-list"),
+        pytest.param(lambda issuer, resource: issuer.mint(resource, scope={"a": 1}), id="scope-an-object"),
         pytest.param(lambda issuer, resource: "not.a.jwt", id="garbage"),
     ],
 )
@@ -182,7 +152,7 @@ async def test_whoami_and_show_auth_token_see_the_verified_token(resource_server
     assert who.structured_content["client_id"] == "test-client"
     assert who.structured_content["scopes"] == ["journal:read", "journal:write"]
     shown = await call(resource_server, token, "show_auth_token")
-    assert shown.structured_content["token"] == f"{token[:6]}****{token[-2:]}"
+    assert shown.structured_content["token"] == mask_token(token) == f"{token[:4]}****"
     assert shown.structured_content["claims"]["aud"] == resource_server.mcp_url
     assert token not in shown.model_dump_json()
 
@@ -240,7 +210,7 @@ async def test_stdio_takes_a_verified_token_from_api_key(test_issuer, tmp_path) 
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "03-oauth-mcp.server", "--issuer", test_issuer.url, "--db", str(tmp_path / "j.db")],
-        cwd=str(Path(__file__).resolve().parents[2]),
+        cwd=processes.REPOSITORY_ROOT,
         env={"API_KEY": token},
     )
     async with Client(params) as client:
@@ -248,4 +218,27 @@ async def test_stdio_takes_a_verified_token_from_api_key(test_issuer, tmp_path) 
         refused = await client.call_tool("create_entry", {"title": "t", "content": "c"})
     assert who.structured_content["subject"] == "dave"
     assert refused.is_error
-    assert "Insufficient scope: create_entry needs journal:write" in refused.content[0].text
+    assert "Insufficient scope: this call needs journal:write" in refused.content[0].text
+    assert (tmp_path / "j.db").stat().st_mode & 0o777 == 0o600  # everyone's entries: owner-only
+
+
+async def test_stdio_without_a_token_verifies_no_identity(tmp_path) -> None:
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "03-oauth-mcp.server", "--issuer", "http://127.0.0.1:1", "--db", str(tmp_path / "j.db")],
+        cwd=processes.REPOSITORY_ROOT,
+    )
+    async with Client(params) as client:
+        refused = await client.call_tool("whoami", {})
+    assert refused.is_error
+    assert "Insufficient scope: this call needs journal:read" in refused.content[0].text
+
+
+def test_a_journal_planted_as_a_symlink_is_refused(tmp_path) -> None:
+    victim = tmp_path / "victim.db"
+    victim.write_text("")
+    (tmp_path / "journal.db").symlink_to(victim)
+    result = processes.run_cli("server", "--transport", "http", "--db", str(tmp_path / "journal.db"))
+    assert result.returncode == 2
+    assert "is not a regular file of ours" in result.stderr
+    assert victim.read_text() == ""

@@ -1,0 +1,113 @@
+"""A stand-in authorization server for the resource-server tests: it publishes metadata and a
+JWKS, and mints exactly the access token a test needs.
+
+The real authorization server (auth_server/) only ever issues good tokens; to prove that the
+MCP server refuses bad ones, this minter forges them on request: expired, for another
+audience, signed by another key, `alg: none`, a header `typ` that is a number.
+"""
+
+import base64
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from threading import Thread
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+
+# Drop a claim by overriding it with this, e.g. mint(resource, aud=OMIT).
+OMIT = object()
+
+
+@dataclass
+class TestIssuer:
+    url: str = ""
+    kid: str = "test-key-1"
+    key: ec.EllipticCurvePrivateKey = field(default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
+
+    __test__ = False  # not a test class, whatever pytest thinks of its name
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "issuer": self.url,
+            "jwks_uri": f"{self.url}/jwks.json",
+            "authorization_endpoint": f"{self.url}/authorize",
+            "token_endpoint": f"{self.url}/token",
+            "response_types_supported": ["code"],
+            "code_challenge_methods_supported": ["S256"],
+        }
+
+    def jwks(self) -> dict[str, Any]:
+        public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.key.public_key()))
+        return {"keys": [{**public, "kid": self.kid, "use": "sig", "alg": "ES256"}]}
+
+    def claims(self, resource: str, subject: str = "alice", scope: str = "journal:read") -> dict[str, Any]:
+        """Claims the resource server accepts: every forged token starts here and breaks one thing."""
+        now = int(time.time())
+        return {
+            "iss": self.url,
+            "sub": subject,
+            "aud": resource,
+            "scope": scope,
+            "client_id": "test-client",
+            "iat": now,
+            "exp": now + 300,
+            "jti": f"jti-{time.monotonic_ns()}",
+        }
+
+    def mint(
+        self,
+        resource: str,
+        subject: str = "alice",
+        scope: str = "journal:read",
+        *,
+        key: Any = None,
+        alg: str = "ES256",
+        header: dict[str, Any] | None = None,
+        **claims: Any,
+    ) -> str:
+        """A signed access token for `resource`; `key`, `alg`, `header` and any claim may be overridden."""
+        payload = {**self.claims(resource, subject, scope), **claims}
+        payload = {name: value for name, value in payload.items() if value is not OMIT}
+        headers = {"kid": self.kid, "typ": "at+jwt", **(header or {})}
+        signing_key = None if alg == "none" else (key or self.key)
+        return jwt.encode(payload, signing_key, algorithm=alg, headers=headers)
+
+    def with_header(self, token: str, **fields: Any) -> str:
+        """`token` with its header fields replaced by any JSON at all, as an attacker can always do
+        (the signature no longer matches; a careful server never gets that far)."""
+        header, payload, signature = token.split(".")
+        decoded = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+        forged = base64.urlsafe_b64encode(json.dumps({**decoded, **fields}).encode()).decode().rstrip("=")
+        return f"{forged}.{payload}.{signature}"
+
+
+@contextmanager
+def serve_test_issuer() -> Iterator[TestIssuer]:
+    """The stand-in on a free loopback port: /.well-known/oauth-authorization-server and /jwks.json."""
+    issuer = TestIssuer()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            documents = {"/jwks.json": issuer.jwks, "/.well-known/oauth-authorization-server": issuer.metadata}
+            body = json.dumps(documents[self.path]() if self.path in documents else {}).encode()
+            self.send_response(200 if self.path in documents else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Handler) as http:
+        issuer.url = f"http://127.0.0.1:{http.server_address[1]}"
+        Thread(target=http.serve_forever, daemon=True).start()
+        try:
+            yield issuer
+        finally:
+            http.shutdown()

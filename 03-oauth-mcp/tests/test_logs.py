@@ -1,0 +1,110 @@
+"""What lesson 03's processes write about what they handle: no secret at any log level, no forged lines.
+
+Every process of the lesson runs one whole flow at `--log-level debug` (login with step-up,
+a refresh, a machine login, logout), and every secret that flow produced is then looked for
+in every log: access and refresh tokens, authorization codes, client secrets, the password,
+password hashes. Untrusted text (a client id from a token, say) is logged with its control
+characters escaped, so it cannot start a line of its own.
+"""
+
+import json
+from collections.abc import Iterator
+from importlib import import_module
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx2
+import pytest
+
+processes = import_module("03-oauth-mcp.tests.support.processes")
+run_client = import_module("03-oauth-mcp.tests.support.client_runs").run_client
+
+DEBUG = ("--log-level", "debug")
+
+
+@pytest.fixture(scope="module")
+def chatty_parties(tmp_path_factory) -> Iterator[tuple["processes.RunningServer", "processes.RunningServer"]]:
+    """An authorization server and an introspecting MCP server, both logging at debug."""
+    state = tmp_path_factory.mktemp("chatty")
+    auth_port, mcp_port = processes.free_port(), processes.free_port()
+    issuer, resource = f"http://127.0.0.1:{auth_port}", f"http://127.0.0.1:{mcp_port}/mcp"
+    with (
+        processes.start_process(
+            "auth_server", *DEBUG, "--db", str(state / "auth.db"), "--resource", resource, port=auth_port
+        ) as auth,
+        processes.start_process(
+            "server",
+            *DEBUG,
+            "--transport",
+            "http",
+            "--issuer",
+            issuer,
+            "--verifier",
+            "introspection",
+            "--db",
+            str(state / "journal.db"),
+            port=mcp_port,
+        ) as mcp,
+    ):
+        yield auth, mcp
+
+
+def test_no_process_logs_a_secret_even_at_debug(chatty_parties, tmp_path: Path) -> None:
+    auth, mcp = chatty_parties
+    tokens = tmp_path / "tokens.json"
+    secrets: set[str] = {"wonderland", "dev-journal-bot-secret", "dev-resource-server-secret", "scrypt$"}
+    client_logs: list[str] = []
+
+    def remember_tokens() -> None:
+        stored = json.loads(tokens.read_text())[mcp.mcp_url]["tokens"]
+        secrets.update(stored[kind] for kind in ("access_token", "refresh_token"))
+
+    login = run_client(mcp.mcp_url, tokens, *DEBUG, "call", "create_entry", "title=t", "content=c")  # + step-up
+    assert login.returncode == 0, login.stderr
+    assert len(login.consents) == 2
+    secrets.update(parse_qs(urlsplit(location).query)["code"][0] for location in login.consents)
+    remember_tokens()
+
+    logins = json.loads(tokens.read_text())
+    logins[mcp.mcp_url]["expires_at"] = 1  # the client believes its token expired: it refreshes
+    tokens.write_text(json.dumps(logins))
+    refreshed = run_client(mcp.mcp_url, tokens, *DEBUG, "call", "whoami")
+    assert "grant_type=refresh_token" in refreshed.stderr, refreshed.stderr
+    remember_tokens()
+
+    machine = run_client(
+        mcp.mcp_url,
+        tmp_path / "bot.json",
+        *DEBUG,
+        "--client-id",
+        "journal-bot",
+        "--issuer",
+        auth.base_url,
+        "--client-secret",
+        "dev-journal-bot-secret",
+        "call",
+        "whoami",
+    )
+    assert machine.returncode == 0, machine.stderr
+    logout = run_client(mcp.mcp_url, tokens, *DEBUG, "logout")
+    assert logout.returncode == 0, logout.stderr
+    client_logs += [login.stderr, refreshed.stderr, machine.stderr, logout.stderr]
+
+    logs = {"authorization server": auth.logged(), "MCP server": mcp.logged(), "client": "\n".join(client_logs)}
+    assert all("DEBUG" in text for text in logs.values()), "the processes did not log at debug"
+    for process, text in logs.items():
+        leaked = [secret[:12] for secret in secrets if secret in text]
+        assert not leaked, f"the {process} logged secrets starting {leaked}"
+
+
+def test_untrusted_text_cannot_forge_a_log_line(resource_server, test_issuer) -> None:
+    forged = test_issuer.mint(
+        resource_server.mcp_url, client_id="evil\n2026-01-01 00:00:00 INFO FORGED admin logged in"
+    )
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "create_entry", "arguments": {}}}
+    headers = {"Authorization": f"Bearer {forged}", "Accept": "application/json, text/event-stream"}
+    assert httpx2.post(resource_server.mcp_url, json=call, headers=headers, timeout=10).status_code == 403
+    log = resource_server.logged()
+    assert "lacks scope" in log  # the line that names the client was written ...
+    assert "evil\\n2026-01-01" in log  # ... with the newline escaped,
+    assert not any(line.startswith("2026-01-01 00:00:00 INFO FORGED") for line in log.splitlines())  # not a new line
