@@ -1,7 +1,6 @@
-"""Command line: `python -m 03-oauth-mcp.client [--url URL] [--verbose] tools | call TOOL k=v ... | logout`."""
+"""Command line: `python -m 03-oauth-mcp.client [--url URL] [--verbose] tools | call TOOL k=v ... | login | logout`."""
 
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -13,7 +12,7 @@ from mcp import Client, MCPError
 from mcp.client.auth import OAuthFlowError, OAuthTokenError
 from mcp.types import CallToolResult, TextContent
 
-from ..safe_output import printable
+from ..safe_output import configure_logging, printable
 from .arguments import parse_arguments
 from .connect import LESSON, AccessRefused, OAuthOptions, connect
 from .oauth import logout
@@ -47,32 +46,65 @@ def options(
     token_file: Annotated[
         Path, typer.Option(help="Where registrations and tokens are kept (mode 0600).")
     ] = DEFAULT_TOKEN_FILE,
+    scope: Annotated[
+        str | None, typer.Option(help="Scopes to ask for (space-separated), beyond those the server asks for.")
+    ] = None,
+    force_login: Annotated[
+        bool, typer.Option(help="Discard the tokens stored for this server and log in again.")
+    ] = False,
     client_metadata_url: Annotated[
-        str | None, typer.Option(help="An https URL to use as client_id (a Client ID Metadata Document).")
+        str | None,
+        typer.Option(
+            help="An https URL to use as client_id (a Client ID Metadata Document), preferred to registering."
+        ),
     ] = None,
     client_id: Annotated[
-        str | None, typer.Option(help="A confidential client's id: client credentials, no user.")
+        str | None,
+        typer.Option(
+            help="A client registered at the authorization server beforehand: the user logs in through it "
+            "(register the redirect URI http://127.0.0.1:CALLBACK_PORT/callback)."
+        ),
     ] = None,
     client_secret: Annotated[
-        str | None, typer.Option(envvar="MCP_CLIENT_SECRET", help="Its secret (env MCP_CLIENT_SECRET).")
+        str | None,
+        typer.Option(
+            envvar="MCP_CLIENT_SECRET", help="That client's secret, if it is confidential (env MCP_CLIENT_SECRET)."
+        ),
     ] = None,
+    client_credentials: Annotated[
+        bool,
+        typer.Option(
+            help="Log in as the client itself, with no user (machine to machine): needs --client-id and a secret."
+        ),
+    ] = False,
     issuer: Annotated[
-        str, typer.Option(help="With --client-id: the only authorization server the secret may be sent to.")
+        str,
+        typer.Option(help="The authorization server --client-id is registered at: its id and secret go nowhere else."),
     ] = "http://127.0.0.1:9000",
     log_level: Annotated[
         Literal["debug", "info", "warning", "error"], typer.Option(help="Log level of the client and a spawned server.")
     ] = "warning",
 ) -> None:
     """Talk to the lesson 03 MCP server, logging in with OAuth 2.1."""
-    logging.basicConfig(level=log_level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(log_level, "%(levelname)s %(name)s: %(message)s")
+    if client_secret and not client_id:
+        raise typer.BadParameter("a secret needs its --client-id", param_hint="--client-secret")
+    if client_credentials and not (client_id and client_secret):
+        raise typer.BadParameter(
+            "a machine logs in with --client-id and --client-secret", param_hint="--client-credentials"
+        )
+    if force_login and not stdio and not token:
+        FileTokenStorage(token_file, url).forget_tokens()
     oauth = OAuthOptions(
         token_file=token_file,
         callback_port=callback_port,
         use_browser=browser,
         verbose=verbose,
+        scope=scope,
         client_metadata_url=client_metadata_url,
         client_id=client_id,
         client_secret=client_secret,
+        client_credentials=client_credentials,
         issuer=issuer,
     )
     ctx.obj = {"url": None if stdio else url, "log_level": log_level, "token": token, "oauth": oauth}
@@ -84,6 +116,18 @@ def tools_command(ctx: typer.Context) -> None:
     run(list_tools, ctx.obj)
 
 
+@cli.command("login")
+def login_command(ctx: typer.Context) -> None:
+    """Log in to this server again, with new consent, replacing the tokens stored for it."""
+    if not ctx.obj["url"] or ctx.obj["token"] or ctx.obj["oauth"].client_credentials:
+        fail("login is for a user at an HTTP server: stdio, --token and --client-credentials keep no login")
+    storage = FileTokenStorage(ctx.obj["oauth"].token_file, ctx.obj["url"])
+    storage.forget_tokens()
+    run(list_tools_quietly, ctx.obj)
+    tokens = storage.entry().get("tokens", {})
+    print(f"Logged in to {ctx.obj['url']}, scope {tokens.get('scope', '')!r}.")
+
+
 @cli.command("logout")
 def logout_command(ctx: typer.Context) -> None:
     """Revoke this server's tokens at the authorization server and delete them."""
@@ -91,7 +135,8 @@ def logout_command(ctx: typer.Context) -> None:
     if not url:
         fail("logout needs --url: a stdio server takes its token from API_KEY, there is no login to end")
     try:
-        print(anyio.run(logout, FileTokenStorage(ctx.obj["oauth"].token_file, url), url))
+        oauth = ctx.obj["oauth"]
+        print(anyio.run(logout, FileTokenStorage(oauth.token_file, url), url, oauth.client_secret))
     except (httpx2.HTTPError, ValueError, UnsafeTokenFile) as error:
         fail(f"logout failed: {error}")
 
@@ -106,6 +151,10 @@ def call_command(
 ) -> None:
     """Call one tool and print its text and its structured result."""
     run(call_tool, ctx.obj, tool, arguments or [])
+
+
+async def list_tools_quietly(client: Client) -> None:
+    await client.list_tools()  # any request: a 401 starts the login
 
 
 async def list_tools(client: Client) -> None:

@@ -24,7 +24,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from .callback import LoopbackCallback
 from .narration import Narrator
-from .oauth import build_auth, build_machine_auth
+from .oauth import PreRegisteredClient, build_auth, build_machine_auth
 from .token_storage import FileTokenStorage
 
 # This package's parent, e.g. "01-basic-mcp": the client always spawns its own lesson's server.
@@ -46,26 +46,35 @@ async def refused_token(response: httpx2.Response) -> None:
 class OAuthOptions:
     token_file: Path
     callback_port: int
+    issuer: str  # the only authorization server a pre-registered client's id and secret may go to
     use_browser: bool = True
     verbose: bool = False
+    scope: str | None = None
     client_metadata_url: str | None = None
-    client_id: str | None = None  # with client_secret: a machine client (client credentials)
+    client_id: str | None = None  # a pre-registered client; with client_credentials, the machine itself
     client_secret: str | None = None
-    issuer: str | None = None  # the only authorization server a machine's secret may be sent to
+    client_credentials: bool = False
 
 
 def authentication(url: str, oauth: OAuthOptions) -> httpx2.Auth:
     """A machine logs in with its secret; a user through the browser, the login kept for this resource."""
-    if oauth.client_id and oauth.client_secret and oauth.issuer:
+    if oauth.client_credentials and oauth.client_id and oauth.client_secret:
         return build_machine_auth(
-            url, client_id=oauth.client_id, client_secret=oauth.client_secret, issuer=oauth.issuer
+            url, client_id=oauth.client_id, client_secret=oauth.client_secret, issuer=oauth.issuer, scope=oauth.scope
         )
+    preregistered = (
+        PreRegisteredClient(client_id=oauth.client_id, client_secret=oauth.client_secret, issuer=oauth.issuer)
+        if oauth.client_id
+        else None
+    )
     return build_auth(
         url,
         FileTokenStorage(oauth.token_file, url),
         LoopbackCallback(oauth.callback_port),
         use_browser=oauth.use_browser,
         client_metadata_url=oauth.client_metadata_url,
+        preregistered=preregistered,
+        scope=oauth.scope,
     )
 
 

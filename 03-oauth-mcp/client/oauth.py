@@ -20,7 +20,8 @@ comes back (callback.py). `CheckedOAuthProvider` adds what only an application c
 """
 
 import logging
-from urllib.parse import parse_qs, urlsplit
+from dataclasses import dataclass
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx2
 from mcp.client.auth import OAuthClientProvider, OAuthFlowError, OAuthTokenError
@@ -32,10 +33,17 @@ from mcp.client.auth.utils import (
     handle_auth_metadata_response,
     handle_protected_resource_response,
     issuers_match,
+    union_scopes,
     validate_authorization_response_iss,
     validate_metadata_issuer,
 )
-from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata, OAuthMetadata, ProtectedResourceMetadata
+from mcp.shared.auth import (
+    AuthorizationCodeResult,
+    OAuthClientInformationFull,
+    OAuthClientMetadata,
+    OAuthMetadata,
+    ProtectedResourceMetadata,
+)
 from mcp.shared.auth_utils import check_resource_allowed, resource_url_from_server_url
 
 from ..safe_output import printable
@@ -73,6 +81,35 @@ async def discover(
     raise OAuthFlowError(f"no authorization server metadata for {issuer}")
 
 
+@dataclass(frozen=True, kw_only=True)
+class PreRegisteredClient:
+    """A client an administrator registered at the authorization server (no dynamic registration):
+    its id, its secret if it is confidential, and the one issuer both belong to (SEP-2352)."""
+
+    client_id: str
+    client_secret: str | None = None
+    issuer: str
+
+    def information(self, redirect_uri: str, metadata: OAuthMetadata | None) -> OAuthClientInformationFull:
+        """The SDK's view of this client; a secret is sent the way the server's metadata allows."""
+        method = "none"
+        if self.client_secret:
+            # RFC 8414 §2: an absent list means client_secret_basic only.
+            supported = (metadata.token_endpoint_auth_methods_supported if metadata else None) or [
+                "client_secret_basic"
+            ]
+            method = next((m for m in ("client_secret_basic", "client_secret_post") if m in supported), None)
+            if method is None:
+                raise OAuthFlowError(f"{metadata and metadata.issuer} accepts no client secret this client can send")
+        return OAuthClientInformationFull(
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            redirect_uris=[redirect_uri],
+            token_endpoint_auth_method=method,
+            issuer=self.issuer,
+        )
+
+
 class CheckedOAuthProvider(OAuthClientProvider):
     """The SDK's provider for the authorization code flow, with the checks it leaves to the application."""
 
@@ -85,6 +122,8 @@ class CheckedOAuthProvider(OAuthClientProvider):
         *,
         use_browser: bool,
         client_metadata_url: str | None = None,
+        preregistered: PreRegisteredClient | None = None,
+        scope: str | None = None,
     ) -> None:
         super().__init__(
             server_url,
@@ -95,18 +134,14 @@ class CheckedOAuthProvider(OAuthClientProvider):
             client_metadata_url=client_metadata_url,
         )
         self.storage, self.callback, self.use_browser = storage, callback, use_browser
+        self.preregistered, self.scope = preregistered, scope  # scope: asked for beyond what challenges ask
         self._state = ""  # the `state` of the authorization request in flight
 
     async def _initialize(self) -> None:
         """Load the stored login, and learn again, validated, where it may be refreshed."""
         await super()._initialize()
-        tokens, issuer, client = self.context.current_tokens, self.storage.issuer(), self.context.client_info
-        if (
-            tokens is None
-            and client is not None
-            and self.callback.redirect_uri not in map(str, client.redirect_uris or [])
-        ):
-            self.context.client_info = None  # registered for another --callback-port: register again
+        self._choose_client()
+        tokens, issuer = self.context.current_tokens, self.storage.issuer()
         if tokens is None or issuer is None:
             return
         self.context.token_expiry_time = self.storage.expires_at()
@@ -126,6 +161,30 @@ class CheckedOAuthProvider(OAuthClientProvider):
         self.context.protected_resource_metadata = resource_metadata
         self.context.auth_server_url = issuer
         self.context.oauth_metadata = issuer_metadata
+        if self.preregistered:
+            self.context.client_info = self.preregistered.information(self.callback.redirect_uri, issuer_metadata)
+
+    def _choose_client(self) -> None:
+        """Which client this login uses: the pre-registered one, a metadata document, or a stored registration."""
+        stored, tokens = self.context.client_info, self.context.current_tokens
+        if self.preregistered:
+            if stored is None or stored.client_id != self.preregistered.client_id:
+                self.context.current_tokens = None  # another client's tokens: not this client's to refresh
+            self.context.client_info = self.preregistered.information(self.callback.redirect_uri, None)
+        elif stored is not None and tokens is None:
+            document = self.context.client_metadata_url
+            if document and stored.client_id != document:
+                self.context.client_info = None  # a metadata document is preferred to a registration
+            elif self.callback.redirect_uri not in map(str, stored.redirect_uris or []):
+                self.context.client_info = None  # registered for another --callback-port: register again
+
+    def _select_authorization_server(self, advertised: list[str]) -> str:
+        # A pre-registered client belongs to one issuer: prefer it where the resource lists several.
+        if self.preregistered:
+            return next(
+                (server for server in advertised if issuers_match(server, self.preregistered.issuer)), advertised[0]
+            )
+        return super()._select_authorization_server(advertised)
 
     async def _refresh_token(self) -> httpx2.Request:
         # Never let the SDK guess the token endpoint (it would fall back to the MCP server's origin).
@@ -143,6 +202,16 @@ class CheckedOAuthProvider(OAuthClientProvider):
             raise OAuthFlowError(f"{metadata.issuer} does not advertise PKCE S256: refusing to use it")
         if client is None or client.issuer is None or not issuers_match(client.issuer, str(metadata.issuer)):
             raise OAuthFlowError(f"the client registration is not bound to {metadata.issuer}: refusing to use it")
+        if self.preregistered:
+            if client.client_id != self.preregistered.client_id:
+                raise OAuthFlowError(
+                    f"{self.preregistered.client_id} is registered at {self.preregistered.issuer} only"
+                )
+            self.context.client_info = self.preregistered.information(self.callback.redirect_uri, metadata)
+            # Kept for the next run without its secret: that comes from the command line (or environment).
+            await self.storage.set_client_info(self.context.client_info.model_copy(update={"client_secret": None}))
+        if self.scope:
+            self.context.client_metadata.scope = union_scopes(self.context.client_metadata.scope, self.scope)
         return await super()._perform_authorization()
 
     async def _send_user(self, authorization_url: str) -> None:
@@ -172,8 +241,11 @@ def build_auth(
     *,
     use_browser: bool,
     client_metadata_url: str | None = None,
+    preregistered: PreRegisteredClient | None = None,
+    scope: str | None = None,
 ) -> CheckedOAuthProvider:
-    """The authorization code flow for a user of this command line: a public client, PKCE, a loopback redirect."""
+    """The authorization code flow for a user of this command line: PKCE, a loopback redirect, and a client
+    that is registered dynamically (a public client), described by a metadata document, or pre-registered."""
     metadata = OAuthClientMetadata(
         client_name="MCP workshop client (lesson 03)",
         redirect_uris=[callback.redirect_uri],
@@ -182,19 +254,33 @@ def build_auth(
         token_endpoint_auth_method="none",  # noqa: S106 -- a public client: a CLI cannot keep a secret
     )
     return CheckedOAuthProvider(
-        server_url, metadata, storage, callback, use_browser=use_browser, client_metadata_url=client_metadata_url
+        server_url,
+        metadata,
+        storage,
+        callback,
+        use_browser=use_browser,
+        client_metadata_url=client_metadata_url,
+        preregistered=preregistered,
+        scope=scope,
     )
 
 
-def build_machine_auth(server_url: str, *, client_id: str, client_secret: str, issuer: str) -> httpx2.Auth:
+def build_machine_auth(
+    server_url: str, *, client_id: str, client_secret: str, issuer: str, scope: str | None = None
+) -> httpx2.Auth:
     """Client credentials for a machine: no user, no browser, tokens kept in memory for this run."""
     # `issuer` pins where the secret may go: an MCP server naming another
     # authorization server cannot make us send it there.
-    return ClientCredentialsOAuthProvider(server_url, MemoryTokenStorage(), client_id, client_secret, issuer=issuer)
+    return ClientCredentialsOAuthProvider(
+        server_url, MemoryTokenStorage(), client_id, client_secret, scope=scope, issuer=issuer
+    )
 
 
-async def logout(storage: FileTokenStorage, server_url: str) -> str:
-    """Revoke this login's tokens at its issuer (RFC 7009), then delete them."""
+async def logout(storage: FileTokenStorage, server_url: str, client_secret: str | None = None) -> str:
+    """Revoke this login's tokens at its issuer (RFC 7009), then delete them.
+
+    A confidential client authenticates with its secret: a pre-registered one's comes from the
+    command line, since it is never stored."""
     issuer, entry = storage.issuer(), storage.entry()
     if issuer is None or "tokens" not in entry:
         storage.forget()
@@ -207,7 +293,9 @@ async def logout(storage: FileTokenStorage, server_url: str) -> str:
         except (OAuthFlowError, httpx2.HTTPError, ValueError) as problem:
             logger.warning("cannot find %s's revocation endpoint (%s): forgetting the tokens only", issuer, problem)
             endpoint = None
-        auth = (client["client_id"], client["client_secret"]) if client.get("client_secret") else None
+        secret = client.get("client_secret") or client_secret
+        # RFC 6749 §2.3.1: each part form-urlencoded before it goes into HTTP Basic.
+        auth = (quote(client["client_id"], safe=""), quote(secret, safe="")) if secret else None
         for kind in ("refresh_token", "access_token"):  # the refresh token first: it revokes its family
             if endpoint and tokens.get(kind):
                 data = {"token": tokens[kind], "token_type_hint": kind}

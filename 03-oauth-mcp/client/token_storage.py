@@ -102,6 +102,13 @@ class FileTokenStorage(TokenStorage):
     def expires_at(self) -> float | None:
         return self.entry().get("expires_at")
 
+    def forget_tokens(self) -> None:
+        """Drop this resource's tokens and keep its registration: the next run logs in again."""
+        entry = self.entry()
+        if entry.pop("tokens", None) is not None:
+            entry.pop("expires_at", None)
+            self._write_entry(entry)
+
     def forget(self) -> None:
         data = self._load()
         if data.pop(self.resource, None) is not None:

@@ -1,4 +1,4 @@
-"""Command line: `python -m 03-oauth-mcp.server [--transport stdio|http] [--addr HOST:PORT] [--issuer URL]`."""
+"""Command line: `python -m 03-oauth-mcp.server [--transport stdio|http] [--addr HOST:PORT] [--issuer URL] ...`."""
 
 import contextlib
 import logging
@@ -7,6 +7,7 @@ import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import anyio
 import typer
@@ -17,6 +18,7 @@ from mcp.server.auth.provider import TokenVerifier
 
 from ..addresses import is_loopback, parse_addr, split_addr
 from .app import create_server
+from .discovery import IssuerMetadata
 from .http import create_http_app
 from .journal import Journal
 from .logs import configure_logging
@@ -49,12 +51,24 @@ def run_stdio(journal: Journal, verifier: TokenVerifier) -> None:
         anyio.run(serve)
 
 
-def run_http(addr: str, log_level: str, journal: Journal, verifier: TokenVerifier, issuer: str) -> None:
+def parse_resource(resource: str | None) -> str | None:
+    """The canonical resource URL (RFC 8707 §2): absolute http(s), lowercase host, no fragment."""
+    if resource is None:
+        return None
+    parts = urlsplit(resource)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment or parts.query:
+        raise typer.BadParameter(f"{resource!r} is not an absolute http(s) URL without query or fragment")
+    if parts.netloc != parts.netloc.lower() or resource.endswith("/"):
+        raise typer.BadParameter(f"{resource!r} is not canonical: lowercase the host and drop the trailing slash")
+    return resource
+
+
+def run_http(addr: str, log_level: str, journal: Journal, verifier: TokenVerifier, issuer: str, resource: str) -> None:
     host, port = split_addr(addr)
     if not is_loopback(host):
         logger.warning("listening on %s: reachable from other machines", host)
-    app = create_http_app(create_server(journal), verifier, f"http://{addr}/mcp", issuer, host=host)
-    logger.info("MCP endpoint: http://%s/mcp, tokens from %s", addr, issuer)
+    app = create_http_app(create_server(journal), verifier, resource, issuer)
+    logger.info("MCP endpoint: http://%s/mcp, for tokens with audience %s from %s", addr, resource, issuer)
     # uvicorn stops gracefully on SIGINT and SIGTERM: it stops accepting,
     # finishes in-flight requests, then runs the lifespan shutdown.
     uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None)
@@ -70,8 +84,21 @@ def main(
         str, typer.Option(callback=parse_addr, help="HOST:PORT to listen on (http only).")
     ] = "127.0.0.1:8095",
     issuer: Annotated[
-        str, typer.Option(help="The authorization server whose tokens this server accepts, exactly as it names itself.")
+        str,
+        typer.Option(
+            help="The authorization server whose tokens this server accepts, exactly as its metadata names it "
+            "(a trailing slash counts)."
+        ),
     ] = "http://127.0.0.1:9000",
+    resource: Annotated[
+        str | None,
+        typer.Option(
+            callback=parse_resource,
+            show_default=False,
+            help="This server's canonical URL as clients use it, the audience its tokens must carry, "
+            "e.g. the public https URL behind a reverse proxy. [default: http://ADDR/mcp]",
+        ),
+    ] = None,
     verifier: Annotated[
         Literal["jwt", "introspection"],
         typer.Option(help="jwt: check signatures locally with the issuer's JWKS; introspection: ask the issuer."),
@@ -92,12 +119,12 @@ def main(
 ) -> None:
     """Run the lesson 03 MCP server: a per-user journal that accepts only tokens the issuer minted for it."""
     configure_logging(log_level)
-    issuer = issuer.removesuffix("/")
-    resource_url = f"http://{addr}/mcp"  # the audience our tokens must carry
+    resource = resource or f"http://{addr}/mcp"  # the audience our tokens must carry
+    metadata = IssuerMetadata(issuer)  # where the keys and the introspection endpoint are
     token_verifier: TokenVerifier = (
-        JWTVerifier(issuer, resource_url, jwks_url=f"{issuer}/jwks.json")
+        JWTVerifier(metadata, resource)
         if verifier == "jwt"
-        else IntrospectionVerifier(issuer, resource_url, f"{issuer}/introspect", client_id, client_secret)
+        else IntrospectionVerifier(metadata, resource, client_id, client_secret)
     )
     try:
         journal = Journal(db)
@@ -106,7 +133,7 @@ def main(
     if transport == "stdio":
         run_stdio(journal, token_verifier)
     else:
-        run_http(addr, log_level, journal, token_verifier, issuer)
+        run_http(addr, log_level, journal, token_verifier, issuer, resource)
 
 
 if __name__ == "__main__":

@@ -14,11 +14,13 @@ metadata *before* it has a token.
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from mcp.server import MCPServer
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.auth.provider import TokenVerifier
+from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.auth import ProtectedResourceMetadata
 
 from .app import BASE_SCOPES, scopes_for
@@ -27,14 +29,34 @@ from .gate import BearerGate
 METADATA_PATH = "/.well-known/oauth-protected-resource"
 
 
-def create_http_app(
-    mcp: MCPServer, verifier: TokenVerifier, resource_url: str, issuer: str, host: str = "127.0.0.1"
-) -> FastAPI:
-    # `host` is the address we bind. For a loopback address the SDK turns on
-    # DNS-rebinding protection: requests whose Host or Origin header is not
-    # localhost get 421/403, so a web page cannot reach this server through a
-    # hostname that resolves to 127.0.0.1.
-    mcp_app = mcp.streamable_http_app(host=host)
+def rebinding_protection(resource_url: str) -> TransportSecuritySettings:
+    """The Host and Origin headers a request may carry: loopback, and the public name in `resource_url`.
+
+    A web page cannot then reach this server through a hostname of its own that resolves to
+    127.0.0.1 (DNS rebinding): its requests get 421/403. The SDK turns this on by itself only
+    for a loopback bind; here it is on always, and also admits the URL clients use behind a
+    reverse proxy.
+    """
+    public = urlsplit(resource_url)
+    return TransportSecuritySettings(
+        allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*", public.netloc],
+        allowed_origins=[
+            "http://127.0.0.1:*",
+            "http://localhost:*",
+            "http://[::1]:*",
+            f"{public.scheme}://{public.netloc}",
+        ],
+    )
+
+
+def metadata_url(resource_url: str) -> str:
+    """RFC 9728 §3.1: the well-known segment goes between the host and the resource's path."""
+    public = urlsplit(resource_url)
+    return f"{public.scheme}://{public.netloc}{METADATA_PATH}{public.path}"
+
+
+def create_http_app(mcp: MCPServer, verifier: TokenVerifier, resource_url: str, issuer: str) -> FastAPI:
+    mcp_app = mcp.streamable_http_app(transport_security=rebinding_protection(resource_url))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,17 +84,15 @@ def create_http_app(
         resource_name="Workshop journal (lesson 03)",
     ).model_dump(mode="json", exclude_none=True)
 
-    # RFC 9728 §3.1: the path form for the resource /mcp, and the root form for
-    # clients that look there first.
-    @app.get(f"{METADATA_PATH}/mcp")
-    @app.get(METADATA_PATH)
-    async def protected_resource_metadata() -> dict:
-        return metadata
+    # RFC 9728 §3.1: the path form for the resource's path (and for /mcp, where a reverse proxy
+    # with another public path forwards it), and the root form for clients that look there first.
+    for path in {f"{METADATA_PATH}{urlsplit(resource_url).path}", f"{METADATA_PATH}/mcp", METADATA_PATH}:
+        app.add_api_route(path, lambda: metadata, methods=["GET"])
 
     gate = BearerGate(
         AuthContextMiddleware(mcp_app),  # the SDK's: puts the verified token where get_access_token() finds it
         verifier,
-        resource_metadata_url=f"{resource_url.removesuffix('/mcp')}{METADATA_PATH}/mcp",
+        resource_metadata_url=metadata_url(resource_url),
         scopes_for=scopes_for,
     )
     # Routes are matched in order and Mount("/") matches every path: mount last.

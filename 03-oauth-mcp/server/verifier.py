@@ -1,33 +1,40 @@
 """Token verification: is this bearer token one the authorization server issued *for this server*?
 
 Both verifiers implement the SDK's `TokenVerifier` protocol,
-`verify_token(token) -> AccessToken | None`, so either can sit behind the gate.
+`verify_token(token) -> AccessToken | None`, so either can sit behind the gate, and
+both learn where to ask from the authorization server's metadata (discovery.py).
 
 - `JWTVerifier` (default): checks the signature against the authorization
-  server's published keys (JWKS), then the claims, locally. No network call per
-  request; a revoked token stays valid until it expires, so tokens live minutes.
-- `IntrospectionVerifier`: asks the authorization server about every token it
-  has not seen in the last few seconds (RFC 7662). Revocation takes effect at
-  once, at the cost of a round trip.
+  server's published keys (its `jwks_uri`), then the claims, locally. No network
+  call per request; a revoked token stays valid until it expires, so tokens live minutes.
+- `IntrospectionVerifier`: asks the authorization server (its
+  `introspection_endpoint`, RFC 7662) about every token it has not seen in the
+  last few seconds. Revocation takes effect at once, at the cost of a round trip;
+  it also works for opaque tokens, and for JWTs whose keys are not published.
 """
 
+import base64
 import hashlib
 import logging
 import time
 from collections import OrderedDict
 from typing import Any
+from urllib.parse import quote
 
 import httpx2
 import jwt
 from mcp.server.auth.provider import AccessToken
 
+from .discovery import IssuerMetadata, MetadataUnavailable
+
 logger = logging.getLogger(__name__)
 
-# Asymmetric algorithms only: never "none", never HMAC (whose "public" key
-# would be the signing secret). The authorization server signs with ES256.
-ALLOWED_ALGORITHMS = ["ES256", "RS256"]
+# Asymmetric algorithms only: never "none", never HMAC (whose "public" key would be the
+# signing secret, shared with every resource server). Of these, only what the authorization
+# server advertises is accepted, and a key that names its algorithm is used with that one only.
+SAFE_ALGORITHMS = frozenset({"ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA"})
 ACCESS_TOKEN_TYPES = {"at+jwt", "application/at+jwt"}  # RFC 9068 §4: not an ID token, not a refresh token
-REQUIRED_CLAIMS = ["iss", "sub", "aud", "exp", "iat", "jti", "client_id"]
+REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "jti", "client_id"]  # RFC 9068 §2.2; `sub` may be the client
 CLOCK_LEEWAY_SECONDS = 30
 JWKS_MAX_AGE_SECONDS = 300
 JWKS_MIN_REFETCH_SECONDS = 30  # an unknown kid cannot make us hammer the authorization server
@@ -36,14 +43,19 @@ INTROSPECTION_CACHE_ENTRIES = 4096  # random tokens from an attacker evict each 
 
 
 def access_token(token: str, claims: dict[str, Any], resource: str) -> AccessToken | None:
-    """The SDK's view of a verified token, or None if its claims are not the types they must be."""
+    """The SDK's view of a verified token, or None if its claims cannot name a caller.
+
+    `sub` is optional for a token a client obtained for itself (client credentials, RFC 7662
+    §2.2 and some JWT issuers): such a token acts as its client.
+    """
     client_id, subject, scope, expires = (claims.get(name) for name in ("client_id", "sub", "scope", "exp"))
-    if not isinstance(client_id, str) or not isinstance(subject, str) or not isinstance(scope, str | None):
-        logger.info("token refused: client_id, sub or scope of the wrong type")
+    subject = subject if subject is not None else client_id
+    if not isinstance(subject, str) or not isinstance(client_id, str | None) or not isinstance(scope, str | None):
+        logger.info("token refused: no subject, or client_id or scope of the wrong type")
         return None
     return AccessToken(
         token=token,
-        client_id=client_id,
+        client_id=client_id or "",
         scopes=(scope or "").split(),
         expires_at=expires if isinstance(expires, int) else None,
         resource=resource,  # set only after the audience was checked
@@ -52,13 +64,26 @@ def access_token(token: str, claims: dict[str, Any], resource: str) -> AccessTok
     )
 
 
+def advertised_algorithms(metadata: dict[str, Any]) -> frozenset[str]:
+    """The safe algorithms among those the metadata lists (`*_signing_alg_values_supported`); all safe ones
+    if it lists none (RFC 8414 has no field for access tokens)."""
+    listed = {
+        alg
+        for name, values in metadata.items()
+        if name.endswith("signing_alg_values_supported") and isinstance(values, list)
+        for alg in values
+        if isinstance(alg, str)
+    }
+    return SAFE_ALGORITHMS & listed if listed else SAFE_ALGORITHMS
+
+
 class JWTVerifier:
-    def __init__(self, issuer: str, resource: str, jwks_url: str) -> None:
-        self.issuer = issuer
+    def __init__(self, metadata: IssuerMetadata, resource: str) -> None:
+        self.metadata = metadata
+        self.issuer = metadata.issuer
         self.resource = resource
-        self.jwks_url = jwks_url
         self._keys: dict[str, jwt.PyJWK] = {}
-        self._fetched_at = 0.0
+        self._fetched_at = float("-inf")
 
     async def verify_token(self, token: str) -> AccessToken | None:
         try:
@@ -67,21 +92,24 @@ class JWTVerifier:
             typ, alg, kid = header.get("typ"), header.get("alg"), header.get("kid")
             if not isinstance(typ, str) or typ.lower() not in ACCESS_TOKEN_TYPES:
                 raise jwt.InvalidTokenError(f"typ {typ!r} is not an access token")
-            if not isinstance(alg, str) or alg not in ALLOWED_ALGORITHMS:
+            allowed = advertised_algorithms(await self.metadata.get())
+            if not isinstance(alg, str) or alg not in allowed:
                 raise jwt.InvalidAlgorithmError(f"alg {alg!r} is not allowed")
             if not isinstance(kid, str):
                 raise jwt.InvalidKeyError("no kid")
             key = await self._key(kid)
+            if key.algorithm_name != alg:
+                raise jwt.InvalidAlgorithmError(f"key {kid!r} is for {key.algorithm_name}, not {alg!r}")
             claims = jwt.decode(
                 token,
                 key,
-                algorithms=ALLOWED_ALGORITHMS,
+                algorithms=[alg],
                 audience=self.resource,
                 issuer=self.issuer,
                 leeway=CLOCK_LEEWAY_SECONDS,
                 options={"require": REQUIRED_CLAIMS},
             )
-        except (jwt.PyJWTError, httpx2.HTTPError, ValueError) as error:
+        except (jwt.PyJWTError, httpx2.HTTPError, MetadataUnavailable, ValueError) as error:
             # The reason goes to the log, not to the caller: it would help an attacker.
             logger.info("token refused: %s", error)
             return None
@@ -93,24 +121,40 @@ class JWTVerifier:
         if stale or (unknown and time.monotonic() - self._fetched_at > JWKS_MIN_REFETCH_SECONDS):
             await self._fetch_keys()
         if kid not in self._keys:
-            raise jwt.InvalidKeyError(f"no key {kid!r} in {self.jwks_url}")
+            raise jwt.InvalidKeyError(f"no key {kid!r} in the issuer's JWKS")
         return self._keys[kid]
 
     async def _fetch_keys(self) -> None:
+        self._fetched_at = time.monotonic()  # a failing fetch waits its turn too
+        jwks_uri = await self.metadata.endpoint("jwks_uri")
         async with httpx2.AsyncClient(timeout=5) as http:
-            response = await http.get(self.jwks_url)
+            response = await http.get(jwks_uri)
             response.raise_for_status()
-        self._keys = {jwk["kid"]: jwt.PyJWK(jwk) for jwk in response.json()["keys"] if "kid" in jwk}
-        self._fetched_at = time.monotonic()
-        logger.info("fetched %d signing key(s) from %s", len(self._keys), self.jwks_url)
+        keys: dict[str, jwt.PyJWK] = {}
+        for jwk in response.json().get("keys", []):
+            if not isinstance(jwk, dict) or not isinstance(jwk.get("kid"), str) or jwk.get("use", "sig") != "sig":
+                continue  # unnamed keys and encryption keys sign nothing here
+            try:
+                keys[jwk["kid"]] = jwt.PyJWK(jwk)  # with the key's own "alg", if it names one
+            except jwt.PyJWTError as error:
+                logger.info("skipped key %r from %s: %s", jwk["kid"], jwks_uri, error)
+        self._keys = keys
+        logger.info("fetched %d signing key(s) from %s", len(keys), jwks_uri)
+
+
+def basic_credentials(client_id: str, client_secret: str) -> str:
+    """HTTP Basic for OAuth clients: each part form-urlencoded first (RFC 6749 §2.3.1), so a secret may
+    hold `:`, `%` or `+`. (httpx2.BasicAuth encodes the raw strings, which is right for other uses of Basic.)"""
+    pair = f"{quote(client_id, safe='')}:{quote(client_secret, safe='')}"
+    return "Basic " + base64.b64encode(pair.encode()).decode()
 
 
 class IntrospectionVerifier:
-    def __init__(self, issuer: str, resource: str, introspection_url: str, client_id: str, client_secret: str) -> None:
-        self.issuer = issuer
+    def __init__(self, metadata: IssuerMetadata, resource: str, client_id: str, client_secret: str) -> None:
+        self.metadata = metadata
+        self.issuer = metadata.issuer
         self.resource = resource
-        self.introspection_url = introspection_url
-        self._auth = httpx2.BasicAuth(client_id, client_secret)  # RFC 7662 §2.1: the caller authenticates
+        self._authorization = basic_credentials(client_id, client_secret)  # RFC 7662 §2.1: the caller authenticates
         # token hash -> (when asked, answer), oldest first: bounded in age and in size.
         self._cache: OrderedDict[str, tuple[float, AccessToken | None]] = OrderedDict()
 
@@ -137,21 +181,25 @@ class IntrospectionVerifier:
 
     async def _introspect(self, token: str) -> AccessToken | None:
         try:
-            async with httpx2.AsyncClient(timeout=5, auth=self._auth) as http:
-                response = await http.post(self.introspection_url, data={"token": token})
+            endpoint = await self.metadata.endpoint("introspection_endpoint")
+            async with httpx2.AsyncClient(timeout=5) as http:
+                headers = {"Authorization": self._authorization, "Accept": "application/json"}
+                response = await http.post(endpoint, data={"token": token}, headers=headers)
             response.raise_for_status()
             claims = response.json()
-        except (httpx2.HTTPError, ValueError) as error:
+        except (httpx2.HTTPError, ValueError, MetadataUnavailable) as error:
             logger.warning("introspection failed: %s", error)
             return None
         if not isinstance(claims, dict):
             logger.warning("introspection failed: the answer is not a JSON object")
             return None
         audiences = claims.get("aud") if isinstance(claims.get("aud"), list) else [claims.get("aud")]
-        if not claims.get("active"):
+        if claims.get("active") is not True:
             logger.info("token refused: inactive")
             return None
-        if claims.get("iss") != self.issuer or self.resource not in audiences:
+        # RFC 7662 makes `iss` optional (the answer comes from the issuer's own endpoint); if
+        # present it must be ours. The audience is not optional here: it is what RFC 8707 binds.
+        if claims.get("iss", self.issuer) != self.issuer or self.resource not in audiences:
             logger.info("token refused: issued by %r for %r", claims.get("iss"), claims.get("aud"))
             return None
         if isinstance(claims.get("exp"), int) and claims["exp"] + CLOCK_LEEWAY_SECONDS < time.time():

@@ -14,6 +14,8 @@ import pytest
 processes = import_module("03-oauth-mcp.tests.support.processes")
 issuer = import_module("03-oauth-mcp.tests.support.issuer")
 
+RESOURCE_SERVER_SECRET = "p%41ss:w/rd+ é&="  # a test secret with every character that HTTP Basic mangles
+
 
 @pytest.fixture(scope="module")
 def test_issuer() -> Iterator["issuer.TestIssuer"]:
@@ -57,11 +59,23 @@ def parties(tmp_path_factory) -> Iterator[Parties]:
     issuer_url = f"http://127.0.0.1:{auth_port}"
     resources = [f"--resource=http://127.0.0.1:{port}/mcp" for port in (mcp_port, introspecting_port)]
     mcp = ["--transport", "http", "--issuer", issuer_url]
+    # The introspecting server's secret holds the characters RFC 6749 §2.3.1 makes clients
+    # form-urlencode inside HTTP Basic: introspection works only if that is done right.
+    secret = {"JOURNAL_MCP_SERVER_SECRET": RESOURCE_SERVER_SECRET}
     with (
-        processes.start_process("auth_server", "--db", str(state / "auth.db"), *resources, port=auth_port) as auth,
+        processes.start_process(
+            "auth_server", "--db", str(state / "auth.db"), *resources, port=auth_port, env=secret
+        ) as auth,
         processes.start_process("server", *mcp, "--db", str(state / "journal.db"), port=mcp_port) as rs,
         processes.start_process(
-            "server", *mcp, "--verifier", "introspection", "--db", str(state / "j2.db"), port=introspecting_port
+            "server",
+            *mcp,
+            "--verifier",
+            "introspection",
+            "--db",
+            str(state / "j2.db"),
+            port=introspecting_port,
+            env=secret,
         ) as introspecting,
     ):
         yield Parties(auth, rs, introspecting)

@@ -11,7 +11,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
+import pytest
 
+processes = import_module("03-oauth-mcp.tests.support.processes")
 run_client = import_module("03-oauth-mcp.tests.support.client_runs").run_client
 eventually = import_module("03-oauth-mcp.tests.support.waiting").eventually
 
@@ -97,6 +99,7 @@ def test_client_credentials_for_a_machine_client(parties, tmp_path: Path) -> Non
         parties.issuer,
         "--client-secret",
         "dev-journal-bot-secret",
+        "--client-credentials",
         "call",
         "whoami",
     )
@@ -105,6 +108,72 @@ def test_client_credentials_for_a_machine_client(parties, tmp_path: Path) -> Non
     assert "grant_type=client_credentials" in bot.stderr
     assert '"subject": "journal-bot"' in bot.stdout
     assert (tmp_path / "bot.json").read_text() == before  # a machine's tokens are not kept on disk
+
+
+def test_client_credentials_are_never_implied(parties, tmp_path: Path) -> None:
+    """A secret alone does not make a machine: only --client-credentials does, and it needs both parts."""
+    refused = run_client(parties.mcp_url, tmp_path / "t.json", "--client-credentials", "--client-id", "x", "tools")
+    assert refused.returncode == 2
+    assert "a machine logs in with --client-id and --client-secret" in refused.stderr
+
+
+def register_in_advance(parties, redirect_uri: str, confidential: bool) -> dict:
+    """What an administrator does for an authorization server without dynamic registration."""
+    metadata = {
+        "client_name": "Journal CLI (pre-registered)",
+        "redirect_uris": [redirect_uri],
+        "token_endpoint_auth_method": "client_secret_basic" if confidential else "none",
+        "grant_types": ["authorization_code", "refresh_token"],
+        "application_type": "native",
+    }
+    response = httpx2.post(f"{parties.issuer}/register", json=metadata, timeout=10)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.mark.parametrize("confidential", [False, True], ids=["public", "confidential"])
+def test_a_pre_registered_client_logs_the_user_in_and_refreshes(parties, tmp_path: Path, confidential: bool) -> None:
+    tokens, port = tmp_path / "tokens.json", processes.free_port()
+    client = register_in_advance(parties, f"http://127.0.0.1:{port}/callback", confidential)
+    options = ["--client-id", client["client_id"], "--issuer", parties.issuer, "--scope", "journal:read journal:write"]
+    if confidential:
+        options += ["--client-secret", client["client_secret"]]
+
+    written = run_client(
+        parties.mcp_url, tokens, *options, "call", "create_entry", "title=t", "content=c", callback_port=port
+    )
+    assert written.returncode == 0, written.stderr
+    assert len(written.consents) == 1  # both scopes asked for at once: no step-up
+    assert "register this client" not in written.stderr  # no dynamic registration
+    kept = stored(tokens, parties.mcp_url)
+    assert kept["client_info"]["client_id"] == client["client_id"]
+    assert "client_secret" not in kept["client_info"]  # the secret stays on the command line
+
+    logins = json.loads(tokens.read_text())
+    logins[parties.mcp_url]["expires_at"] = 1  # the client believes its token expired
+    tokens.write_text(json.dumps(logins))
+    refreshed = run_client(parties.mcp_url, tokens, *options, "call", "whoami", callback_port=port)
+    assert refreshed.returncode == 0, refreshed.stderr
+    assert refreshed.consents == []
+    assert "grant_type=refresh_token" in refreshed.stderr
+
+
+def test_login_and_force_login_replace_the_stored_tokens(parties, tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens.json"
+    assert run_client(parties.mcp_url, tokens, "call", "whoami").returncode == 0
+    first = stored(tokens, parties.mcp_url)["tokens"]["access_token"]
+
+    again = run_client(parties.mcp_url, tokens, "login")
+    assert again.returncode == 0, again.stderr
+    assert len(again.consents) == 1
+    assert f"Logged in to {parties.mcp_url}, scope 'journal:read'." in again.stdout
+    second = stored(tokens, parties.mcp_url)["tokens"]["access_token"]
+    assert second != first
+
+    forced = run_client(parties.mcp_url, tokens, "--force-login", "call", "whoami")
+    assert forced.returncode == 0, forced.stderr
+    assert len(forced.consents) == 1
+    assert stored(tokens, parties.mcp_url)["tokens"]["access_token"] not in (first, second)
 
 
 def test_logout_revokes_and_forgets(parties, tmp_path: Path) -> None:

@@ -49,6 +49,7 @@ def chatty_parties(tmp_path_factory) -> Iterator[tuple["processes.RunningServer"
         yield auth, mcp
 
 
+@pytest.mark.timeout(120)  # five client runs, each a process: the longest flow of the suite
 def test_no_process_logs_a_secret_even_at_debug(chatty_parties, tmp_path: Path) -> None:
     auth, mcp = chatty_parties
     tokens = tmp_path / "tokens.json"

@@ -92,7 +92,7 @@ OTHER_KEY = ec.generate_private_key(ec.SECP256R1())
         pytest.param(lambda issuer, resource: issuer.mint(resource, iss="http://127.0.0.1:1"), id="wrong-issuer"),
         pytest.param(lambda issuer, resource: issuer.mint("http://127.0.0.1:9999/mcp"), id="wrong-audience"),
         pytest.param(lambda issuer, resource: issuer.mint(resource, aud=OMIT), id="no-audience"),
-        pytest.param(lambda issuer, resource: issuer.mint(resource, sub=OMIT), id="no-subject"),
+        pytest.param(lambda issuer, resource: issuer.mint(resource, client_id=OMIT), id="no-client-id"),
         pytest.param(lambda issuer, resource: issuer.mint(resource, key=OTHER_KEY), id="bad-signature"),
         pytest.param(lambda issuer, resource: issuer.mint(resource, alg="none"), id="alg-none"),
         pytest.param(lambda issuer, resource: issuer.mint(resource, header={"typ": "JWT"}), id="not-an-access-token"),
@@ -155,6 +155,13 @@ async def test_whoami_and_show_auth_token_see_the_verified_token(resource_server
     assert shown.structured_content["token"] == mask_token(token) == f"{token[:4]}****"
     assert shown.structured_content["claims"]["aud"] == resource_server.mcp_url
     assert token not in shown.model_dump_json()
+
+
+async def test_a_token_without_a_subject_acts_as_its_client(resource_server, test_issuer) -> None:
+    """Client credentials: some issuers put no `sub` in a token a client obtained for itself."""
+    token = test_issuer.mint(resource_server.mcp_url, sub=OMIT, client_id="nightly-report")
+    who = await call(resource_server, token, "whoami")
+    assert who.structured_content["subject"] == who.structured_content["client_id"] == "nightly-report"
 
 
 async def test_each_user_sees_only_their_own_entries(resource_server, test_issuer) -> None:

@@ -3,12 +3,16 @@ JWKS, and mints exactly the access token a test needs.
 
 The real authorization server (auth_server/) only ever issues good tokens; to prove that the
 MCP server refuses bad ones, this minter forges them on request: expired, for another
-audience, signed by another key, `alg: none`, a header `typ` that is a number.
+audience, signed by another key, `alg: none`, a header `typ` that is a number. And it can look
+like the authorization servers found in the wild: an issuer with a path (`/tenant1`), metadata
+only at the OpenID Connect location, keys under any `jwks_uri`, RSA-PSS and EdDSA keys, or
+metadata that lies about its issuer. It counts what is fetched from it.
 """
 
 import base64
 import json
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,22 +32,43 @@ class TestIssuer:
     url: str = ""
     kid: str = "test-key-1"
     key: ec.EllipticCurvePrivateKey = field(default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
+    discovery: str = "oauth-authorization-server"  # or "openid-configuration", where the metadata lives
+    claimed_issuer: str | None = None  # a lying metadata document names another issuer
+    extra_metadata: dict[str, Any] = field(default_factory=dict)
+    extra_keys: list[dict[str, Any]] = field(default_factory=list)  # public JWKs of further signing keys
+    fetched: Counter = field(default_factory=Counter)  # path -> how often it was requested
 
     __test__ = False  # not a test class, whatever pytest thinks of its name
 
     def metadata(self) -> dict[str, Any]:
         return {
-            "issuer": self.url,
-            "jwks_uri": f"{self.url}/jwks.json",
+            "issuer": self.claimed_issuer or self.url,
+            "jwks_uri": f"{self.url}/keys",  # anything but the {issuer}/jwks.json a resource server might guess
             "authorization_endpoint": f"{self.url}/authorize",
             "token_endpoint": f"{self.url}/token",
             "response_types_supported": ["code"],
             "code_challenge_methods_supported": ["S256"],
+            **self.extra_metadata,
         }
 
     def jwks(self) -> dict[str, Any]:
         public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.key.public_key()))
-        return {"keys": [{**public, "kid": self.kid, "use": "sig", "alg": "ES256"}]}
+        return {"keys": [{**public, "kid": self.kid, "use": "sig", "alg": "ES256"}, *self.extra_keys]}
+
+    def publish(self, kid: str, private_key: Any, alg: str) -> None:
+        """Add the public half of another signing key to the JWKS, named `kid`, for `alg`."""
+        public = json.loads(jwt.get_algorithm_by_name(alg).to_jwk(private_key.public_key()))
+        self.extra_keys.append({**public, "kid": kid, "use": "sig", "alg": alg})
+
+    def documents(self) -> dict[str, Any]:
+        """Request path -> the document served there (RFC 8414 §3.1: the well-known part before the issuer's path)."""
+        path = self.url.split("/", 3)[3] if self.url.count("/") > 2 else ""
+        path = f"/{path}" if path else ""
+        if self.discovery == "openid-configuration" and path:
+            metadata_path = f"{path}/.well-known/openid-configuration"  # OpenID Connect Discovery's form
+        else:
+            metadata_path = f"/.well-known/{self.discovery}{path}"
+        return {metadata_path: self.metadata, f"{path}/keys": self.jwks}
 
     def claims(self, resource: str, subject: str = "alice", scope: str = "journal:read") -> dict[str, Any]:
         """Claims the resource server accepts: every forged token starts here and breaks one thing."""
@@ -87,13 +112,14 @@ class TestIssuer:
 
 
 @contextmanager
-def serve_test_issuer() -> Iterator[TestIssuer]:
-    """The stand-in on a free loopback port: /.well-known/oauth-authorization-server and /jwks.json."""
-    issuer = TestIssuer()
+def serve_test_issuer(path: str = "", **options: Any) -> Iterator[TestIssuer]:
+    """The stand-in on a free loopback port, its issuer URL ending in `path` (e.g. "/tenant1")."""
+    issuer = TestIssuer(**options)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            documents = {"/jwks.json": issuer.jwks, "/.well-known/oauth-authorization-server": issuer.metadata}
+            issuer.fetched[self.path] += 1
+            documents = issuer.documents()
             body = json.dumps(documents[self.path]() if self.path in documents else {}).encode()
             self.send_response(200 if self.path in documents else 404)
             self.send_header("Content-Type", "application/json")
@@ -105,7 +131,7 @@ def serve_test_issuer() -> Iterator[TestIssuer]:
             pass
 
     with ThreadingHTTPServer(("127.0.0.1", 0), Handler) as http:
-        issuer.url = f"http://127.0.0.1:{http.server_address[1]}"
+        issuer.url = f"http://127.0.0.1:{http.server_address[1]}{path}"
         Thread(target=http.serve_forever, daemon=True).start()
         try:
             yield issuer

@@ -1,0 +1,96 @@
+"""Where the authorization server keeps its keys and its introspection endpoint: read from its metadata.
+
+Any standards-compliant authorization server (Keycloak, Auth0, Entra ID, Okta, an OpenID
+provider, this lesson's own) publishes a metadata document; a resource server that guessed
+`{issuer}/jwks.json` would work with one of them only. The document is looked for where
+RFC 8414 §3.1 and OpenID Connect Discovery put it, in the MCP specification's order:
+
+    issuer https://as.example.com/tenant1
+      -> https://as.example.com/.well-known/oauth-authorization-server/tenant1
+      -> https://as.example.com/.well-known/openid-configuration/tenant1
+      -> https://as.example.com/tenant1/.well-known/openid-configuration
+    issuer https://as.example.com
+      -> https://as.example.com/.well-known/oauth-authorization-server
+      -> https://as.example.com/.well-known/openid-configuration
+
+A document counts only if its `issuer` is exactly `--issuer` (RFC 8414 §3.3): otherwise a
+server could pass off another's keys. The document is cached, and fetched again at most every
+REFETCH_SECONDS, whether the last fetch worked or failed: a failing authorization server is
+not hammered once per request.
+"""
+
+import logging
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import httpx2
+
+logger = logging.getLogger(__name__)
+
+MAX_AGE_SECONDS = 3600  # keys and endpoints change rarely; a new kid refetches the JWKS anyway
+REFETCH_SECONDS = 30  # the least time between two fetches, after a failure too
+
+
+class MetadataUnavailable(Exception):
+    """No usable metadata document for the issuer (yet): tokens cannot be verified right now."""
+
+
+def metadata_urls(issuer: str) -> list[str]:
+    parts = urlsplit(issuer)
+    origin, path = f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
+    if not path:
+        return [f"{origin}/.well-known/oauth-authorization-server", f"{origin}/.well-known/openid-configuration"]
+    return [
+        f"{origin}/.well-known/oauth-authorization-server{path}",
+        f"{origin}/.well-known/openid-configuration{path}",
+        f"{origin}{path}/.well-known/openid-configuration",
+    ]
+
+
+class IssuerMetadata:
+    """The authorization server's metadata document, discovered once and kept fresh at a bounded rate."""
+
+    def __init__(self, issuer: str) -> None:
+        self.issuer = issuer
+        self._document: dict[str, Any] | None = None
+        self._fetched_at = float("-inf")  # when the last attempt was made, successful or not
+        self._lock = anyio.Lock()  # one fetch at a time; concurrent requests wait for its result
+
+    async def get(self) -> dict[str, Any]:
+        """The validated document; MetadataUnavailable if none could be had."""
+        async with self._lock:
+            age = time.monotonic() - self._fetched_at
+            if (self._document is None and age >= REFETCH_SECONDS) or age >= MAX_AGE_SECONDS:
+                await self._fetch()
+        if self._document is None:
+            raise MetadataUnavailable(f"no metadata for {self.issuer} (next try within {REFETCH_SECONDS} s)")
+        return self._document
+
+    async def endpoint(self, name: str) -> str:
+        """An endpoint URL from the document, e.g. `jwks_uri`; MetadataUnavailable if it has none."""
+        value = (await self.get()).get(name)
+        if not isinstance(value, str) or urlsplit(value).scheme not in ("https", "http"):
+            raise MetadataUnavailable(f"{self.issuer} publishes no {name}")
+        return value
+
+    async def _fetch(self) -> None:
+        self._fetched_at = time.monotonic()
+        async with httpx2.AsyncClient(timeout=5, follow_redirects=False) as http:
+            for url in metadata_urls(self.issuer):
+                try:
+                    response = await http.get(url, headers={"Accept": "application/json"})
+                    document = response.json() if response.status_code == 200 else None
+                except (httpx2.HTTPError, ValueError) as error:
+                    logger.warning("cannot read %s: %s", url, type(error).__name__)
+                    continue
+                if not isinstance(document, dict):
+                    continue
+                if document.get("issuer") != self.issuer:
+                    logger.warning("ignored %s: it names issuer %r, not %r", url, document.get("issuer"), self.issuer)
+                    continue
+                self._document = document
+                logger.info("read the metadata of %s from %s", self.issuer, url)
+                return
+        logger.warning("no metadata document for %s: will try again in %d s", self.issuer, REFETCH_SECONDS)
