@@ -13,7 +13,7 @@ from pathlib import Path
 consent = import_module("03-oauth-mcp.tests.support.browser_user").consent
 processes = import_module("03-oauth-mcp.tests.support.processes")
 
-AUTHORIZATION_URL = re.compile(r"(http://\S+/authorize\?\S+)")
+AUTHORIZATION_URL = re.compile(r"(https?://\S+\?\S*response_type=code\S*)")  # wherever the server authorizes
 
 
 @dataclass
