@@ -39,7 +39,8 @@ CLOCK_LEEWAY_SECONDS = 30
 JWKS_MAX_AGE_SECONDS = 300
 JWKS_MIN_REFETCH_SECONDS = 30  # an unknown kid cannot make us hammer the authorization server
 INTROSPECTION_CACHE_SECONDS = 5  # how late a revocation may take effect
-INTROSPECTION_CACHE_ENTRIES = 4096  # random tokens from an attacker evict each other, not our memory
+REFUSAL_CACHE_SECONDS = 5  # a refused token asked again within this gets the same answer, at no cost
+CACHE_ENTRIES = 4096  # random tokens from an attacker evict each other, not our memory
 
 
 def access_token(token: str, claims: dict[str, Any], resource: str) -> AccessToken | None:
@@ -64,6 +65,47 @@ def access_token(token: str, claims: dict[str, Any], resource: str) -> AccessTok
     )
 
 
+class VerifiedTokens:
+    """What was decided about a token, kept by its SHA-256 (never the token itself) until `fresh_until`.
+
+    Bounded in size: the entry used least recently goes first, so a flood of random tokens
+    costs a few megabytes at most. A JWT's signature is checked once, not on every request
+    (nothing about it can change before it expires); an introspection answer is kept a few
+    seconds, which is how late a revocation may take effect.
+    """
+
+    def __init__(self, max_entries: int = CACHE_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[bytes, tuple[float, AccessToken | None]] = OrderedDict()
+
+    @staticmethod
+    def key(token: str) -> bytes:
+        return hashlib.sha256(token.encode()).digest()
+
+    def get(self, key: bytes) -> tuple[bool, AccessToken | None]:
+        """(found, decision): found is False for a token not decided on, or decided on too long ago."""
+        entry = self._entries.get(key)
+        if entry is None or entry[0] <= time.time():
+            return False, None
+        self._entries.move_to_end(key)
+        return True, entry[1]
+
+    def put(self, key: bytes, decision: AccessToken | None, fresh_until: float) -> None:
+        self._entries[key] = (fresh_until, decision)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+
+def fresh_until(decision: AccessToken | None, at_most: float | None) -> float:
+    """Until when a decision may be reused: a refusal briefly, an acceptance until shortly before it expires."""
+    now = time.time()
+    if decision is None:
+        return now + REFUSAL_CACHE_SECONDS
+    expires = decision.expires_at if decision.expires_at is not None else now + (at_most or 0)
+    return min(expires - 1, now + at_most) if at_most is not None else expires - 1
+
+
 def advertised_algorithms(metadata: dict[str, Any]) -> frozenset[str]:
     """The safe algorithms among those the metadata lists (`*_signing_alg_values_supported`); all safe ones
     if it lists none (RFC 8414 has no field for access tokens)."""
@@ -84,8 +126,17 @@ class JWTVerifier:
         self.resource = resource
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = float("-inf")
+        self._decided = VerifiedTokens()
 
     async def verify_token(self, token: str) -> AccessToken | None:
+        key = VerifiedTokens.key(token)
+        found, decision = self._decided.get(key)
+        if not found:
+            decision = await self._verify(token)
+            self._decided.put(key, decision, fresh_until(decision, at_most=None))
+        return decision
+
+    async def _verify(self, token: str) -> AccessToken | None:
         try:
             header = jwt.get_unverified_header(token)
             # The header is the attacker's JSON: any type may sit where a string belongs.
@@ -155,29 +206,15 @@ class IntrospectionVerifier:
         self.issuer = metadata.issuer
         self.resource = resource
         self._authorization = basic_credentials(client_id, client_secret)  # RFC 7662 §2.1: the caller authenticates
-        # token hash -> (when asked, answer), oldest first: bounded in age and in size.
-        self._cache: OrderedDict[str, tuple[float, AccessToken | None]] = OrderedDict()
+        self._decided = VerifiedTokens()
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        # Keyed by a hash: the cache holds no usable tokens.
-        key = hashlib.sha256(token.encode()).hexdigest()
-        cached = self._cache.get(key)
-        if cached and time.monotonic() - cached[0] < INTROSPECTION_CACHE_SECONDS:
-            return cached[1]
-        result = await self._introspect(token)
-        self._remember(key, result)
-        return result
-
-    def _remember(self, key: str, result: AccessToken | None) -> None:
-        now = time.monotonic()
-        self._cache.pop(key, None)
-        self._cache[key] = (now, result)
-        # Entries are in the order they were asked: drop the stale ones, then the oldest beyond the bound.
-        while self._cache:
-            oldest_key, (asked_at, _) = next(iter(self._cache.items()))
-            if now - asked_at < INTROSPECTION_CACHE_SECONDS and len(self._cache) <= INTROSPECTION_CACHE_ENTRIES:
-                break
-            del self._cache[oldest_key]
+        key = VerifiedTokens.key(token)
+        found, decision = self._decided.get(key)
+        if not found:
+            decision = await self._introspect(token)
+            self._decided.put(key, decision, fresh_until(decision, at_most=INTROSPECTION_CACHE_SECONDS))
+        return decision
 
     async def _introspect(self, token: str) -> AccessToken | None:
         try:

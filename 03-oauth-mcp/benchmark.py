@@ -1,0 +1,148 @@
+"""What authorization costs per call: lesson 03's verified calls beside lesson 01's unauthenticated ones.
+
+    python -m 03-oauth-mcp.benchmark [--calls 1000] [--warmup 100]
+
+It starts lesson 01's server and lesson 03's authorization server and two MCP servers
+(one verifying JWTs locally, one introspecting every token it has not seen for a few seconds),
+gets a client-credentials token for each, and calls `add_numbers` through every route from one
+session each, the routes interleaved call by call so that noise on the machine hits them
+alike. It prints the median and tail latencies and each route's ratio to lesson 01's median.
+Everything runs on 127.0.0.1 and stops when the run ends. Not a test: numbers depend on the machine.
+"""
+
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, ExitStack, contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import anyio
+import httpx2
+import typer
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSON = Path(__file__).resolve().parent.name
+BOT = ("journal-bot", "dev-journal-bot-secret")  # the development machine client the authorization server seeds
+cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+
+
+def free_addr() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{probe.getsockname()[1]}"
+
+
+@contextmanager
+def running(module: str, addr: str, *args: str) -> Iterator[str]:
+    """`python -m MODULE --addr ADDR ...`, healthy; yields its base URL."""
+    base = f"http://{addr}"
+    with tempfile.TemporaryFile("w+") as log:
+        argv = [sys.executable, "-m", module, "--addr", addr, *args]
+        process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx2.TransportError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise RuntimeError(f"{module} did not start:\n{log.read()}")
+                time.sleep(0.05)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+async def measure(routes: dict[str, tuple[str, str | None]], calls: int, warmup: int) -> dict[str, list[float]]:
+    """Seconds per call on each route (url, token), the routes taking turns call by call."""
+    seconds: dict[str, list[float]] = {name: [] for name in routes}
+    async with AsyncExitStack() as stack:
+        clients = {}
+        for name, (url, token) in routes.items():
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            http = await stack.enter_async_context(httpx2.AsyncClient(headers=headers, timeout=30))
+            clients[name] = await stack.enter_async_context(Client(streamable_http_client(url, http_client=http)))
+        for round_number in range(warmup + calls):
+            for name, client in clients.items():
+                started = time.perf_counter()
+                result = await client.call_tool("add_numbers", {"num1": round_number, "num2": 1})
+                elapsed = time.perf_counter() - started
+                if result.is_error:
+                    raise RuntimeError(f"{name}: {result.content}")
+                if round_number >= warmup:
+                    seconds[name].append(elapsed)
+    return seconds
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+@cli.command()
+def main(
+    calls: Annotated[int, typer.Option(min=10, help="Measured calls per route.")] = 1000,
+    warmup: Annotated[int, typer.Option(min=0, help="Calls per route before measuring.")] = 100,
+) -> None:
+    """Benchmark lesson 03's token verification against lesson 01's unauthenticated calls."""
+    with tempfile.TemporaryDirectory() as state, ExitStack() as stack:
+        issuer_addr, jwt_addr, introspecting_addr, plain_addr = (free_addr() for _ in range(4))
+        jwt_url, introspecting_url = f"http://{jwt_addr}/mcp", f"http://{introspecting_addr}/mcp"
+        issuer = stack.enter_context(
+            running(
+                f"{LESSON}.auth_server",
+                issuer_addr,
+                "--db",
+                f"{state}/auth.db",
+                "--resource",
+                jwt_url,
+                "--resource",
+                introspecting_url,
+                "--log-level",
+                "warning",
+            )
+        )
+        quiet = ["--transport", "http", "--log-level", "warning", "--issuer", issuer]
+        stack.enter_context(running(f"{LESSON}.server", jwt_addr, *quiet, "--db", f"{state}/a.db"))
+        stack.enter_context(
+            running(
+                f"{LESSON}.server", introspecting_addr, *quiet, "--db", f"{state}/b.db", "--verifier", "introspection"
+            )
+        )
+        stack.enter_context(running("01-basic-mcp.server", plain_addr, "--transport", "http", "--log-level", "error"))
+
+        def token(resource: str) -> str:
+            data = {"grant_type": "client_credentials", "resource": resource, "scope": "journal:read"}
+            return httpx2.post(f"{issuer}/token", data=data, auth=BOT, timeout=10).json()["access_token"]
+
+        routes = {
+            "lesson 01, no token": (f"http://{plain_addr}/mcp", None),
+            "lesson 03, JWT verified": (jwt_url, token(jwt_url)),
+            "lesson 03, introspected": (introspecting_url, token(introspecting_url)),
+        }
+        seconds = anyio.run(measure, routes, calls, warmup)
+
+    floor = statistics.median(seconds["lesson 01, no token"])
+    cpu = platform.processor() or platform.machine()
+    print(f"{calls} calls per route, interleaved, one session each; {cpu}, {platform.python_version()}")
+    print(f"{'route':<26} {'median':>9} {'p90':>9} {'p99':>9} {'vs lesson 01':>13}")
+    for name, values in seconds.items():
+        median = statistics.median(values)
+        ms = [f"{1000 * value:7.2f}ms" for value in (median, percentile(values, 0.9), percentile(values, 0.99))]
+        print(f"{name:<26} {ms[0]:>9} {ms[1]:>9} {ms[2]:>9} {median / floor:>12.2f}x")
+
+
+if __name__ == "__main__":
+    cli(prog_name=f"python -m {LESSON}.benchmark")
