@@ -1,6 +1,7 @@
 """Command line: `python -m 03-oauth-mcp.client [--url URL] [--verbose] tools | call TOOL k=v ... | login | logout`."""
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -87,6 +88,8 @@ def options(
 ) -> None:
     """Talk to the lesson 03 MCP server, logging in with OAuth 2.1."""
     configure_logging(log_level, "%(levelname)s %(name)s: %(message)s")
+    # The SDK logs every failed login with a traceback; this command reports it on one line instead.
+    logging.getLogger("mcp.client.auth").setLevel("DEBUG" if log_level == "debug" else "CRITICAL")
     if client_secret and not client_id:
         raise typer.BadParameter("a secret needs its --client-id", param_hint="--client-secret")
     if client_credentials and not (client_id and client_secret):

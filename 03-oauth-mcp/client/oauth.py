@@ -20,6 +20,7 @@ comes back (callback.py). `CheckedOAuthProvider` adds what only an application c
 """
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -120,7 +121,7 @@ class CheckedOAuthProvider(OAuthClientProvider):
         storage: FileTokenStorage,
         callback: LoopbackCallback,
         *,
-        use_browser: bool,
+        open_page: Callable[[str], Awaitable[None]],
         client_metadata_url: str | None = None,
         preregistered: PreRegisteredClient | None = None,
         scope: str | None = None,
@@ -133,7 +134,8 @@ class CheckedOAuthProvider(OAuthClientProvider):
             callback_handler=self._await_user,
             client_metadata_url=client_metadata_url,
         )
-        self.storage, self.callback, self.use_browser = storage, callback, use_browser
+        self.storage, self.callback = storage, callback
+        self.open_page = open_page  # how the user gets to the authorization page: a browser, usually
         self.preregistered, self.scope = preregistered, scope  # scope: asked for beyond what challenges ask
         self._state = ""  # the `state` of the authorization request in flight
 
@@ -217,7 +219,7 @@ class CheckedOAuthProvider(OAuthClientProvider):
     async def _send_user(self, authorization_url: str) -> None:
         self._state = parse_qs(urlsplit(authorization_url).query).get("state", [""])[0]
         await self.callback.open()
-        await open_browser(authorization_url, self.use_browser)
+        await self.open_page(authorization_url)
 
     async def _await_user(self) -> AuthorizationCodeResult:
         params = await self.callback.wait(self._state)
@@ -234,6 +236,17 @@ class CheckedOAuthProvider(OAuthClientProvider):
         return AuthorizationCodeResult(code=params.get("code", ""), state=params.get("state"), iss=params.get("iss"))
 
 
+def client_metadata(callback: LoopbackCallback) -> OAuthClientMetadata:
+    """What this client registers (dynamic registration): a public client, since a CLI cannot keep a secret."""
+    return OAuthClientMetadata(
+        client_name="MCP workshop client (lesson 03)",
+        redirect_uris=[callback.redirect_uri],
+        grant_types=["authorization_code", "refresh_token"],
+        response_types=["code"],
+        token_endpoint_auth_method="none",  # noqa: S106 -- the name of a method, not a secret
+    )
+
+
 def build_auth(
     server_url: str,
     storage: FileTokenStorage,
@@ -246,19 +259,12 @@ def build_auth(
 ) -> CheckedOAuthProvider:
     """The authorization code flow for a user of this command line: PKCE, a loopback redirect, and a client
     that is registered dynamically (a public client), described by a metadata document, or pre-registered."""
-    metadata = OAuthClientMetadata(
-        client_name="MCP workshop client (lesson 03)",
-        redirect_uris=[callback.redirect_uri],
-        grant_types=["authorization_code", "refresh_token"],
-        response_types=["code"],
-        token_endpoint_auth_method="none",  # noqa: S106 -- a public client: a CLI cannot keep a secret
-    )
     return CheckedOAuthProvider(
         server_url,
-        metadata,
+        client_metadata(callback),
         storage,
         callback,
-        use_browser=use_browser,
+        open_page=lambda url: open_browser(url, use_browser),
         client_metadata_url=client_metadata_url,
         preregistered=preregistered,
         scope=scope,
