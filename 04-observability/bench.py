@@ -1,22 +1,28 @@
-"""What telemetry costs: tools/call throughput and latency with the server's telemetry on, then off, in one run.
+"""What telemetry costs: tools/call throughput and latency with the server's telemetry on versus off.
 
-    python -m 04-observability.bench [--calls 1000] [--concurrency 4]
+    python -m 04-observability.bench [--calls 3000] [--concurrency 4] [--rounds 30]
 
-Starts the lesson's HTTP server twice on a free loopback port: once exporting
-traces, metrics and logs over OTLP (batch processors, as in production) to a
-sink process that accepts and discards them, once with `OTEL_SDK_DISABLED=true`.
-Each time, `--concurrency` sessions call `echo_message`, the cheapest tool, so
-the difference is the telemetry and not the tool. The driver itself has no SDK
-installed: only the server's overhead is measured. Not a test: numbers vary
-with the machine, so nothing here passes or fails.
+Starts the lesson's HTTP server twice, side by side on free loopback ports: one
+exporting traces, metrics and logs over OTLP/HTTP with the default batch
+processors (as in production) to a sink process that accepts and discards them,
+one with `OTEL_SDK_DISABLED=true`. `--concurrency` sessions per server call
+`echo_message`, the cheapest tool, so the difference is the telemetry and not the
+tool. The two servers take turns in short rounds (off, on, on, off, ...), so a
+burst of load from elsewhere on the machine hits both alike. The driver itself
+has no SDK installed: only the server's overhead is measured.
+
+Not a test: numbers vary with the machine, so nothing here passes or fails.
 """
 
 import os
+import platform
 import socket
 import statistics
 import subprocess
 import sys
 import time
+from contextlib import AsyncExitStack, contextmanager
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing import Process
 from pathlib import Path
@@ -56,7 +62,9 @@ def otlp_sink(port: int) -> None:
     ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
 
 
-def start_server(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+@contextmanager
+def running_server(env: dict[str, str]):
+    """`python -m 04-observability.server --transport http` on a free port; yields its MCP URL."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", f"{LESSON}.server", "--transport", "http", "--addr", f"127.0.0.1:{port}"],
@@ -65,70 +73,121 @@ def start_server(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process, f"http://127.0.0.1:{port}/mcp"
-        except httpx2.TransportError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("the server did not start")
-
-
-async def measure(url: str, calls: int, concurrency: int) -> tuple[float, list[float]]:
-    """Wall time for `calls` tools/call over `concurrency` sessions, and each call's latency."""
-    latencies: list[float] = []
-
-    async def session(count: int) -> None:
-        async with httpx2.AsyncClient() as http, Client(streamable_http_client(url, http_client=http)) as client:
-            await client.call_tool("echo_message", {"message": "warm-up"})  # schema fetch and caches
-            for _ in range(count):
-                start = time.perf_counter()
-                await client.call_tool("echo_message", {"message": "benchmark"})
-                latencies.append(time.perf_counter() - start)
-
-    start = time.perf_counter()
-    async with anyio.create_task_group() as group:
-        for index in range(concurrency):
-            group.start_soon(session, calls // concurrency + (index < calls % concurrency))
-    return time.perf_counter() - start, latencies
-
-
-def run(env: dict[str, str], calls: int, concurrency: int) -> dict[str, float]:
-    process, url = start_server(env)
     try:
-        anyio.run(measure, url, min(calls, 50), concurrency)  # warm the server up
-        elapsed, latencies = anyio.run(measure, url, calls, concurrency)
+        deadline = time.monotonic() + 30
+        while not healthy(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server ({env}) did not start")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}/mcp"
     finally:
         process.terminate()
         process.wait(timeout=10)
-    cuts = statistics.quantiles(latencies, n=100)
-    return {"throughput": len(latencies) / elapsed, "p50": cuts[49] * 1000, "p95": cuts[94] * 1000}
+
+
+def healthy(port: int) -> bool:
+    try:
+        return httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except httpx2.TransportError:
+        return False
+
+
+@dataclass
+class Mode:
+    """One server under test, its open sessions, and what was measured against it."""
+
+    name: str
+    url: str
+    clients: list[Client] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    busy_seconds: float = 0.0
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies) / self.busy_seconds
+
+    def percentile(self, n: int) -> float:
+        return statistics.quantiles(self.latencies, n=100)[n - 1] * 1000
+
+
+async def open_sessions(mode: Mode, concurrency: int, stack: AsyncExitStack) -> None:
+    for _ in range(concurrency):
+        http = await stack.enter_async_context(httpx2.AsyncClient())
+        client = await stack.enter_async_context(Client(streamable_http_client(mode.url, http_client=http)))
+        await client.call_tool("echo_message", {"message": "warm-up"})  # the tool listing, caches
+        mode.clients.append(client)
+
+
+async def run_round(mode: Mode, calls: int, record: bool) -> None:
+    """`calls` tools/call spread over the mode's sessions, all at once; timed only if `record`."""
+
+    async def session(client: Client, count: int) -> None:
+        for _ in range(count):
+            start = time.perf_counter()
+            await client.call_tool("echo_message", {"message": "benchmark"})
+            if record:
+                latencies.append(time.perf_counter() - start)
+
+    latencies: list[float] = []
+    start = time.perf_counter()
+    async with anyio.create_task_group() as group:
+        for index, client in enumerate(mode.clients):
+            group.start_soon(session, client, calls // len(mode.clients) + (index < calls % len(mode.clients)))
+    if record:
+        mode.busy_seconds += time.perf_counter() - start
+        mode.latencies += latencies
+
+
+async def compare(off: Mode, on: Mode, calls: int, concurrency: int, rounds: int) -> None:
+    async with AsyncExitStack() as stack:
+        for mode in (off, on):
+            await open_sessions(mode, concurrency, stack)
+            await run_round(mode, min(calls, 200), record=False)  # warm the server up
+        for index in range(rounds):
+            # Alternate who goes first, so neither mode always follows the other.
+            for mode in (off, on) if index % 2 == 0 else (on, off):
+                await run_round(mode, calls // rounds, record=True)
+
+
+def machine() -> str:
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}; load average {load} at the start"
+    )
 
 
 @cli.command()
 def main(
-    calls: Annotated[int, typer.Option(min=20, max=20000, help="tools/call per mode.")] = 1000,
-    concurrency: Annotated[int, typer.Option(min=1, max=32, help="Concurrent client sessions.")] = 4,
+    calls: Annotated[int, typer.Option(min=20, max=50000, help="Timed tools/call per mode.")] = 3000,
+    concurrency: Annotated[int, typer.Option(min=1, max=32, help="Concurrent client sessions per mode.")] = 4,
+    rounds: Annotated[int, typer.Option(min=1, max=100, help="Turns each mode takes.")] = 30,
 ) -> None:
     """Measure tools/call throughput and p50/p95 latency with the server's telemetry on and off."""
+    print(f"machine: {machine()}")
     sink_port = free_port()
     sink = Process(target=otlp_sink, args=(sink_port,), daemon=True)
     sink.start()
     try:
-        on = run({"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink_port}"}, calls, concurrency)
-        off = run({"OTEL_SDK_DISABLED": "true"}, calls, concurrency)
+        with (
+            running_server({"OTEL_SDK_DISABLED": "true"}) as off_url,
+            running_server({"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink_port}"}) as on_url,
+        ):
+            off, on = Mode("off (OTEL_SDK_DISABLED)", off_url), Mode("on (OTLP, batch export)", on_url)
+            anyio.run(compare, off, on, calls, concurrency, rounds)
     finally:
         sink.terminate()
         sink.join()
-    print(f"{calls} tools/call echo_message over {concurrency} Streamable HTTP sessions, per mode\n")
-    print(f"{'telemetry':<26} {'calls/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
-    for name, result in (("off (OTEL_SDK_DISABLED)", off), ("on (OTLP, batch export)", on)):
-        print(f"{name:<26} {result['throughput']:>8.0f} {result['p50']:>8.2f} {result['p95']:>8.2f}")
     print(
-        f"\non/off: throughput x{on['throughput'] / off['throughput']:.2f}, "
-        f"p50 x{on['p50'] / off['p50']:.2f}, p95 x{on['p95'] / off['p95']:.2f}"
+        f"{len(on.latencies)} tools/call echo_message per mode over {concurrency} Streamable HTTP sessions, "
+        f"in {rounds} alternating rounds\n"
+    )
+    print(f"{'telemetry':<26} {'calls/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
+    for mode in (off, on):
+        print(f"{mode.name:<26} {mode.throughput:>8.0f} {mode.percentile(50):>8.2f} {mode.percentile(95):>8.2f}")
+    print(
+        f"\non/off: throughput x{on.throughput / off.throughput:.2f}, "
+        f"p50 x{on.percentile(50) / off.percentile(50):.2f}, p95 x{on.percentile(95) / off.percentile(95):.2f}"
     )
 
 

@@ -5,7 +5,8 @@ creates is a no-op. Installing providers here is what makes those spans, and
 ours, real. Each signal goes where the standard variables say:
 
 - `OTEL_TRACES_EXPORTER`, `OTEL_METRICS_EXPORTER`, `OTEL_LOGS_EXPORTER`: `console`,
-  `otlp` or `none` (comma-separated for several). Default: `otlp` when
+  `otlp` or `none` (comma-separated for several), and `prometheus` for metrics
+  (a reader that `/metrics` serves). Default: `otlp` when
   `OTEL_EXPORTER_OTLP_ENDPOINT` is set, else console for traces and metrics,
   and none for logs: every log line already goes to stderr with its trace id.
 - `OTEL_EXPORTER_OTLP_*`, `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
@@ -31,7 +32,6 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
     ConsoleMetricExporter,
     HistogramDataPoint,
-    MetricExporter,
     MetricReader,
     MetricsData,
     PeriodicExportingMetricReader,
@@ -40,16 +40,14 @@ from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, OTELResou
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
-# The stable HTTP conventions (`http.request.method`, `url.full`, durations in
-# seconds) rather than the instrumentations' legacy default. Set before any
-# instrumentation reads it; an explicit setting in the environment wins.
-os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
 
-
-def configure_telemetry(
-    service_name: str, service_version: str, *, extra_readers: list[MetricReader] | None = None
-) -> Callable[[], None]:
+def configure_telemetry(service_name: str, service_version: str) -> Callable[[], None]:
     """Install the global tracer, meter and logger providers; return the function that flushes and stops them."""
+    # The stable HTTP conventions (`http.request.method`, `url.full`, durations in
+    # seconds) rather than the instrumentations' legacy default. The instrumentations
+    # read this variable only, once, when first used: set it before any of them is.
+    # An explicit setting in the environment wins.
+    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
     if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
         return lambda: None
     # Our name and version, unless OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES say otherwise.
@@ -64,10 +62,7 @@ def configure_telemetry(
         tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter))
     trace.set_tracer_provider(tracer_provider)
 
-    readers = [PeriodicExportingMetricReader(exporter) for exporter in metric_exporters()]
-    meter_provider = MeterProvider(
-        resource=resource, metric_readers=readers + (extra_readers or []), shutdown_on_exit=False
-    )
+    meter_provider = MeterProvider(resource=resource, metric_readers=metric_readers(), shutdown_on_exit=False)
     metrics.set_meter_provider(meter_provider)
 
     # Python's logging, bridged into OpenTelemetry log records: each carries
@@ -83,6 +78,9 @@ def configure_telemetry(
         # older opentelemetry-api than this set: keep the SDK's for now.
         warnings.simplefilter("ignore", DeprecationWarning)
         bridge = LoggingHandler(logger_provider=logger_provider)
+    # uvicorn's access line ("POST /mcp 200") says what the HTTP server span already
+    # records: it stays on stderr, but exporting it too would bill every request twice.
+    bridge.addFilter(lambda record: record.name != "uvicorn.access")
     if log_processors:
         logging.getLogger().addHandler(bridge)
 
@@ -100,16 +98,16 @@ def configure_telemetry(
     return shutdown
 
 
-def chosen(signal: str, default: str) -> set[str]:
+def chosen(signal: str, default: str, supported: tuple[str, ...] = ("console", "otlp", "none")) -> set[str]:
     """The exporters OTEL_<SIGNAL>_EXPORTER names, or the default."""
     otlp_endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
         f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"
     )
     fallback = "otlp" if otlp_endpoint else default
     names = {name.strip() for name in os.environ.get(f"OTEL_{signal}_EXPORTER", fallback).split(",")}
-    unknown = names - {"console", "otlp", "none"}
+    unknown = names - set(supported)
     if unknown:
-        raise ValueError(f"OTEL_{signal}_EXPORTER: unsupported {', '.join(sorted(unknown))} (console, otlp, none)")
+        raise ValueError(f"OTEL_{signal}_EXPORTER: unsupported {', '.join(sorted(unknown))} ({', '.join(supported)})")
     return names - {"none"}
 
 
@@ -126,16 +124,21 @@ def span_exporters() -> list[SpanExporter]:
     return exporters
 
 
-def metric_exporters() -> list[MetricExporter]:
-    exporters: list[MetricExporter] = []
-    names = chosen("METRICS", "console")
+# Each reader aggregates every measurement on its own: install only those chosen.
+def metric_readers() -> list[MetricReader]:
+    readers: list[MetricReader] = []
+    names = chosen("METRICS", "console", supported=("console", "otlp", "prometheus", "none"))
     if "console" in names:
-        exporters.append(ConsoleMetricExporter(out=sys.stderr, formatter=metric_lines))
+        readers.append(PeriodicExportingMetricReader(ConsoleMetricExporter(out=sys.stderr, formatter=metric_lines)))
     if "otlp" in names:
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 
-        exporters.append(OTLPMetricExporter())
-    return exporters
+        readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
+    if "prometheus" in names:  # pulled, not pushed: what `GET /metrics` serves on the HTTP transport
+        from opentelemetry.exporter.prometheus import PrometheusMetricReader
+
+        readers.append(PrometheusMetricReader())
+    return readers
 
 
 def log_exporters() -> list[LogRecordExporter]:

@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 import anyio
 import typer
 import uvicorn
-from opentelemetry.exporter.prometheus import PrometheusMetricReader
 
 from ..telemetry import configure_telemetry
 from .app import DEFAULT_UPSTREAM_URL, SERVER_NAME, SERVER_VERSION, create_server
@@ -105,10 +104,8 @@ def main(
     if otlp_endpoint:
         # The flag is the standard variable by another name: the exporters read it from here.
         os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp_endpoint
-    # Prometheus scrapes an HTTP endpoint, which only the HTTP transport has.
-    readers = [PrometheusMetricReader()] if transport == "http" else []
     try:
-        flush_telemetry = configure_telemetry(SERVER_NAME, SERVER_VERSION, extra_readers=readers)
+        flush_telemetry = configure_telemetry(SERVER_NAME, SERVER_VERSION)
     except ValueError as error:  # an OTEL_*_EXPORTER value we do not know
         raise typer.BadParameter(str(error)) from None
     if transport == "stdio":

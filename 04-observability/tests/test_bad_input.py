@@ -4,46 +4,22 @@ The SDK's Streamable HTTP transport does this validation; these tests pin down
 what a misbehaving client sees, on the wire, without the SDK client in the way.
 """
 
-import json
 from collections.abc import Iterator
-from typing import Any
+from importlib import import_module
 
 import httpx2
 import pytest
 
-ACCEPT = {"Accept": "application/json, text/event-stream"}
-PROTOCOL_VERSION = "2025-11-25"  # the classic initialize handshake, easy to drive by hand
-
-
-def jsonrpc_body(response: httpx2.Response) -> dict[str, Any]:
-    """The JSON-RPC message in a response, whether sent as JSON or as one SSE event."""
-    if response.headers["content-type"].startswith("text/event-stream"):
-        data = [line.removeprefix("data: ") for line in response.text.splitlines() if line.startswith("data: ")]
-        return json.loads(data[0])
-    return response.json()
+raw = import_module("04-observability.tests.support.raw_jsonrpc")
+jsonrpc_body = raw.jsonrpc_body
 
 
 @pytest.fixture
 def session(server) -> Iterator[httpx2.Client]:
     """An HTTP client with an initialized MCP session: the Mcp-Session-Id header set on every request."""
-    with httpx2.Client(base_url=server.base_url, headers=ACCEPT, timeout=10) as http:
-        hello = http.post(
-            "/mcp",
-            json={
-                "jsonrpc": "2.0",
-                "id": 0,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": PROTOCOL_VERSION,
-                    "capabilities": {},
-                    "clientInfo": {"name": "bad-input-test", "version": "0"},
-                },
-            },
-        )
-        assert hello.status_code == 200
-        http.headers["Mcp-Session-Id"] = hello.headers["mcp-session-id"]
-        http.headers["Mcp-Protocol-Version"] = PROTOCOL_VERSION
-        assert http.post("/mcp", json={"jsonrpc": "2.0", "method": "notifications/initialized"}).status_code == 202
+    with httpx2.Client(base_url=server.base_url, headers=raw.ACCEPT, timeout=10) as http:
+        http.headers["Mcp-Session-Id"] = raw.open_session(http)
+        http.headers["Mcp-Protocol-Version"] = raw.PROTOCOL_VERSION
         yield http
         http.delete("/mcp")
 

@@ -1,15 +1,19 @@
 """Logs carry the trace they belong to; and the token is in no telemetry at all."""
 
+from importlib import import_module
+
 import pytest
+
+clients = import_module("04-observability.tests.support.clients")
+tokens = import_module("04-observability.tests.support.tokens")
 
 pytestmark = pytest.mark.anyio
 
-TOKEN = "alice-secret-token-0042"
-MASKED = "alice-****42"
+TOKEN, MASKED = tokens.ALICE, tokens.ALICE_MASKED
 
 
-async def test_log_records_carry_the_current_trace_and_span_id(in_process, open_client, telemetry) -> None:
-    async with open_client(in_process.mcp_url, TOKEN) as client:
+async def test_log_records_carry_the_current_trace_and_span_id(servers_in_process, telemetry) -> None:
+    async with clients.connect(servers_in_process.mcp_url, TOKEN) as client:
         await client.call_tool("make_authenticated_request", {"message": "log me"})
 
     served = telemetry.span("tools/call make_authenticated_request")
@@ -20,8 +24,8 @@ async def test_log_records_carry_the_current_trace_and_span_id(in_process, open_
     assert calling.body.endswith(f"with token {MASKED}")
 
 
-async def test_the_token_is_in_no_span_metric_or_log_record(in_process, open_client, telemetry) -> None:
-    async with open_client(in_process.mcp_url, TOKEN) as client:
+async def test_the_token_is_in_no_span_metric_or_log_record(servers_in_process, telemetry) -> None:
+    async with clients.connect(servers_in_process.mcp_url, TOKEN) as client:
         assert not (await client.call_tool("show_auth_token", {})).is_error
         assert not (await client.call_tool("make_authenticated_request", {"message": "secret?"})).is_error
 
@@ -39,12 +43,11 @@ async def test_the_token_is_in_no_span_metric_or_log_record(in_process, open_cli
         assert TOKEN not in repr(dict(record.attributes or {}))
 
 
-async def test_the_token_is_in_nothing_a_stdio_server_exports(
-    in_process, otlp_receiver, stdio_server, open_client, telemetry
-) -> None:
+async def test_the_token_is_in_nothing_a_stdio_server_exports(servers_in_process, otlp_receiver, telemetry) -> None:
     """Everything the server process sends to a collector, spans, metrics and logs, as raw bytes."""
     env = {"API_KEY": TOKEN, "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint}
-    async with open_client(stdio_server("--upstream-url", in_process.upstream_url, env=env)) as client:
+    stdio = clients.stdio_server("--upstream-url", servers_in_process.upstream_url, env=env)
+    async with clients.connect(stdio) as client:
         assert not (await client.call_tool("make_authenticated_request", {"message": "secret?"})).is_error
     trace_id = f"{telemetry.span('MCP send tools/call make_authenticated_request').context.trace_id:032x}"
 

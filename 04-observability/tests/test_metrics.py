@@ -1,7 +1,7 @@
 """Metrics: the three MCP duration histograms, in seconds with the advised buckets, and Prometheus's view of them."""
 
 import re
-import time
+from importlib import import_module
 
 import httpx2
 import pytest
@@ -9,16 +9,21 @@ from mcp import Client, MCPError
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import EmptyResult, Request
 
+TimedClient = import_module("04-observability.client.instrumentation").TimedClient
+clients = import_module("04-observability.tests.support.clients")
+processes = import_module("04-observability.tests.support.processes")
+eventually = import_module("04-observability.tests.support.waiting").eventually
+
 pytestmark = pytest.mark.anyio
 
 BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300]
 SERVER_OPERATION = "mcp.server.operation.duration"
 
 
-async def test_server_operation_duration_is_a_histogram_in_seconds(in_process, open_client, telemetry) -> None:
+async def test_server_operation_duration_is_a_histogram_in_seconds(servers_in_process, telemetry) -> None:
     call = {"mcp__method__name": "tools/call", "gen_ai__tool__name": "add_numbers", "network__transport": "tcp"}
     before = telemetry.count(SERVER_OPERATION, **call)
-    async with open_client(in_process.mcp_url) as client:
+    async with clients.connect(servers_in_process.mcp_url) as client:
         for _ in range(3):
             await client.call_tool("add_numbers", {"num1": 1, "num2": 2})
 
@@ -43,39 +48,39 @@ async def test_server_operation_duration_is_a_histogram_in_seconds(in_process, o
     assert telemetry.count(SERVER_OPERATION, mcp__method__name="tools/list") >= 1
 
 
-async def test_failures_are_counted_with_their_error_type(in_process, open_client, telemetry) -> None:
+async def test_failures_are_counted_with_their_error_type(servers_in_process, telemetry) -> None:
     tool_error = {"gen_ai__tool__name": "show_auth_token", "error__type": "tool_error"}
     before = telemetry.count(SERVER_OPERATION, **tool_error)
-    async with open_client(in_process.mcp_url) as client:  # no token: the tool fails
+    async with clients.connect(servers_in_process.mcp_url) as client:  # no token: the tool fails
         assert (await client.call_tool("show_auth_token", {})).is_error
     assert telemetry.count(SERVER_OPERATION, **tool_error) == before + 1
 
 
-async def test_a_json_rpc_error_is_counted_with_its_code(in_process, telemetry) -> None:
+async def test_a_json_rpc_error_is_counted_with_its_code(servers_in_process, telemetry) -> None:
     """A method the server does not know: the error travels as JSON-RPC code -32601, and so is labelled."""
     before = telemetry.count(SERVER_OPERATION, mcp__method__name="tools/explode", error__type="-32601")
     async with (
         httpx2.AsyncClient() as http,
-        Client(streamable_http_client(in_process.mcp_url, http_client=http), mode="legacy") as client,
+        Client(streamable_http_client(servers_in_process.mcp_url, http_client=http), mode="legacy") as client,
     ):
         with pytest.raises(MCPError, match="Method not found"):
             await client.session.send_request(Request(method="tools/explode", params=None), EmptyResult)
     assert telemetry.count(SERVER_OPERATION, mcp__method__name="tools/explode", error__type="-32601") == before + 1
 
 
-async def test_a_legacy_session_is_timed_and_its_id_is_on_the_spans(in_process, telemetry) -> None:
+async def test_a_legacy_session_is_timed_and_its_id_is_on_the_spans(servers_in_process, telemetry) -> None:
     """The 2025 handshake opens a session (`Mcp-Session-Id`); the 2026 protocol the SDK speaks by default has none."""
     before = telemetry.count("mcp.server.session.duration", network__transport="tcp")
     async with (
         httpx2.AsyncClient() as http,
-        Client(streamable_http_client(in_process.mcp_url, http_client=http), mode="legacy") as client,
+        Client(streamable_http_client(servers_in_process.mcp_url, http_client=http), mode="legacy") as client,
     ):
         await client.call_tool("echo_message", {"message": "in a session"})
     # The client's DELETE ends the session; the server records it as the connection winds down.
-    deadline = time.monotonic() + 10
-    while telemetry.count("mcp.server.session.duration", network__transport="tcp") == before:
-        assert time.monotonic() < deadline, "session duration never recorded"
-        time.sleep(0.02)
+    eventually(
+        lambda: telemetry.count("mcp.server.session.duration", network__transport="tcp") > before,
+        message="the session's duration recorded",
+    )
 
     metric, points = telemetry.histogram("mcp.server.session.duration")
     assert metric.unit == "s"
@@ -90,16 +95,13 @@ async def test_a_legacy_session_is_timed_and_its_id_is_on_the_spans(in_process, 
     assert re.fullmatch(r"[0-9a-f]{32}", session_ids.pop() or "")
 
 
-async def test_client_operation_duration_is_recorded_around_each_call(
-    in_process, open_client, telemetry, lesson_module
-) -> None:
-    timed_client = lesson_module("client.instrumentation").TimedClient
-    port = int(in_process.mcp_url.rsplit(":", 1)[1].split("/")[0])
+async def test_client_operation_duration_is_recorded_around_each_call(servers_in_process, telemetry) -> None:
+    port = int(servers_in_process.mcp_url.rsplit(":", 1)[1].split("/")[0])
     ok = {"gen_ai__tool__name": "echo_message", "server__port": port}
     failed = {"gen_ai__tool__name": "show_auth_token", "error__type": "tool_error", "server__port": port}
     before = [telemetry.count("mcp.client.operation.duration", **labels) for labels in (ok, failed)]
-    async with open_client(in_process.mcp_url) as connected:
-        client = timed_client(connected, in_process.mcp_url)
+    async with clients.connect(servers_in_process.mcp_url) as connected:
+        client = TimedClient(connected, servers_in_process.mcp_url)
         await client.list_tools()
         await client.call_tool("echo_message", {"message": "timed"})
         await client.call_tool("show_auth_token", {})
@@ -128,10 +130,11 @@ async def test_client_operation_duration_is_recorded_around_each_call(
     }
 
 
-async def test_prometheus_scrapes_the_histograms_from_metrics(http_server, open_client) -> None:
-    with http_server() as server:
-        async with open_client(server.mcp_url) as client:
+async def test_prometheus_scrapes_the_histograms_from_metrics() -> None:
+    with processes.start_http_server(env={"OTEL_METRICS_EXPORTER": "prometheus"}) as server:
+        async with clients.connect(server.mcp_url) as client:
             await client.call_tool("add_numbers", {"num1": 1, "num2": 2})
+            await client.call_tool("show_auth_token", {})  # no token: a tool error
         scrape = httpx2.get(f"{server.base_url}/metrics", timeout=5)
     assert scrape.status_code == 200
     assert scrape.headers["content-type"].startswith("text/plain")
@@ -148,3 +151,14 @@ async def test_prometheus_scrapes_the_histograms_from_metrics(http_server, open_
     assert [bound for bound, _ in buckets] == [*BUCKETS, float("inf")]
     assert count == 1
     assert buckets[-1][1] == count  # +Inf holds every measurement
+    # The failed call's series has error_type="tool_error"; the others have the label too, empty:
+    # Prometheus gives every series of a metric the same label names.
+    assert re.search(r'mcp_server_operation_duration_seconds_count\{[^}]*error_type="tool_error"', scrape.text)
+    assert re.search(r'mcp_server_operation_duration_seconds_count\{[^}]*error_type=""', scrape.text)
+
+
+async def test_without_prometheus_chosen_metrics_serves_no_mcp_metrics(server) -> None:
+    """A metric reader aggregates every measurement: only the ones chosen are installed."""
+    scrape = httpx2.get(f"{server.base_url}/metrics", timeout=5)
+    assert scrape.status_code == 200
+    assert "mcp_server_operation_duration" not in scrape.text

@@ -1,8 +1,16 @@
 """Where telemetry goes: console on stderr by default, OTLP when asked, nothing when disabled."""
 
 import re
+import signal
+from importlib import import_module
 
 import pytest
+import typer
+
+server_cli = import_module("04-observability.server.__main__")
+clients = import_module("04-observability.tests.support.clients")
+processes = import_module("04-observability.tests.support.processes")
+run_cli = processes.run_cli
 
 pytestmark = pytest.mark.anyio
 
@@ -14,7 +22,7 @@ def printed_trace_id(stderr: str) -> str:
     return trace_id
 
 
-def test_by_default_both_processes_print_one_trace_to_stderr(run_cli) -> None:
+def test_by_default_both_processes_print_one_trace_to_stderr() -> None:
     """The client spawns the server over stdio by default. The server is its child and shares its stderr:
     one trace, two processes, one terminal."""
     result = run_cli("client", "call", "echo_message", "message=hi")
@@ -41,7 +49,7 @@ def test_by_default_both_processes_print_one_trace_to_stderr(run_cli) -> None:
     )
 
 
-def test_otlp_endpoint_sends_both_processes_telemetry_to_a_collector(run_cli, otlp_receiver) -> None:
+def test_otlp_endpoint_sends_both_processes_telemetry_to_a_collector(otlp_receiver) -> None:
     result = run_cli(
         "client",
         "--otlp-endpoint",
@@ -76,20 +84,29 @@ def test_otlp_endpoint_sends_both_processes_telemetry_to_a_collector(run_cli, ot
     assert {"mcp.client.operation.duration", "mcp.server.operation.duration"} <= otlp_receiver.metric_names()
 
 
-async def test_the_http_server_flushes_its_telemetry_when_stopped(
-    http_server, otlp_receiver, open_client, telemetry
+async def test_sigterm_shuts_the_http_server_down_gracefully_and_flushes_its_telemetry(
+    otlp_receiver, telemetry
 ) -> None:
-    with http_server(env={"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint}) as server:
-        async with open_client(server.mcp_url) as client:
+    with processes.start_http_server(env={"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint}) as server:
+        async with clients.connect(server.mcp_url) as client:
             await client.call_tool("echo_message", {"message": "flush me"})
-        server.stop()  # SIGTERM, well before the batch processor's 5 s schedule
+        log = server.stop()  # SIGTERM, well before the batch processor's 5 s schedule
 
+    # uvicorn finishes its shutdown, then re-raises the signal so a supervisor sees why it stopped.
+    assert server.process.returncode in (0, -signal.SIGTERM)
+    assert "Application shutdown complete" in log
+    assert "StreamableHTTP session manager shutting down" in log
+    # The spans still queued in the batch processor were exported on the way out.
     trace_id = f"{telemetry.span('MCP send tools/call echo_message').context.trace_id:032x}"
     names = {span.name for span in otlp_receiver.spans() if span.trace_id == trace_id}
     assert {"tools/call echo_message", "POST /mcp"} <= names
+    # Log records too, by logger (the scope's name) - but not uvicorn's access lines: the HTTP span says that.
+    exported_logs = b"".join(otlp_receiver.requests["logs"])
+    assert b"uvicorn.error" in exported_logs
+    assert b"uvicorn.access" not in exported_logs
 
 
-def test_otel_sdk_disabled_turns_everything_off(run_cli) -> None:
+def test_otel_sdk_disabled_turns_everything_off() -> None:
     result = run_cli("client", "--url", "http://127.0.0.1:9/mcp", "tools", env={"OTEL_SDK_DISABLED": "true"})
     assert result.stderr.startswith("error: cannot talk to")  # and nothing else
     assert "trace_id" not in result.stderr
@@ -97,15 +114,15 @@ def test_otel_sdk_disabled_turns_everything_off(run_cli) -> None:
     assert "metric " not in result.stderr
 
 
-@pytest.mark.parametrize(
-    ("args", "env", "message"),
-    [
-        ((), {"OTEL_TRACES_EXPORTER": "jaeger"}, "OTEL_TRACES_EXPORTER: unsupported jaeger"),
-        (("--otlp-endpoint", "127.0.0.1:4318"), {}, "is not an http(s) URL"),
-    ],
-)
-def test_telemetry_misconfiguration_is_a_usage_error(run_cli, args, env, message) -> None:
-    result = run_cli("server", *args, env=env)
+def test_an_unknown_exporter_is_a_usage_error() -> None:
+    result = run_cli("server", env={"OTEL_TRACES_EXPORTER": "jaeger"})
     assert result.returncode == 2
-    assert message in result.stderr
+    assert "OTEL_TRACES_EXPORTER: unsupported jaeger (console, otlp, none)" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:4318", "grpc://127.0.0.1:4317", "http://"])
+def test_an_otlp_endpoint_that_is_not_an_http_url_is_refused(url: str) -> None:
+    # The same usage error, without a process per case: the server's own parser, in-process.
+    with pytest.raises(typer.BadParameter, match="is not an http"):
+        server_cli.parse_endpoint(url)

@@ -2,26 +2,29 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import import_module
 
 import pytest
 from mcp import Client
 from mcp.types import TextContent
 
+clients = import_module("04-observability.tests.support.clients")
+
 pytestmark = pytest.mark.anyio
 
-# Some tests run over HTTP only in this lesson, to keep its suite fast; lesson 02
-# runs them on both transports, and the stdio ones here still spawn a server each.
+# Some tests run over HTTP only, to keep the suite fast: the tools are the same code on
+# both transports, and every stdio test spawns a server of its own.
 HTTP_ONLY = pytest.mark.parametrize("connect", ["http"], indirect=True)
 
 
 @pytest.fixture(params=["stdio", "http"])
-def connect(request: pytest.FixtureRequest, server, stdio_server):
-    """A factory for a connected Client over the transport under test."""
+def connect(request: pytest.FixtureRequest, server):
+    """Connect a Client over the transport under test: spawn a stdio server, or reach the shared HTTP one."""
 
     @asynccontextmanager
     async def connected() -> AsyncIterator[Client]:
-        target = stdio_server() if request.param == "stdio" else server.mcp_url
-        async with Client(target) as client:
+        target = clients.stdio_server() if request.param == "stdio" else server.mcp_url
+        async with clients.connect(target) as client:
             yield client
 
     return connected

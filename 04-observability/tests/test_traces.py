@@ -1,16 +1,21 @@
 """Traces: one trace from the client, through the server and its tool, to the upstream, on both transports."""
 
+from importlib import import_module
+
 import pytest
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, StatusCode
 
+clients = import_module("04-observability.tests.support.clients")
+tokens = import_module("04-observability.tests.support.tokens")
+
 pytestmark = pytest.mark.anyio
 
-TOKEN = "alice-secret-token-0042"
+TOKEN = tokens.ALICE
 
 
-async def test_one_trace_from_client_to_upstream_over_http(in_process, open_client, telemetry, caplog) -> None:
-    async with open_client(in_process.mcp_url, TOKEN) as client:
+async def test_one_trace_from_client_to_upstream_over_http(servers_in_process, telemetry, caplog) -> None:
+    async with clients.connect(servers_in_process.mcp_url, TOKEN) as client:
         result = await client.call_tool("make_authenticated_request", {"message": "trace me"})
     assert not result.is_error, result.content
 
@@ -35,7 +40,7 @@ async def test_one_trace_from_client_to_upstream_over_http(in_process, open_clie
     (upstream_call,) = [span for span in telemetry.spans() if span.name == "GET"]
     assert upstream_call.kind == SpanKind.CLIENT
     assert upstream_call.parent.span_id == served.context.span_id
-    assert upstream_call.attributes["url.full"].startswith(in_process.upstream_url)
+    assert upstream_call.attributes["url.full"].startswith(servers_in_process.upstream_url)
     assert upstream_call.attributes["http.response.status_code"] == 200
 
     trace_id = sent.context.trace_id
@@ -47,7 +52,7 @@ async def test_one_trace_from_client_to_upstream_over_http(in_process, open_clie
 
 
 async def test_one_trace_from_client_to_upstream_over_stdio(
-    in_process, otlp_receiver, stdio_server, open_client, telemetry, caplog
+    servers_in_process, otlp_receiver, telemetry, caplog
 ) -> None:
     """The server is a child process: it exports to the test's OTLP receiver, and the ids must still line up."""
     env = {
@@ -55,7 +60,8 @@ async def test_one_trace_from_client_to_upstream_over_stdio(
         "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
         "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true",  # opt in to recording the arguments
     }
-    async with open_client(stdio_server("--upstream-url", in_process.upstream_url, env=env)) as client:
+    stdio = clients.stdio_server("--upstream-url", servers_in_process.upstream_url, env=env)
+    async with clients.connect(stdio) as client:
         result = await client.call_tool("make_authenticated_request", {"message": "over stdio"})
     assert not result.is_error, result.content
 
@@ -79,9 +85,9 @@ async def test_one_trace_from_client_to_upstream_over_stdio(
     assert f"trace_id={trace_id} parent_span_id={upstream_call.span_id}" in caplog.text
 
 
-async def test_the_client_command_span_is_the_root_of_the_trace(in_process, open_client, telemetry) -> None:
+async def test_the_client_command_span_is_the_root_of_the_trace(servers_in_process, telemetry) -> None:
     with trace.get_tracer("test").start_as_current_span("call echo_message") as command:
-        async with open_client(in_process.mcp_url) as client:
+        async with clients.connect(servers_in_process.mcp_url) as client:
             await client.call_tool("echo_message", {"message": "hi"})
     # Connecting and calling are children of the command: one trace per command, as the CLI does it.
     sent = [span for span in telemetry.spans() if span.name.startswith("MCP send")]
@@ -89,8 +95,8 @@ async def test_the_client_command_span_is_the_root_of_the_trace(in_process, open
     assert {span.parent.span_id for span in sent} == {command.get_span_context().span_id}
 
 
-async def test_server_spans_follow_the_mcp_conventions(in_process, open_client, telemetry) -> None:
-    async with open_client(in_process.mcp_url) as client:
+async def test_server_spans_follow_the_mcp_conventions(servers_in_process, telemetry) -> None:
+    async with clients.connect(servers_in_process.mcp_url) as client:
         await client.list_tools()
         await client.call_tool("add_numbers", {"num1": 1, "num2": 2})
 
@@ -126,9 +132,9 @@ async def test_server_spans_follow_the_mcp_conventions(in_process, open_client, 
     ],
 )
 async def test_a_failing_tool_gives_an_error_status_and_error_type(
-    in_process, open_client, telemetry, tool: str, arguments: dict
+    servers_in_process, telemetry, tool: str, arguments: dict
 ) -> None:
-    async with open_client(in_process.mcp_url) as client:
+    async with clients.connect(servers_in_process.mcp_url) as client:
         result = await client.call_tool(tool, arguments)
     assert result.is_error
 

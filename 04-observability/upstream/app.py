@@ -13,9 +13,9 @@ find its log lines from the MCP server's trace.
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Path, Request, Response
 from opentelemetry import propagate, trace
 
 app = FastAPI(title="echo upstream (httpbin /anything)")
@@ -55,7 +55,7 @@ async def anything(request: Request) -> dict[str, Any]:
     body = (await request.body()).decode("utf-8", errors="replace")
     try:
         parsed = json.loads(body) if body else None
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python's stack: echo it as text
         parsed = None
     return {
         "args": query_args(request),
@@ -72,7 +72,9 @@ async def anything(request: Request) -> dict[str, Any]:
 
 
 @app.api_route("/status/{code}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-async def status(code: int) -> Response:
+async def status(code: Annotated[int, Path(ge=200, le=599)]) -> Response:
+    # Only final statuses: uvicorn cannot send 0, 1xx or 1000 as an answer, and would
+    # drop the connection instead. Anything else is a 422, as any bad parameter is.
     return Response(status_code=code)
 
 

@@ -1,0 +1,15 @@
+"""Machinery for lesson 04's tests: launching the lesson's processes, waiting, connecting, and the
+stand-ins a test needs to see what those processes do (an OTLP receiver, an upstream that records).
+
+Each module is one idea and says what it stands in for. The tests and `conftest.py` import
+them, and the lesson's own code, by dotted name with `importlib`, because the lesson folder
+starts with a digit, which an `import` statement cannot spell:
+
+    from importlib import import_module
+
+    processes = import_module("04-observability.tests.support.processes")
+    app = import_module("04-observability.server.app")
+
+The repository root is on `sys.path` (pyproject.toml: `pythonpath = ["."]`). `tests/` has no
+`__init__.py` on purpose: pytest would name every lesson's conftest `tests.conftest`.
+"""

@@ -1,0 +1,53 @@
+"""The lesson's HTTP server and echo upstream, running inside the test process on real sockets.
+
+For the finest checks (every span's parent, the link to the HTTP span, each histogram point) the
+test reads this process's in-memory telemetry, so the servers run here, each uvicorn in a thread
+of its own. Threads share no contextvars, so trace context can only reach the server the way it
+would from another process: in the request's `_meta` and `traceparent` header.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import import_module
+from threading import Thread
+from typing import Any
+
+import uvicorn
+
+app = import_module("04-observability.server.app")
+http = import_module("04-observability.server.http")
+upstream = import_module("04-observability.upstream.app")
+processes = import_module("04-observability.tests.support.processes")
+eventually = import_module("04-observability.tests.support.waiting").eventually
+
+
+@contextmanager
+def serve_in_thread(asgi_app: Any) -> Iterator[str]:
+    """uvicorn in a thread of this process, on a free port; yields its base URL."""
+    port = processes.free_port()
+    server = uvicorn.Server(uvicorn.Config(asgi_app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
+    thread = Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        eventually(lambda: server.started or not thread.is_alive(), processes.STARTUP_DEADLINE, "uvicorn started")
+        assert thread.is_alive(), "in-process server stopped while starting"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@dataclass
+class InProcess:
+    mcp_url: str
+    upstream_url: str  # the echo upstream's /anything
+
+
+@contextmanager
+def in_process_servers() -> Iterator[InProcess]:
+    """The lesson's echo upstream, and its MCP server on Streamable HTTP calling it."""
+    with serve_in_thread(upstream.app) as upstream_base:
+        mcp = app.create_server(f"{upstream_base}/anything")
+        with serve_in_thread(http.create_http_app(mcp)) as base:
+            yield InProcess(mcp_url=f"{base}/mcp", upstream_url=f"{upstream_base}/anything")

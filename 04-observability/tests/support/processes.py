@@ -1,0 +1,117 @@
+"""Lesson 04's processes, started as an attendee starts them: `python -m 04-observability.<module>`.
+
+Each server gets a free loopback port and logs to a temporary file (a chatty server never blocks
+on a full pipe); it is healthy when `/healthz` answers, or the test fails with its log.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+from typing import IO
+
+import httpx2
+
+eventually = import_module("04-observability.tests.support.waiting").eventually
+
+LESSON_DIR = Path(__file__).resolve().parents[2]
+LESSON = LESSON_DIR.name  # "04-observability"
+REPOSITORY_ROOT = LESSON_DIR.parent
+STARTUP_DEADLINE = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class RunningServer:
+    process: subprocess.Popen[str]
+    base_url: str
+    log: IO[str]  # the server's stderr
+
+    @property
+    def mcp_url(self) -> str:
+        return f"{self.base_url}/mcp"
+
+    def stop(self) -> str:
+        """SIGTERM, wait, and return everything the server logged."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        return self.logged()
+
+    def logged(self) -> str:
+        """What the server has logged so far (it keeps running)."""
+        self.log.seek(0)
+        return self.log.read()
+
+
+def wait_until_healthy(server: RunningServer) -> None:
+    """Poll /healthz until it answers 200; fail with the server's log if it exits or the deadline passes."""
+
+    def healthy() -> bool:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited with {server.process.returncode}:\n{server.stop()}")
+        try:
+            return httpx2.get(f"{server.base_url}/healthz", timeout=1).status_code == 200
+        except httpx2.TransportError:
+            return False  # not listening yet
+
+    try:
+        eventually(healthy, STARTUP_DEADLINE, f"{server.base_url}/healthz answering 200")
+    except AssertionError as error:
+        raise RuntimeError(f"{error}\n{server.stop()}") from None
+
+
+@contextmanager
+def start_process(module: str, *extra: str, env: dict[str, str] | None = None) -> Iterator[RunningServer]:
+    """`python -m 04-observability.<module> --addr 127.0.0.1:<free port> ...`, healthy, stopped on exit."""
+    port = free_port()
+    with tempfile.TemporaryFile("w+") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", f"{LESSON}.{module}", "--addr", f"127.0.0.1:{port}", *extra],
+            cwd=REPOSITORY_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+        server = RunningServer(process, f"http://127.0.0.1:{port}", log)
+        try:
+            wait_until_healthy(server)
+            yield server
+        finally:
+            server.stop()
+
+
+def start_http_server(*extra: str, env: dict[str, str] | None = None):
+    """The lesson's MCP server on Streamable HTTP: `with start_http_server("--upstream-url", u) as server:`."""
+    return start_process("server", "--transport", "http", *extra, env=env)
+
+
+def run_cli(module: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m 04-observability.<module> ...` to completion, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", f"{LESSON}.{module}", *args],
+        cwd=REPOSITORY_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
