@@ -11,15 +11,9 @@ login page. Everything runs on 127.0.0.1 and stops at the end.
 
 import json
 import logging
-import re
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from importlib import import_module
 from pathlib import Path
 
@@ -30,58 +24,16 @@ from mcp.client.auth import OAuthFlowError
 from mcp.client.streamable_http import streamable_http_client
 
 LESSON = "03-oauth-mcp"
-ROOT = Path(__file__).resolve().parents[3]
+stage = import_module(f"{LESSON}.labs.stage")
 oauth = import_module(f"{LESSON}.client.oauth")
 LoopbackCallback = import_module(f"{LESSON}.client.callback").LoopbackCallback
 FileTokenStorage = import_module(f"{LESSON}.client.token_storage").FileTokenStorage
 AssumingProvider = import_module(f"{LESSON}.labs.mix_up.vulnerable").AssumingProvider
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def running(module: str, port: int, *args: str) -> Iterator[str]:
-    """`python -m MODULE --addr 127.0.0.1:PORT ...` until the block ends; yields its base URL."""
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile("w+") as log:
-        argv = [sys.executable, "-m", module, "--addr", f"127.0.0.1:{port}", *args]
-        process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
-        try:
-            deadline = time.monotonic() + 30
-            while not healthy(base):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise RuntimeError(f"{module} did not start: {log.read()}")
-                time.sleep(0.05)
-            yield base
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-
-
-def healthy(base: str) -> bool:
-    try:
-        return httpx2.get(f"{base}/healthz", timeout=1).status_code == 200
-    except httpx2.TransportError:
-        return False
-
-
-def the_user_logs_in(authorization_url: str) -> None:
-    """The user, in a browser: through the attacker's redirect to the honest login page; log in; approve."""
-    with httpx2.Client(follow_redirects=True, timeout=10) as browser:
-        page = browser.get(authorization_url)
-        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
-        form = {**fields, "username": "alice", "password": "wonderland", "decision": "approve"}
-        browser.post(str(page.url.copy_with(query=None)), data=form)  # ends on the client's callback
-
-
 async def open_in_browser(url: str) -> None:
     # A browser is another program: it goes its own way while the client waits at its callback.
-    threading.Thread(target=the_user_logs_in, args=(url,), daemon=True).start()
+    threading.Thread(target=stage.the_user_logs_in, args=(url,), daemon=True).start()
 
 
 async def connect(provider_class: type, mcp_url: str, token_file: Path, callback_port: int) -> str:
@@ -102,21 +54,23 @@ async def connect(provider_class: type, mcp_url: str, token_file: Path, callback
 
 def main() -> None:
     logging.getLogger("mcp.client.auth").setLevel(logging.CRITICAL)  # the lab reports each outcome itself
-    callback_port = free_port()
+    callback_port = stage.free_port()
     with tempfile.TemporaryDirectory() as state, ExitStack() as stack:
-        honest_port, resource_port, evil_port = free_port(), free_port(), free_port()
+        honest_port, resource_port, evil_port = stage.free_port(), stage.free_port(), stage.free_port()
         honest_resource = f"http://127.0.0.1:{resource_port}/mcp"
         honest = stack.enter_context(
-            running(f"{LESSON}.auth_server", honest_port, "--db", f"{state}/auth.db", "--resource", honest_resource)
+            stage.running(
+                f"{LESSON}.auth_server", honest_port, "--db", f"{state}/auth.db", "--resource", honest_resource
+            )
         )
         stack.enter_context(
-            running(
+            stage.running(
                 f"{LESSON}.server", resource_port, "--transport", "http", "--issuer", honest, "--db", f"{state}/j.db"
             )
         )
         record = Path(state) / "attacker.jsonl"
         evil = stack.enter_context(
-            running(
+            stage.running(
                 f"{LESSON}.labs.mix_up.evil_as",
                 evil_port,
                 "--honest-issuer",

@@ -1,0 +1,57 @@
+"""DELIBERATELY VULNERABLE: the journal behind the SDK's built-in bearer check, with one scope for everything.
+
+    python -m 03-oauth-mcp.labs.privilege_escalation.vulnerable --addr HOST:PORT --issuer URL --db PATH
+
+`MCPServer(token_verifier=..., auth=AuthSettings(required_scopes=[...]))` checks that a token is
+valid and carries the *server's* required scopes. That is one list for every request: it cannot
+say that `create_entry` needs `journal:write` while `list_entries` needs only `journal:read`. So
+a token the user granted for reading writes too. Do not use it for anything but this lab.
+"""
+
+from importlib import import_module
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from mcp.server import MCPServer
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.settings import AuthSettings
+from starlette.responses import PlainTextResponse
+
+LESSON = "03-oauth-mcp"
+split_addr = import_module(f"{LESSON}.addresses").split_addr
+Journal = import_module(f"{LESSON}.server.journal").Journal
+IssuerMetadata = import_module(f"{LESSON}.server.discovery").IssuerMetadata
+JWTVerifier = import_module(f"{LESSON}.server.verifier").JWTVerifier
+
+
+def main(
+    addr: Annotated[str, typer.Option()],
+    issuer: Annotated[str, typer.Option()],
+    db: Annotated[Path, typer.Option()],
+) -> None:
+    host, port = split_addr(addr)
+    resource = f"http://{addr}/mcp"
+    journal = Journal(db)
+    mcp = MCPServer(
+        "journal, one scope for all",
+        token_verifier=JWTVerifier(IssuerMetadata(issuer), resource),
+        auth=AuthSettings(
+            issuer_url=issuer, resource_server_url=resource, required_scopes=["journal:read"]
+        ),  # the only scope check there is
+    )
+
+    @mcp.tool()
+    def create_entry(title: str, content: str) -> str:
+        """Write a new journal entry."""
+        entry = journal.create(get_access_token().subject, title, content, [])
+        return f"created entry {entry.id}"
+
+    app = mcp.streamable_http_app(host=host)
+    app.add_route("/healthz", lambda request: PlainTextResponse("ok"))
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+if __name__ == "__main__":
+    typer.run(main)

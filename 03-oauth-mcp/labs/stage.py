@@ -1,0 +1,63 @@
+"""What every lesson 03 lab needs on stage: free ports, the lesson's processes, and a user at a browser."""
+
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx2
+
+ROOT = Path(__file__).resolve().parents[2]
+USER = ("alice", "wonderland")  # a development user the authorization server seeds
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def running(module: str, port: int, *args: str) -> Iterator[str]:
+    """`python -m MODULE --addr 127.0.0.1:PORT ...` until the block ends; yields its base URL once healthy."""
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile("w+") as log:
+        argv = [sys.executable, "-m", module, "--addr", f"127.0.0.1:{port}", *args]
+        process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            deadline = time.monotonic() + 30
+            while not healthy(base):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise RuntimeError(f"{module} did not start: {log.read()}")
+                time.sleep(0.05)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def healthy(base: str) -> bool:
+    try:
+        return httpx2.get(f"{base}/healthz", timeout=1).status_code == 200
+    except httpx2.TransportError:
+        return False
+
+
+def the_user_logs_in(authorization_url: str) -> str:
+    """The user, in a browser: open the page (following any redirect), log in, approve.
+
+    Returns the scope the page asked for, as the user read it.
+    """
+    with httpx2.Client(follow_redirects=True, timeout=10) as browser:
+        page = browser.get(authorization_url)
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
+        asked = " ".join(re.findall(r"\((journal:\w+)\)", page.text))  # what the consent page lists
+        form = {**fields, "username": USER[0], "password": USER[1], "decision": "approve"}
+        browser.post(str(page.url.copy_with(query=None)), data=form)  # ends on the client's callback
+        return asked
