@@ -1,15 +1,18 @@
 """The two command lines, run as an attendee runs them: `python -m ...` from the repository root."""
 
-import importlib
 import re
 import signal
-from pathlib import Path
+from importlib import import_module
 
 import pytest
 import typer
 
+processes = import_module("01-basic-mcp.tests.support.processes")
+server_cli = import_module("01-basic-mcp.server.__main__")
+run_cli = processes.run_cli
 
-def test_client_lists_tools_over_http(server, run_cli) -> None:
+
+def test_client_lists_tools_over_http(server) -> None:
     result = run_cli("client", "--url", server.mcp_url, "tools")
     assert result.returncode == 0, result.stderr
     assert re.search(r"^echo_message\n    Return the message prefixed with 'Echo: '", result.stdout, re.M)
@@ -17,26 +20,26 @@ def test_client_lists_tools_over_http(server, run_cli) -> None:
     assert '"num1": {' in result.stdout
 
 
-def test_client_calls_a_tool_over_http_with_typed_arguments(server, run_cli) -> None:
+def test_client_calls_a_tool_over_http_with_typed_arguments(server) -> None:
     result = run_cli("client", "--url", server.mcp_url, "call", "add_numbers", "num1=2", "num2=3.5")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["5.5", 'structured: {"result": 5.5}']
 
 
-def test_client_spawns_the_server_over_stdio_by_default(run_cli) -> None:
+def test_client_spawns_the_server_over_stdio_by_default() -> None:
     result = run_cli("client", "call", "echo_message", "message=hello workshop")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["Echo: hello workshop", 'structured: {"result": "Echo: hello workshop"}']
 
 
-def test_client_shows_the_servers_error_for_an_unknown_tool(server, run_cli) -> None:
+def test_client_shows_the_servers_error_for_an_unknown_tool(server) -> None:
     result = run_cli("client", "--url", server.mcp_url, "call", "no_such_tool")
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr.strip() == "error: Unknown tool: no_such_tool"
 
 
-def test_client_shows_the_servers_error_for_a_bad_argument(server, run_cli) -> None:
+def test_client_shows_the_servers_error_for_a_bad_argument(server) -> None:
     result = run_cli("client", "--url", server.mcp_url, "call", "add_numbers", "num1=two", "num2=3")
     assert result.returncode == 1
     assert result.stderr.startswith("error: Error executing tool add_numbers:")
@@ -44,14 +47,14 @@ def test_client_shows_the_servers_error_for_a_bad_argument(server, run_cli) -> N
     assert "valid number" in result.stderr
 
 
-def test_client_reports_an_unreachable_server_on_one_line(run_cli) -> None:
+def test_client_reports_an_unreachable_server_on_one_line() -> None:
     result = run_cli("client", "--url", "http://127.0.0.1:9/mcp", "tools")
     assert result.returncode == 1
     assert result.stderr.startswith("error: cannot talk to http://127.0.0.1:9/mcp:")
     assert "Traceback" not in result.stderr
 
 
-def test_invalid_transport_is_a_usage_error(run_cli) -> None:
+def test_invalid_transport_is_a_usage_error() -> None:
     result = run_cli("server", "--transport", "carrier-pigeon")
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
@@ -60,7 +63,7 @@ def test_invalid_transport_is_a_usage_error(run_cli) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_invalid_address_is_a_usage_error(run_cli) -> None:
+def test_invalid_address_is_a_usage_error() -> None:
     result = run_cli("server", "--transport", "http", "--addr", "example.com:80")
     assert result.returncode == 2
     assert [line for line in result.stderr.splitlines() if line.startswith("Error: Invalid value for '--addr'")]
@@ -71,21 +74,16 @@ def test_invalid_address_is_a_usage_error(run_cli) -> None:
 def test_each_malformed_address_is_refused(addr: str) -> None:
     # The same check as above, without a process per case: the server's own parser, in-process.
     with pytest.raises(typer.BadParameter):
-        server_cli().parse_addr(addr)
+        server_cli.parse_addr(addr)
 
 
 @pytest.mark.parametrize("addr", ["127.0.0.1:8080", "localhost:1", "[::1]:65535"])
 def test_well_formed_addresses_are_accepted(addr: str) -> None:
-    assert server_cli().parse_addr(addr) == addr
+    assert server_cli.parse_addr(addr) == addr
 
 
-def server_cli():
-    """The lesson's `server/__main__.py` as a module (the repository root is on sys.path)."""
-    return importlib.import_module(f"{Path(__file__).resolve().parents[1].name}.server.__main__")
-
-
-def test_sigterm_shuts_the_http_server_down_gracefully(http_server) -> None:
-    with http_server() as server:
+def test_sigterm_shuts_the_http_server_down_gracefully() -> None:
+    with processes.start_process("server", "--transport", "http") as server:
         log = server.stop()
     # uvicorn finishes its shutdown, then re-raises the signal so a supervisor sees why it stopped.
     assert server.process.returncode in (0, -signal.SIGTERM)
@@ -93,8 +91,9 @@ def test_sigterm_shuts_the_http_server_down_gracefully(http_server) -> None:
     assert "StreamableHTTP session manager shutting down" in log
 
 
-def test_stdio_server_logs_to_stderr_and_exits_cleanly_on_eof(run_cli) -> None:
+def test_stdio_server_logs_to_stderr_and_exits_cleanly_on_eof() -> None:
     # A client closing stdin is how a stdio session ends; stdout must stay empty of logs.
     result = run_cli("server", "--log-level", "debug")
     assert result.returncode == 0
     assert result.stdout == ""
+    assert "DEBUG" in result.stderr

@@ -35,8 +35,10 @@ class UpstreamEcho(BaseModel):
 
 
 def mask_token(token: str) -> str:
-    """Enough of a token to recognise it, never enough to use it."""
-    return f"{token[:6]}****{token[-2:]}" if len(token) > 8 else "****"
+    """Enough of a token to recognise it, never enough to use it: at most its first 4 characters and
+    never more than an eighth of it, so nothing of a short token."""
+    shown = min(4, len(token) // 8)
+    return token[:shown] + "****"
 
 
 def require_token() -> str:

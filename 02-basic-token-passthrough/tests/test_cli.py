@@ -1,15 +1,19 @@
 """The two command lines, run as an attendee runs them: `python -m ...` from the repository root."""
 
-import importlib
 import re
 import signal
-from pathlib import Path
+from importlib import import_module
 
 import pytest
 import typer
 
+processes = import_module("02-basic-token-passthrough.tests.support.processes")
+server_cli = import_module("02-basic-token-passthrough.server.__main__")
+tokens = import_module("02-basic-token-passthrough.tests.support.tokens")
+run_cli = processes.run_cli
 
-def test_client_lists_tools_over_http(server, run_cli) -> None:
+
+def test_client_lists_tools_over_http(server) -> None:
     result = run_cli("client", "--url", server.mcp_url, "tools")
     assert result.returncode == 0, result.stderr
     assert re.search(r"^echo_message\n    Return the message prefixed with 'Echo: '", result.stdout, re.M)
@@ -17,26 +21,26 @@ def test_client_lists_tools_over_http(server, run_cli) -> None:
     assert '"num1": {' in result.stdout
 
 
-def test_client_calls_a_tool_over_http_with_typed_arguments(server, run_cli) -> None:
+def test_client_calls_a_tool_over_http_with_typed_arguments(server) -> None:
     result = run_cli("client", "--url", server.mcp_url, "call", "add_numbers", "num1=2", "num2=3.5")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["5.5", 'structured: {"result": 5.5}']
 
 
-def test_client_spawns_the_server_over_stdio_by_default(run_cli) -> None:
+def test_client_spawns_the_server_over_stdio_by_default() -> None:
     result = run_cli("client", "call", "echo_message", "message=hello workshop")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["Echo: hello workshop", 'structured: {"result": "Echo: hello workshop"}']
 
 
-def test_client_shows_the_servers_error_for_an_unknown_tool(server, run_cli) -> None:
+def test_client_shows_the_servers_error_for_an_unknown_tool(server) -> None:
     result = run_cli("client", "--url", server.mcp_url, "call", "no_such_tool")
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr.strip() == "error: Unknown tool: no_such_tool"
 
 
-def test_client_shows_the_servers_error_for_a_bad_argument(server, run_cli) -> None:
+def test_client_shows_the_servers_error_for_a_bad_argument(server) -> None:
     result = run_cli("client", "--url", server.mcp_url, "call", "add_numbers", "num1=two", "num2=3")
     assert result.returncode == 1
     assert result.stderr.startswith("error: Error executing tool add_numbers:")
@@ -44,14 +48,14 @@ def test_client_shows_the_servers_error_for_a_bad_argument(server, run_cli) -> N
     assert "valid number" in result.stderr
 
 
-def test_client_reports_an_unreachable_server_on_one_line(run_cli) -> None:
+def test_client_reports_an_unreachable_server_on_one_line() -> None:
     result = run_cli("client", "--url", "http://127.0.0.1:9/mcp", "tools")
     assert result.returncode == 1
     assert result.stderr.startswith("error: cannot talk to http://127.0.0.1:9/mcp:")
     assert "Traceback" not in result.stderr
 
 
-def test_invalid_transport_is_a_usage_error(run_cli) -> None:
+def test_invalid_transport_is_a_usage_error() -> None:
     result = run_cli("server", "--transport", "carrier-pigeon")
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
@@ -60,7 +64,7 @@ def test_invalid_transport_is_a_usage_error(run_cli) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_invalid_address_is_a_usage_error(run_cli) -> None:
+def test_invalid_address_is_a_usage_error() -> None:
     result = run_cli("server", "--transport", "http", "--addr", "example.com:80")
     assert result.returncode == 2
     assert [line for line in result.stderr.splitlines() if line.startswith("Error: Invalid value for '--addr'")]
@@ -71,21 +75,16 @@ def test_invalid_address_is_a_usage_error(run_cli) -> None:
 def test_each_malformed_address_is_refused(addr: str) -> None:
     # The same check as above, without a process per case: the server's own parser, in-process.
     with pytest.raises(typer.BadParameter):
-        server_cli().parse_addr(addr)
+        server_cli.parse_addr(addr)
 
 
 @pytest.mark.parametrize("addr", ["127.0.0.1:8080", "localhost:1", "[::1]:65535"])
 def test_well_formed_addresses_are_accepted(addr: str) -> None:
-    assert server_cli().parse_addr(addr) == addr
+    assert server_cli.parse_addr(addr) == addr
 
 
-def server_cli():
-    """The lesson's `server/__main__.py` as a module (the repository root is on sys.path)."""
-    return importlib.import_module(f"{Path(__file__).resolve().parents[1].name}.server.__main__")
-
-
-def test_sigterm_shuts_the_http_server_down_gracefully(http_server) -> None:
-    with http_server() as server:
+def test_sigterm_shuts_the_http_server_down_gracefully() -> None:
+    with processes.start_process("server", "--transport", "http") as server:
         log = server.stop()
     # uvicorn finishes its shutdown, then re-raises the signal so a supervisor sees why it stopped.
     assert server.process.returncode in (0, -signal.SIGTERM)
@@ -93,37 +92,36 @@ def test_sigterm_shuts_the_http_server_down_gracefully(http_server) -> None:
     assert "StreamableHTTP session manager shutting down" in log
 
 
-def test_stdio_server_logs_to_stderr_and_exits_cleanly_on_eof(run_cli) -> None:
+def test_stdio_server_logs_to_stderr_and_exits_cleanly_on_eof() -> None:
     # A client closing stdin is how a stdio session ends; stdout must stay empty of logs.
     result = run_cli("server", "--log-level", "debug")
     assert result.returncode == 0
     assert result.stdout == ""
+    assert "DEBUG" in result.stderr
 
 
-def test_client_sends_its_token_as_a_bearer_header_over_http(server, run_cli) -> None:
-    result = run_cli("client", "--url", server.mcp_url, "--token", "alice-secret-token-0042", "call", "show_auth_token")
+def test_client_sends_its_token_as_a_bearer_header_over_http(server) -> None:
+    result = run_cli("client", "--url", server.mcp_url, "--token", tokens.ALICE, "call", "show_auth_token")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["alice-****42", 'structured: {"result": "alice-****42"}']
+    assert result.stdout.splitlines() == [tokens.ALICE_SHOWN, f'structured: {{"result": "{tokens.ALICE_SHOWN}"}}']
 
 
-def test_client_passes_its_token_as_api_key_to_a_spawned_server(run_cli) -> None:
-    result = run_cli("client", "--token", "bob-secret-token-0099", "call", "show_auth_token")
+def test_client_passes_its_token_as_api_key_to_a_spawned_server() -> None:
+    result = run_cli("client", "--token", tokens.BOB, "call", "show_auth_token")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0] == "bob-se****99"
+    assert result.stdout.splitlines()[0] == tokens.BOB_SHOWN
 
 
-def test_client_calls_the_upstream_with_its_token(server, run_cli) -> None:
-    token = "alice-secret-token-0042"
-    result = run_cli(
-        "client", "--url", server.mcp_url, "--token", token, "call", "make_authenticated_request", "message=hi"
-    )
+def test_client_calls_the_upstream_with_its_token(server) -> None:
+    arguments = ["--token", tokens.ALICE, "call", "make_authenticated_request", "message=hi"]
+    result = run_cli("client", "--url", server.mcp_url, *arguments)
     assert result.returncode == 0, result.stderr
-    assert '"Authorization": "Bearer alice-****42"' in result.stdout
+    assert f'"Authorization": "Bearer {tokens.ALICE_SHOWN}"' in result.stdout
     assert '"message": "hi"' in result.stdout
-    assert token not in result.stdout + result.stderr
+    assert tokens.ALICE not in result.stdout + result.stderr
 
 
-def test_client_without_a_token_shows_how_to_send_one(server, run_cli) -> None:
+def test_client_without_a_token_shows_how_to_send_one(server) -> None:
     result = run_cli("client", "--url", server.mcp_url, "call", "show_auth_token")
     assert result.returncode == 1
     assert result.stderr.startswith("error: Error executing tool show_auth_token: No token:")

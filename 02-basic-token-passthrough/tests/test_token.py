@@ -1,142 +1,174 @@
-"""The caller's token: from the Authorization header on HTTP, from API_KEY on stdio, never shown whole."""
+"""The caller's token: from the Authorization header on HTTP, from API_KEY on stdio, never shown whole.
+
+The tools show the token masked, so only the upstream can show that the whole token arrived: most
+tests here run a server whose upstream records the Authorization header of every call it gets.
+"""
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
+from importlib import import_module
 
 import anyio
 import pytest
 from mcp import Client
 
-pytestmark = pytest.mark.anyio
+processes = import_module("02-basic-token-passthrough.tests.support.processes")
+clients = import_module("02-basic-token-passthrough.tests.support.clients")
+recording_upstream = import_module("02-basic-token-passthrough.tests.support.recording_upstream")
+tokens = import_module("02-basic-token-passthrough.tests.support.tokens")
+eventually = import_module("02-basic-token-passthrough.tests.support.waiting").eventually
 
-TOKEN = "alice-secret-token-0042"
-MASKED = "alice-****42"
+pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture(scope="module")
-def recorded_server(http_server, recording_upstream) -> Iterator:
-    """An HTTP server whose upstream records the Authorization header it receives."""
-    with http_server("--upstream-url", recording_upstream.url) as running:
+def recorder() -> Iterator[recording_upstream.RecordingUpstream]:
+    """An upstream, in the test process, that records the Authorization header of every call."""
+    with recording_upstream.start() as upstream:
+        yield upstream
+
+
+@pytest.fixture(scope="module")
+def recorded_server(recorder) -> Iterator[processes.RunningServer]:
+    """An HTTP server whose upstream is the recorder, logging at debug."""
+    arguments = ["--transport", "http", "--upstream-url", recorder.url, "--log-level", "debug"]
+    with processes.start_process("server", *arguments) as running:
         yield running
 
 
-@pytest.fixture(params=["stdio", "http"])
-def connect(request, recorded_server, recording_upstream, stdio_server, open_client):
-    """Connect over the transport under test to a server whose upstream is the recorder."""
+@pytest.fixture(scope="module", params=["stdio", "http"])
+def transport(request: pytest.FixtureRequest) -> str:
+    """The transport under test: every test that takes `alice` or `anonymous` runs over both."""
+    return request.param
 
-    @asynccontextmanager
-    async def connected(token: str | None) -> AsyncIterator[Client]:
-        if request.param == "stdio":
-            target = stdio_server("--upstream-url", recording_upstream.url, env={"API_KEY": token} if token else None)
-        else:
-            target = recorded_server.mcp_url
-        async with open_client(target, token) as client:
-            yield client
 
-    return connected
+def caller(transport: str, token: str | None, server, recorder) -> AbstractAsyncContextManager[Client]:
+    """A `Client` that sends `token` over `transport` to a server whose upstream is the recorder."""
+    if transport == "stdio":
+        return Client(processes.stdio_server("--upstream-url", recorder.url, token=token))
+    return clients.connect(server.mcp_url, token)
+
+
+@pytest.fixture(scope="module")
+async def alice(transport: str, recorded_server, recorder) -> AsyncIterator[Client]:
+    """Alice's session, shared by the module's tests: her token in the header (HTTP) or in API_KEY (stdio)."""
+    async with caller(transport, tokens.ALICE, recorded_server, recorder) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+async def anonymous(transport: str, recorded_server, recorder) -> AsyncIterator[Client]:
+    """A session that sends no token at all."""
+    async with caller(transport, None, recorded_server, recorder) as client:
+        yield client
+
+
+async def test_show_auth_token_shows_the_token_masked(alice: Client) -> None:
+    result = await alice.call_tool("show_auth_token", {})
+    assert not result.is_error
+    assert result.structured_content == {"result": tokens.ALICE_SHOWN}
 
 
 @pytest.mark.parametrize(
     ("token", "shown"),
     [
-        (TOKEN, MASKED),
-        ("123456789", "123456****89"),  # longer than 8: first 6 + **** + last 2
-        ("12345678", "****"),  # 8 or fewer: nothing of it
-        ("short", "****"),
+        ("1234567", "****"),  # shorter than 8: nothing of it
+        ("12345678", "1****"),  # an eighth of it
+        ("0123456789abcdef", "01****"),
+        ("0123456789abcdef" * 4, "0123****"),  # never more than 4 characters
     ],
 )
-async def test_show_auth_token_masks_the_token(connect, token: str, shown: str) -> None:
-    async with connect(token) as client:
+async def test_the_mask_shows_an_eighth_of_the_token_and_at_most_4_characters(
+    recorded_server, token: str, shown: str
+) -> None:
+    async with clients.connect(recorded_server.mcp_url, token) as client:
         result = await client.call_tool("show_auth_token", {})
-    assert not result.is_error
     assert result.structured_content == {"result": shown}
 
 
-async def test_the_whole_token_reaches_the_upstream_but_not_the_result(connect, recording_upstream) -> None:
-    async with connect(TOKEN) as client:
-        result = await client.call_tool("make_authenticated_request", {"message": "hello upstream"})
+async def test_the_whole_token_reaches_the_upstream_but_not_the_result(alice: Client, recorder) -> None:
+    result = await alice.call_tool("make_authenticated_request", {"message": "hello upstream"})
     assert not result.is_error, result.content
-    assert recording_upstream.authorizations[-1] == f"Bearer {TOKEN}"
+    assert recorder.authorizations[-1] == f"Bearer {tokens.ALICE}"
     assert result.structured_content["args"] == {"message": "hello upstream"}
-    assert result.structured_content["headers"]["Authorization"] == f"Bearer {MASKED}"
-    assert TOKEN not in result.model_dump_json()
+    assert result.structured_content["headers"]["Authorization"] == f"Bearer {tokens.ALICE_SHOWN}"
+    assert tokens.ALICE not in result.model_dump_json()
 
 
-async def test_missing_token_is_a_tool_error_that_says_how_to_send_one(connect) -> None:
-    async with connect(None) as client:
-        for tool, arguments in (("show_auth_token", {}), ("make_authenticated_request", {"message": "hi"})):
-            result = await client.call_tool(tool, arguments)
-            assert result.is_error
-            text = result.content[0].text
-            assert "No token" in text
-            assert "Authorization: Bearer" in text
-            assert "API_KEY" in text
+async def test_missing_token_is_a_tool_error_that_says_how_to_send_one(anonymous: Client) -> None:
+    for tool, arguments in (("show_auth_token", {}), ("make_authenticated_request", {"message": "hi"})):
+        result = await anonymous.call_tool(tool, arguments)
+        assert result.is_error
+        text = result.content[0].text
+        assert "No token" in text
+        assert "Authorization: Bearer" in text
+        assert "API_KEY" in text
 
 
-async def test_the_shipped_echo_upstream_answers_like_httpbin(server, open_client) -> None:
-    async with open_client(server.mcp_url, TOKEN) as client:
+async def test_the_shipped_echo_upstream_answers_like_httpbin(server) -> None:
+    async with clients.connect(server.mcp_url, tokens.ALICE) as client:
         result = await client.call_tool("make_authenticated_request", {"message": "offline is fine"})
     assert not result.is_error, result.content
     assert result.structured_content["args"] == {"message": "offline is fine"}
-    assert result.structured_content["headers"]["Authorization"] == f"Bearer {MASKED}"
+    assert result.structured_content["headers"]["Authorization"] == f"Bearer {tokens.ALICE_SHOWN}"
     assert result.structured_content["headers"]["User-Agent"].startswith("python-httpx2/")
 
 
-async def test_upstream_down_is_a_tool_error_and_the_server_keeps_serving(http_server, open_client) -> None:
-    with http_server("--upstream-url", "http://127.0.0.1:9/anything") as server:
-        async with open_client(server.mcp_url, TOKEN) as client:
+async def test_upstream_down_is_a_tool_error_and_the_server_keeps_serving() -> None:
+    down = "http://127.0.0.1:9/anything"
+    with processes.start_process("server", "--transport", "http", "--upstream-url", down) as server:
+        async with clients.connect(server.mcp_url, tokens.ALICE) as client:
             result = await client.call_tool("make_authenticated_request", {"message": "anyone?"})
             assert result.is_error
-            assert "Upstream http://127.0.0.1:9/anything unreachable: ConnectError" in result.content[0].text
+            assert f"Upstream {down} unreachable: ConnectError" in result.content[0].text
             assert (await client.call_tool("echo_message", {"message": "still here"})).is_error is False
 
 
-async def test_upstream_error_status_is_a_tool_error(http_server, echo_upstream, open_client) -> None:
+async def test_upstream_error_status_is_a_tool_error(echo_upstream) -> None:
     failing = f"{echo_upstream.base_url}/status/503"
-    with http_server("--upstream-url", failing) as server:
-        async with open_client(server.mcp_url, TOKEN) as client:
+    with processes.start_process("server", "--transport", "http", "--upstream-url", failing) as server:
+        async with clients.connect(server.mcp_url, tokens.ALICE) as client:
             result = await client.call_tool("make_authenticated_request", {"message": "anyone?"})
     assert result.is_error
     assert f"Upstream {failing} answered 503 Service Unavailable" in result.content[0].text
 
 
-async def test_concurrent_sessions_never_see_each_others_token(recorded_server, open_client) -> None:
-    tokens = {"alice": "alice-token-aaaaaaaa-AA", "bob": "bobbob-token-bbbbbbbb-BB"}
-    seen: dict[str, list[str]] = {name: [] for name in tokens}
+async def test_concurrent_sessions_never_see_each_others_token(recorded_server) -> None:
+    callers = {tokens.ALICE: tokens.ALICE_SHOWN, tokens.BOB: tokens.BOB_SHOWN}
+    seen: dict[str, list[str]] = {token: [] for token in callers}
 
-    async def caller(name: str) -> None:
-        async with open_client(recorded_server.mcp_url, tokens[name]) as client:
+    async def call_repeatedly(token: str) -> None:
+        async with clients.connect(recorded_server.mcp_url, token) as client:
             for _ in range(15):
                 result = await client.call_tool("show_auth_token", {})
-                seen[name].append(result.structured_content["result"])
-                await anyio.sleep(0)  # yield, so the two sessions' calls interleave
+                seen[token].append(result.structured_content["result"])
+                await anyio.lowlevel.checkpoint()  # let the other session run, so the calls interleave
 
     async with anyio.create_task_group() as group:
-        for name in tokens:
-            group.start_soon(caller, name)
+        for token in callers:
+            group.start_soon(call_repeatedly, token)
 
-    assert seen == {"alice": ["alice-****AA"] * 15, "bob": ["bobbob****BB"] * 15}
+    assert seen == {token: [shown] * 15 for token, shown in callers.items()}
 
 
-async def test_logs_carry_a_request_id_and_never_the_token(http_server, echo_upstream, open_client) -> None:
-    with http_server("--upstream-url", f"{echo_upstream.base_url}/anything", "--log-level", "debug") as server:
-        async with open_client(server.mcp_url, TOKEN) as client:
-            await client.call_tool("show_auth_token", {})
-            await client.call_tool("make_authenticated_request", {"message": "trace me"})
-        log = server.stop()
+async def test_logs_carry_a_request_id_and_never_the_token(recorded_server) -> None:
+    async with clients.connect(recorded_server.mcp_url, tokens.ALICE) as client:
+        await client.call_tool("show_auth_token", {})
+        await client.call_tool("make_authenticated_request", {"message": "trace me"})
+    upstream_call = re.compile(r"httpx2 \[([0-9a-f-]{36})\] HTTP Request: GET \S+/anything\?message=trace\+me")
 
-    assert TOKEN not in log
-    assert MASKED in log
+    def log_with_the_upstream_call() -> str | None:
+        log = recorded_server.logged()
+        return log if upstream_call.search(log) else None
+
+    log = eventually(log_with_the_upstream_call, message="the upstream call in the server's log")
+    assert tokens.ALICE not in log
     # The tool's own line and the HTTP client's line for the upstream call share one request id.
-    calling = re.search(
-        r"\[([0-9a-f-]{36})\] calling http://127\.0\.0\.1:\d+/anything with token alice-\*\*\*\*42", log
-    )
-    assert calling, log
-    assert re.search(
-        rf"httpx2 \[{calling.group(1)}\] HTTP Request: GET http://127\.0\.0\.1:\d+/anything\?message=trace", log
-    )
+    request_id = upstream_call.search(log).group(1)
+    shown = re.escape(tokens.ALICE_SHOWN)
+    assert re.search(rf"\[{request_id}\] calling http://127\.0\.0\.1:\d+/anything with token {shown}", log), log
     # Each message gets its own id.
-    shown = re.search(r"\[([0-9a-f-]{36})\] show_auth_token: alice-\*\*\*\*42", log)
-    assert shown, log
-    assert shown.group(1) != calling.group(1)
+    show_auth_token_ids = re.findall(rf"\[([0-9a-f-]{{36}})\] show_auth_token: {shown}", log)
+    assert show_auth_token_ids, log
+    assert request_id not in show_auth_token_ids

@@ -6,10 +6,10 @@ lets the lesson run with no internet. `/status/{code}` answers with that status,
 as httpbin does, to try a failing upstream.
 """
 
-import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request, Response
+import pydantic_core
+from fastapi import FastAPI, Path, Request, Response
 
 app = FastAPI(title="echo upstream (httpbin /anything)")
 
@@ -23,22 +23,30 @@ def query_args(request: Request) -> dict[str, str | list[str]]:
     return args
 
 
+def parsed_json(body: bytes) -> Any:
+    """httpbin's `json` field: the body parsed as JSON, or None when it is not JSON that can be echoed back.
+
+    pydantic's parser, not `json.loads`: it refuses, as a ValueError, what the standard library would
+    parse and then fail on (a lone surrogate, a 5,000-digit number) or overflow on (deep nesting).
+    """
+    try:
+        return pydantic_core.from_json(body) if body else None
+    except ValueError:
+        return None
+
+
 @app.api_route("/anything", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 @app.api_route("/anything/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 async def anything(request: Request) -> dict[str, Any]:
-    body = (await request.body()).decode("utf-8", errors="replace")
-    try:
-        parsed = json.loads(body) if body else None
-    except json.JSONDecodeError:
-        parsed = None
+    body = await request.body()
     return {
         "args": query_args(request),
-        "data": body,
+        "data": body.decode("utf-8", errors="replace"),
         "files": {},
         "form": {},
         # httpbin spells header names in Title-Case.
         "headers": {name.title(): value for name, value in request.headers.items()},
-        "json": parsed,
+        "json": parsed_json(body),
         "method": request.method,
         "origin": request.client.host if request.client else "",
         "url": str(request.url),
@@ -46,7 +54,8 @@ async def anything(request: Request) -> dict[str, Any]:
 
 
 @app.api_route("/status/{code}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-async def status(code: int) -> Response:
+async def status(code: Annotated[int, Path(ge=200, le=599)]) -> Response:
+    # Only a status HTTP allows as a final answer: on any other, uvicorn drops the connection.
     return Response(status_code=code)
 
 

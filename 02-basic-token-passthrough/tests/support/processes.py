@@ -1,0 +1,124 @@
+"""Lesson 02's processes, started as an attendee starts them: `python -m 02-basic-token-passthrough.<module>`.
+
+An HTTP server (the MCP server, the echo upstream) gets a free loopback port and logs to a temporary
+file (a chatty server never blocks on a full pipe); it is ready when `/healthz` answers, or the test
+fails with its log. A stdio server is not started here: the SDK `Client` spawns it from
+`stdio_server()`'s parameters.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+
+import httpx2
+from mcp import StdioServerParameters
+
+eventually = import_module("02-basic-token-passthrough.tests.support.waiting").eventually
+
+LESSON_DIR = Path(__file__).resolve().parents[2]
+LESSON = LESSON_DIR.name  # "02-basic-token-passthrough"
+REPOSITORY_ROOT = LESSON_DIR.parent
+STARTUP_DEADLINE = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class RunningServer:
+    process: subprocess.Popen[str]
+    base_url: str
+    log_path: Path  # the server's stderr: a file, so a chatty server never blocks on a full pipe
+
+    @property
+    def mcp_url(self) -> str:
+        return f"{self.base_url}/mcp"
+
+    def stop(self) -> str:
+        """SIGTERM, wait, and return everything the server logged."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        return self.logged()
+
+    def logged(self) -> str:
+        """Everything the server has logged so far."""
+        return self.log_path.read_text(errors="replace")
+
+
+def wait_until_healthy(server: RunningServer) -> None:
+    """Poll /healthz until it answers 200; fail with the server's log if it exits or the deadline passes."""
+
+    def healthy() -> bool:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited with {server.process.returncode}:\n{server.stop()}")
+        try:
+            return httpx2.get(f"{server.base_url}/healthz", timeout=1).status_code == 200
+        except httpx2.TransportError:
+            return False  # not listening yet
+
+    try:
+        eventually(healthy, STARTUP_DEADLINE, f"{server.base_url}/healthz answering 200")
+    except AssertionError as error:
+        raise RuntimeError(f"{error}\n{server.stop()}") from None
+
+
+@contextmanager
+def start_process(module: str, *extra: str) -> Iterator[RunningServer]:
+    """`python -m 02-basic-token-passthrough.<module> --addr 127.0.0.1:<free port> ...`, healthy, stopped on exit."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as scratch:
+        log_path = Path(scratch) / f"{module}.log"
+        with log_path.open("a") as log:  # append-only: a test may read the file while the server writes it
+            process = subprocess.Popen(
+                [sys.executable, "-m", f"{LESSON}.{module}", "--addr", f"127.0.0.1:{port}", *extra],
+                cwd=REPOSITORY_ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                text=True,
+            )
+        server = RunningServer(process, f"http://127.0.0.1:{port}", log_path)
+        try:
+            wait_until_healthy(server)
+            yield server
+        finally:
+            server.stop()
+
+
+def stdio_server(*extra: str, token: str | None = None) -> StdioServerParameters:
+    """What `Client(...)` needs to spawn the server over stdio, logging at debug, `token` in its API_KEY."""
+    return StdioServerParameters(
+        command=sys.executable,
+        args=["-m", f"{LESSON}.server", "--transport", "stdio", "--log-level", "debug", *extra],
+        cwd=REPOSITORY_ROOT,
+        env={"API_KEY": token} if token else None,
+    )
+
+
+def run_cli(module: str, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    """`python -m 02-basic-token-passthrough.<module> ...` to completion, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", f"{LESSON}.{module}", *args],
+        cwd=REPOSITORY_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "200"},  # usage errors on one line, whatever the terminal
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
