@@ -1,8 +1,6 @@
 """Command line: `python -m 03-oauth-mcp.auth_server [--addr 127.0.0.1:9000] [--issuer URL] [--db PATH] ...`."""
 
-import ipaddress
 import logging
-import sys
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -11,26 +9,22 @@ import typer
 import uvicorn
 from authlib.common.security import is_secure_transport
 
+from ..addresses import is_loopback, parse_addr, split_addr
 from .app import create_app
-from .config import DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_ADDR, DEFAULT_RESOURCE, Settings, default_db_path
+from .config import (
+    DEFAULT_ACCESS_TOKEN_TTL,
+    DEFAULT_ADDR,
+    DEFAULT_MAX_LOCKOUT,
+    DEFAULT_REGISTRATION_LIMIT,
+    DEFAULT_RESOURCE,
+    Settings,
+    default_db_path,
+)
+from .logs import configure_logging
 
 logger = logging.getLogger(__package__)  # the package, "03-oauth-mcp.auth_server", not "__main__"
 
 cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
-
-
-def parse_addr(addr: str) -> str:
-    """Check HOST:PORT up front, so a typo is a one-line usage error, not a traceback."""
-    host, sep, port = addr.rpartition(":")
-    host = host.strip("[]")  # allow [::1]:9000
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise typer.BadParameter(f"{addr!r} is not HOST:PORT, for example 127.0.0.1:9000")
-    if host != "localhost":
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            raise typer.BadParameter(f"{host!r} is not an IP address or 'localhost'") from None
-    return addr
 
 
 def parse_issuer(issuer: str | None) -> str | None:
@@ -53,11 +47,6 @@ def parse_resources(resources: list[str] | None) -> list[str] | None:
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
             raise typer.BadParameter(f"{resource!r} is not an absolute http(s) URL without a fragment (RFC 8707)")
     return resources
-
-
-def split_addr(addr: str) -> tuple[str, int]:
-    host, _, port = addr.rpartition(":")
-    return host.strip("[]"), int(port)
 
 
 @cli.command()
@@ -102,6 +91,18 @@ def main(
         typer.Option(envvar="GITHUB_CLIENT_SECRET", help="The GitHub OAuth app's secret.", show_default=False),
     ] = None,
     github_url: Annotated[str, typer.Option(help="GitHub, or a GitHub Enterprise Server URL.")] = "https://github.com",
+    max_lockout: Annotated[
+        float,
+        typer.Option(
+            min=0.1,
+            help="The longest wait, in seconds, that repeated failed sign-ins or client authentications impose "
+            "on a user or an address.",
+        ),
+    ] = DEFAULT_MAX_LOCKOUT,
+    registration_limit: Annotated[
+        int,
+        typer.Option(min=1, help="Client registrations one address may make per hour before each must wait."),
+    ] = DEFAULT_REGISTRATION_LIMIT,
     log_level: Annotated[
         Literal["debug", "info", "warning", "error"], typer.Option(help="Log level; logs go to stderr.")
     ] = "info",
@@ -109,9 +110,7 @@ def main(
     """Run the lesson 03 OAuth 2.1 authorization server."""
     if bool(github_client_id) != bool(github_client_secret):
         raise typer.BadParameter("give both --github-client-id and --github-client-secret, or neither")
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)-7s %(name)s %(message)s", stream=sys.stderr
-    )
+    configure_logging(log_level)
     host, port = split_addr(addr)
     settings = Settings(
         issuer=issuer or f"http://{addr}",
@@ -122,8 +121,10 @@ def main(
         github_client_id=github_client_id,
         github_client_secret=github_client_secret,
         github_url=github_url,
+        max_lockout=max_lockout,
+        registration_limit=registration_limit,
     )
-    if not ipaddress.ip_address("127.0.0.1" if host == "localhost" else host).is_loopback:
+    if not is_loopback(host):
         logger.warning("listening on %s: reachable from other machines; serve it behind https", host)
     app = create_app(settings)
     if github_client_id:

@@ -2,7 +2,8 @@
 
 Authlib's server core is synchronous and framework-free: it reads an `OAuth2Request` and returns
 `(status, body, headers)`. Reading a Starlette request body is asynchronous, so the routes
-`await` the form or JSON first, wrap it here, and then call Authlib, which never has to wait.
+`await` the form or JSON first and wrap it here; then they call Authlib in a worker thread, where
+its blocking work (password hashes, the database) holds up no other request.
 """
 
 import json
@@ -38,10 +39,11 @@ class StarletteOAuth2Request(OAuth2Request):
     # RFC 8707: the resource the token will be for, once a grant has checked it.
     resource: str | None = None
 
-    def __init__(self, method: str, uri: str, headers: Headers, params: MultiDict) -> None:
+    def __init__(self, method: str, uri: str, headers: Headers, params: MultiDict, address: str) -> None:
         super().__init__(method=method, uri=uri, headers=headers)
         self.payload = FormPayload(params)
         self._params = params
+        self.address = address  # the client's network address (throttle.py counts failures per address)
 
     @property
     def args(self) -> dict[str, str]:
@@ -61,6 +63,13 @@ class StarletteJsonPayload(JsonPayload):
         return self._data
 
 
+class StarletteJsonRequest(JsonRequest):
+    def __init__(self, method: str, uri: str, headers: Headers, data: dict[str, Any], address: str) -> None:
+        super().__init__(method, uri, headers)
+        self.payload = StarletteJsonPayload(data)
+        self.address = address
+
+
 async def oauth2_request(request: Request, issuer: str, params: MultiDict | None = None) -> StarletteOAuth2Request:
     """Wrap a request for Authlib. `params` defaults to the query (GET) or the form body (POST).
 
@@ -73,18 +82,22 @@ async def oauth2_request(request: Request, issuer: str, params: MultiDict | None
         # Token, revocation and introspection parameters belong in the body, never the URL
         # (OAuth 2.1 §3.2.2), where they would end up in logs.
         params = request.query_params if request.method == "GET" else MultiDict(await _form_items(request))
-    return StarletteOAuth2Request(request.method, issuer + request.url.path, request.headers, params)
+    return StarletteOAuth2Request(request.method, issuer + request.url.path, request.headers, params, _address(request))
 
 
-async def json_request(request: Request, issuer: str) -> JsonRequest:
+async def json_request(request: Request, issuer: str) -> StarletteJsonRequest:
     try:
         data = json.loads(await request.body())
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: [[[[... nested deeper than Python recurses
         data = None
-    wrapped = JsonRequest(request.method, issuer + request.url.path, request.headers)
     # Authlib answers an empty payload with invalid_request; anything but an object counts as empty.
-    wrapped.payload = StarletteJsonPayload(data if isinstance(data, dict) else {})
-    return wrapped
+    payload = data if isinstance(data, dict) else {}
+    return StarletteJsonRequest(request.method, issuer + request.url.path, request.headers, payload, _address(request))
+
+
+def _address(request: Request) -> str:
+    # The peer of the TCP connection. Behind a reverse proxy this is the proxy, for every user.
+    return request.client.host if request.client else "unknown"
 
 
 async def _form_items(request: Request) -> list[tuple[str, str]]:

@@ -18,17 +18,23 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from .adapter import json_request, oauth2_request
-from .config import Settings
+from .cimd import MetadataDocuments
+from .config import MAX_BODY_BYTES, Settings
 from .consent import ConsentPages
+from .flow import AuthorizationFlow, BrowserCookie, Refused
 from .keys import SigningKeys
+from .limits import BodyLimit
 from .metadata import server_metadata
 from .oauth import AuthorizationServer
 from .seed import seed
+from .signin import PasswordSignIn
 from .storage import Storage
+from .throttle import Throttles
 from .upstream import GitHub, UpstreamLogin
 
 
@@ -37,12 +43,16 @@ def create_app(settings: Settings) -> FastAPI:
     seed(storage)
     keys = SigningKeys(storage)
     metadata = server_metadata(settings)
-    server = AuthorizationServer(settings, storage, keys, metadata)
-    consent = ConsentPages(server)
+    throttles = Throttles.create(settings, storage)
+    documents = MetadataDocuments(settings.cimd_allow_hosts)
+    server = AuthorizationServer(settings, storage, keys, metadata, documents, throttles)
+    flow = AuthorizationFlow(server, storage, BrowserCookie(settings.issuer, storage))
+    upstream = None
     if settings.github_client_id and settings.github_client_secret:
         redirect_uri = settings.endpoint("/authorize/github/callback")  # under /authorize: the cookie's path
         github = GitHub(settings.github_client_id, settings.github_client_secret, settings.github_url, redirect_uri)
-        consent.upstream = UpstreamLogin(consent, github)
+        upstream = UpstreamLogin(flow, storage, github)
+    consent = ConsentPages(flow, PasswordSignIn(storage, throttles), upstream)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,6 +63,11 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title="Journal authorization server", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
     )
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, refusal: Refused) -> Response:
+        return refusal.response  # an authorization request that cannot go on (flow.py)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -78,28 +93,34 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/authorize/github/callback")
     async def github_callback(request: Request) -> Response:
-        if consent.upstream is None:
+        if upstream is None:
             return JSONResponse({"detail": "Not Found"}, status_code=404)
-        return await consent.upstream.callback(request)
+        return await upstream.callback(request)
+
+    # Authlib is synchronous, and its calls block: a client secret is an scrypt hash (~60 ms of
+    # CPU), every lookup a database call. So each runs in a worker thread, and the event loop
+    # stays free for every other request (/healthz answers in a millisecond during an attack).
 
     @app.post("/token")
     async def token(request: Request) -> Response:
         oauth_request = await oauth2_request(request, settings.issuer)
         await server.prepare_client(oauth_request.payload.client_id)
-        return server.create_token_response(oauth_request)
+        return await anyio.to_thread.run_sync(server.create_token_response, oauth_request)
 
     @app.post("/introspect")
     async def introspect(request: Request) -> Response:
-        return server.create_endpoint_response("introspection", await oauth2_request(request, settings.issuer))
+        oauth_request = await oauth2_request(request, settings.issuer)
+        return await anyio.to_thread.run_sync(server.create_endpoint_response, "introspection", oauth_request)
 
     @app.post("/revoke")
     async def revoke(request: Request) -> Response:
         oauth_request = await oauth2_request(request, settings.issuer)
         await server.prepare_client(oauth_request.payload.client_id)
-        return server.create_endpoint_response("revocation", oauth_request)
+        return await anyio.to_thread.run_sync(server.create_endpoint_response, "revocation", oauth_request)
 
     @app.post("/register")
     async def register(request: Request) -> Response:
-        return server.create_endpoint_response("client_registration", await json_request(request, settings.issuer))
+        registration = await json_request(request, settings.issuer)
+        return await anyio.to_thread.run_sync(server.create_endpoint_response, "client_registration", registration)
 
     return app

@@ -8,7 +8,12 @@ URL that anyone can type is a server-side request forgery (SSRF) risk, so the fe
 - the host is resolved first and refused if any address is private, loopback, link-local,
   multicast or reserved (unless allow-listed), then the connection goes to that checked
   address, so a second DNS answer cannot swap in 127.0.0.1 (DNS rebinding);
-- no redirects, no proxies from the environment, a 5 s timeout, at most 64 KiB.
+- no redirects, no proxies from the environment, at most 64 KiB, and 5 s for all of it: a
+  deadline for the whole fetch, not per read, or a server dripping a byte every few seconds
+  would hold the request (and a worker) for as long as it liked;
+- the user's error page gives a generic reason for anything the network said (how a name
+  resolved, which address refused): only the log gets the detail, so the page cannot be used
+  to map what this server can reach.
 """
 
 import ipaddress
@@ -23,9 +28,9 @@ import anyio
 import httpx2
 
 from .models import PUBLIC, Client
-from .registration import redirect_uri_problem
+from .registration import client_name_problem, redirect_uri_problem
 
-FETCH_TIMEOUT = 5.0
+FETCH_DEADLINE = 5.0  # seconds for resolving, connecting and reading, all together
 MAX_DOCUMENT_BYTES = 64 * 1024
 DEFAULT_CACHE_SECONDS = 300
 MAX_CACHE_SECONDS = 3600
@@ -34,8 +39,17 @@ GRANT_TYPES = {"authorization_code", "refresh_token"}
 logger = logging.getLogger(__name__)
 
 
+# What the error page says for every failure of the network itself.
+UNREACHABLE = "the client's metadata document could not be fetched from a public address"
+
+
 class MetadataDocumentError(Exception):
-    """Why a client's metadata document was refused: shown on the error page, logged, never a redirect."""
+    """Why a client's metadata document was refused: `str(error)` for the error page (never a
+    redirect), `detail` for the log only."""
+
+    def __init__(self, reason: str, detail: str | None = None) -> None:
+        super().__init__(reason)
+        self.detail = detail or reason
 
 
 def is_metadata_document_url(client_id: str | None) -> bool:
@@ -63,7 +77,11 @@ class MetadataDocuments:
         if client := self.cached(client_id):
             return client
         url = self._check_url(client_id)
-        body, max_age = await self._fetch(url)
+        try:
+            with anyio.fail_after(FETCH_DEADLINE):
+                body, max_age = await self._fetch(url)
+        except TimeoutError:
+            raise MetadataDocumentError(UNREACHABLE, f"not fetched within {FETCH_DEADLINE:g} s") from None
         client = self._parse(client_id, body)
         self._cache[client_id] = _Cached(client, time.monotonic() + max_age)
         logger.info("fetched client metadata document %s (%s)", client_id, client.client_name)
@@ -89,14 +107,15 @@ class MetadataDocuments:
         try:
             infos = await anyio.getaddrinfo(url.host, url.port or (443 if url.scheme == "https" else 80))
         except OSError as error:
-            raise MetadataDocumentError(f"cannot resolve {url.host}: {error}") from None
+            raise MetadataDocumentError(UNREACHABLE, f"cannot resolve {url.host}: {error}") from None
         addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
         if url.host not in self.allow_hosts:
             for address in addresses:
                 if not address.is_global or address.is_multicast:
                     raise MetadataDocumentError(
+                        UNREACHABLE,
                         f"{url.host} resolves to {address}, a private, loopback, link-local, multicast or "
-                        "reserved address (allow it for development with --cimd-allow-host)"
+                        "reserved address (allow it for development with --cimd-allow-host)",
                     )
         return str(addresses[0])
 
@@ -108,7 +127,7 @@ class MetadataDocuments:
         headers = {"Host": url.netloc.decode(), "Accept": "application/json"}
         try:
             async with (
-                httpx2.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=False, trust_env=False) as http,
+                httpx2.AsyncClient(timeout=FETCH_DEADLINE, follow_redirects=False, trust_env=False) as http,
                 http.stream("GET", pinned, headers=headers, extensions={"sni_hostname": url.host}) as response,
             ):
                 if response.status_code != 200:
@@ -120,7 +139,7 @@ class MetadataDocuments:
                         raise MetadataDocumentError(f"the document is larger than {MAX_DOCUMENT_BYTES} bytes")
                 return body, _max_age(response.headers.get("cache-control", ""))
         except httpx2.HTTPError as error:
-            raise MetadataDocumentError(f"cannot fetch the document: {type(error).__name__}") from None
+            raise MetadataDocumentError(UNREACHABLE, f"cannot fetch the document: {error!r}") from None
 
     def _parse(self, client_id: str, body: bytes) -> Client:
         try:
@@ -135,6 +154,8 @@ class MetadataDocuments:
         name = document.get("client_name")
         if not isinstance(name, str) or not name.strip():
             raise MetadataDocumentError("the document has no client_name")
+        if problem := client_name_problem(name):
+            raise MetadataDocumentError(f"the document's client_name {problem}")
         uris = document.get("redirect_uris")
         if not isinstance(uris, list) or not uris or not all(isinstance(uri, str) for uri in uris):
             raise MetadataDocumentError("the document has no redirect_uris")

@@ -25,6 +25,19 @@ AUTHORIZATION_CODE_TTL = 60
 # How long the consent page may stay open before its CSRF token and pending request expire.
 CONSENT_TTL = 600
 
+# Guessing, throttled (throttle.py): this many failures are free within the window; after them
+# each attempt must wait 1 s, 2 s, 4 s, ... up to --max-lockout.
+DEFAULT_MAX_LOCKOUT = 60
+FAILURE_WINDOW = 15 * 60
+FREE_PASSWORD_FAILURES_PER_USER = 5
+FREE_PASSWORD_FAILURES_PER_ADDRESS = 10  # one address may try several usernames (a shared NAT, a typo)
+FREE_CLIENT_SECRET_FAILURES_PER_ADDRESS = 5
+# /register is open to anyone: this many registrations per address and hour, then the same delays.
+DEFAULT_REGISTRATION_LIMIT = 30
+REGISTRATION_WINDOW = 3600
+# No OAuth request needs more: a bigger body is refused (413) before it is read (limits.py).
+MAX_BODY_BYTES = 64 * 1024
+
 
 def default_db_path() -> Path:
     """A per-user state file, so `python -m` from any directory (or parallel tests) never share a db by accident."""
@@ -43,6 +56,8 @@ class Settings:
     github_client_id: str | None = None
     github_client_secret: str | None = None
     github_url: str = "https://github.com"
+    max_lockout: float = DEFAULT_MAX_LOCKOUT  # the longest wait a run of failures can impose
+    registration_limit: int = DEFAULT_REGISTRATION_LIMIT
 
     @property
     def default_resource(self) -> str:

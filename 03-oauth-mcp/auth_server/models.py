@@ -32,7 +32,8 @@ class Client(ClientMixin):
     redirect_uris: tuple[str, ...] = ()
     grant_types: tuple[str, ...] = ()
     auth_methods: frozenset[str] = PUBLIC  # how it may authenticate at /token and /revoke
-    secret_hash: str | None = None
+    # repr=False: Authlib logs clients with %r, and a hash is what offline guessing starts from.
+    secret_hash: str | None = field(default=None, repr=False)
     # None: any scope the server supports, because a user consents to each request (and a
     # 403 insufficient_scope step-up must be able to ask for more than the first request did).
     # A set string: a machine client, limited to what it was provisioned with.

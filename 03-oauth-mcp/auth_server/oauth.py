@@ -12,7 +12,8 @@ default it replaces and why (see also the reference table in the lesson README):
 | tokens live 10 days                      | `--access-token-ttl`, 300 s by default (tokens.py)  |
 | no RFC 8707; `aud` = client id           | `resource` checked, bound to code and `aud`         |
 | allowed scope = registered scope         | any supported scope, the user consents (models.py)  |
-| RFC 9207 `iss` extension needs Flask     | added by the /authorize route itself (consent.py)   |
+| RFC 9207 `iss` extension needs Flask     | added by the authorization flow itself (flow.py)    |
+| client secrets checked without limit     | failures throttled per address (`SlowDown`, 429)    |
 """
 
 import logging
@@ -22,7 +23,7 @@ from typing import Any, ClassVar
 
 from authlib.oauth2 import AuthorizationServer as BaseAuthorizationServer
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import InvalidRequestError, grants
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7636.challenge import compare_s256_code_challenge
 from joserfc import jwt
@@ -34,6 +35,7 @@ from .keys import SigningKeys
 from .models import AuthorizationCode, Client, RefreshToken, User
 from .registration import ClientRegistration
 from .storage import Storage
+from .throttle import SlowDown, Throttles, address_key
 from .tokens import AccessTokenGenerator, TokenIntrospection, TokenRevocation, token_audience
 
 logger = logging.getLogger(__name__)
@@ -181,17 +183,50 @@ class ClientCredentialsGrant(ResourceIndicators, grants.ClientCredentialsGrant):
 
 
 class AuthorizationServer(BaseAuthorizationServer):
-    def __init__(self, settings: Settings, storage: Storage, keys: SigningKeys, metadata: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        storage: Storage,
+        keys: SigningKeys,
+        metadata: dict[str, Any],
+        documents: MetadataDocuments,
+        throttles: Throttles,
+    ) -> None:
         super().__init__(scopes_supported=list(SCOPES))
-        self.settings, self.storage, self.keys = settings, storage, keys
-        self.documents = MetadataDocuments(settings.cimd_allow_hosts)
+        self.settings, self.storage, self.keys, self.documents = settings, storage, keys, documents
+        self.client_secret_failures = throttles.client_secret_per_address
         self.register_token_generator("default", AccessTokenGenerator(settings, keys))
         self.register_grant(AuthorizationCodeGrant, [S256Required(required=True)])
         self.register_grant(RefreshTokenGrant)
         self.register_grant(ClientCredentialsGrant)
         self.register_endpoint(TokenIntrospection(settings, storage, keys))
         self.register_endpoint(TokenRevocation(settings, storage, keys))
-        self.register_endpoint(ClientRegistration(storage, metadata))
+        self.register_endpoint(ClientRegistration(storage, metadata, throttles.registration_per_address))
+
+    def authenticate_client(self, request: Any, methods: list[str], endpoint: str = "token") -> Client:
+        """Authlib's client authentication, with failed secrets throttled.
+
+        Checking a secret costs an scrypt hash (~60 ms of CPU). Failures count per address, and an
+        address past its free failures is refused before any hash is computed. Per address, not
+        per client: a client secret is 256 random bits that nobody guesses; what needs protecting
+        is this server's CPU, and a per-client count would let anyone lock the resource server out
+        of /introspect by failing in its name. Requests without a secret (public clients) cost no
+        hash and are never throttled.
+        """
+        if not presents_secret(request):
+            return super().authenticate_client(request, methods, endpoint)
+        address = address_key(request.address)
+        if wait := self.client_secret_failures.wait(address):
+            logger.warning("refused a client authentication from %s: too many failures", address)
+            raise SlowDown(wait, "Too many failed client authentications; wait, then try again")
+        try:
+            return super().authenticate_client(request, methods, endpoint)
+        except UnicodeDecodeError:  # Authlib decodes Basic credentials as UTF-8, unchecked
+            self.client_secret_failures.count(address)
+            raise InvalidClientError(status_code=401, description="Malformed Basic credentials") from None
+        except InvalidClientError:
+            self.client_secret_failures.count(address)
+            raise
 
     def query_client(self, client_id: str) -> Client | None:
         if is_metadata_document_url(client_id):
@@ -206,8 +241,8 @@ class AuthorizationServer(BaseAuthorizationServer):
         try:
             await self.documents.resolve(client_id)
         except MetadataDocumentError as error:  # then query_client finds no such client
-            logger.warning("refused client metadata document %s: %s", client_id, error)
-            return str(error)
+            logger.warning("refused client metadata document %s: %s", client_id, error.detail)
+            return str(error)  # for the user's page: no network details
         return None
 
     def save_token(self, token: dict[str, Any], request: StarletteOAuth2Request) -> None:
@@ -252,3 +287,9 @@ class AuthorizationServer(BaseAuthorizationServer):
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         pass  # Authlib's hook for framework signals; nothing listens here
+
+
+def presents_secret(request: Any) -> bool:
+    """Does the request carry a client secret (HTTP Basic, or client_secret in the body)?"""
+    scheme = request.headers.get("Authorization", "").split(" ", 1)[0]
+    return scheme.lower() == "basic" or bool(request.payload.data.get("client_secret"))

@@ -2,10 +2,13 @@
 
 MCP 2026-07-28 deprecates DCR in favour of Client ID Metadata Documents (cimd.py); it stays for
 clients that predate them, and the SDK still falls back to it. The endpoint is open: anyone may
-register, which is why what a registration can ask for is narrow (see the overrides).
+register, which is why what a registration can ask for is narrow (see the overrides), how big it
+may be is bounded, and how often one address may register is throttled.
 """
 
 import ipaddress
+import json
+import re
 import secrets
 import time
 from typing import Any, ClassVar
@@ -18,6 +21,7 @@ from joserfc.errors import InvalidClaimError
 from .models import CONFIDENTIAL, PUBLIC, Client
 from .passwords import hash_password
 from .storage import Storage
+from .throttle import SlowDown, Throttle, address_key
 
 # Grants a client may ask for without a user: none. client_credentials would let anyone who can
 # reach /register mint tokens; machine clients are provisioned (the seeded journal-bot).
@@ -26,10 +30,23 @@ REGISTRABLE_GRANT_TYPES = {"authorization_code", "refresh_token"}
 # point, so an omission gets both (the SDK sends both anyway).
 DEFAULT_GRANT_TYPES = ("authorization_code", "refresh_token")
 
+# Sizes: a registration is stored and shown to users, so each part of it is bounded.
+MAX_CLIENT_NAME = 100  # characters
+MAX_URI = 2000  # characters, the length browsers and proxies reliably carry
+MAX_REDIRECT_URIS = 10
+MAX_METADATA_BYTES = 8 * 1024  # everything registered, as JSON
+
+# The characters RFC 3986 §2 allows in a URI: unreserved, reserved and "%" for escapes. No
+# space, no quote, no control character: a NUL or CR LF in a Location header breaks the
+# redirect (or the HTTP response itself) that carries the authorization code.
+URI_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+
 
 def redirect_uri_problem(uri: str, application_type: str = "native") -> str | None:
     """Why a redirect URI is unacceptable, or None. MCP: "localhost or HTTPS"; OIDC application_type rules."""
-    if not uri.isascii() or any(char in uri for char in ' "\\<>{}|^`'):
+    if len(uri) > MAX_URI:
+        return f"is longer than {MAX_URI} characters"
+    if not URI_CHARACTERS.fullmatch(uri):
         return "contains characters a URI cannot hold unencoded"  # RFC 3986 §2
     try:
         parts = urlsplit(uri)
@@ -52,6 +69,17 @@ def redirect_uri_problem(uri: str, application_type: str = "native") -> str | No
     return None
 
 
+def client_name_problem(name: str) -> str | None:
+    """Why a client name cannot be shown on the consent page, or None."""
+    if len(name) > MAX_CLIENT_NAME:
+        return f"is longer than {MAX_CLIENT_NAME} characters"
+    # isprintable() is False for control characters (a CR LF to forge a log line) and for format
+    # characters such as U+202E RIGHT-TO-LEFT OVERRIDE, which shows "Notes\u202egpj.exe" as "Notesexe.jpg".
+    if not name.isprintable():
+        return "contains control or formatting characters"
+    return None
+
+
 def is_loopback_host(host: str) -> bool:
     if host == "localhost":
         return True
@@ -59,6 +87,27 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+# The JSON type of each claim Authlib reads (RFC 7591 §2, OIDC Registration for application_type).
+CLAIM_TYPES: dict[str, type] = {
+    "redirect_uris": list,
+    "token_endpoint_auth_method": str,
+    "grant_types": list,
+    "response_types": list,
+    "client_name": str,
+    "client_uri": str,
+    "logo_uri": str,
+    "scope": str,
+    "contacts": list,
+    "tos_uri": str,
+    "policy_uri": str,
+    "jwks_uri": str,
+    "jwks": dict,
+    "software_id": str,
+    "software_version": str,
+    "application_type": str,
+}
 
 
 class McpClientMetadataClaims(ClientMetadataClaims):
@@ -72,12 +121,24 @@ class McpClientMetadataClaims(ClientMetadataClaims):
         if self["application_type"] not in ("native", "web"):
             raise InvalidClaimError("application_type")
         self.setdefault("grant_types", list(DEFAULT_GRANT_TYPES))
+        # Authlib assumes each claim has the type RFC 7591 gives it: `set()` of a list of lists,
+        # `in` on a number, are TypeErrors (a 500). So the types are checked before it looks.
+        for name, expected in CLAIM_TYPES.items():
+            if name in self and not isinstance(self[name], expected):
+                raise InvalidClientMetadataError(f"{name} has the wrong type")
+        for name in ("grant_types", "response_types", "contacts"):
+            if not all(isinstance(item, str) for item in self.get(name, [])):
+                raise InvalidClientMetadataError(f"{name} must be an array of strings")
         super().validate(now, leeway)
+        if len(json.dumps(self.get_registered_claims())) > MAX_METADATA_BYTES:
+            raise InvalidClientMetadataError(f"The registration is larger than {MAX_METADATA_BYTES} bytes")
 
     def validate_redirect_uris(self) -> None:
         uris = self.get("redirect_uris")
         if not isinstance(uris, list) or not uris or not all(isinstance(uri, str) for uri in uris):
             raise InvalidRedirectURIError("redirect_uris must be a non-empty array of strings")
+        if len(uris) > MAX_REDIRECT_URIS:
+            raise InvalidRedirectURIError(f"At most {MAX_REDIRECT_URIS} redirect_uris")
         for index, uri in enumerate(uris):
             if problem := redirect_uri_problem(uri, self["application_type"]):
                 # RFC 7591 §3.2.2 names this error; Authlib would report invalid_client_metadata.
@@ -85,8 +146,8 @@ class McpClientMetadataClaims(ClientMetadataClaims):
                 raise InvalidRedirectURIError(f"redirect_uris[{index}] {problem}")
 
     def validate_client_name(self) -> None:
-        if "client_name" in self and not isinstance(self["client_name"], str):
-            raise InvalidClientMetadataError("client_name must be a string")
+        if "client_name" in self and (problem := client_name_problem(self["client_name"])):
+            raise InvalidClientMetadataError(f"client_name {problem}")
 
     def validate_grant_types(self) -> None:
         grant_types = self.get("grant_types")
@@ -95,12 +156,12 @@ class McpClientMetadataClaims(ClientMetadataClaims):
 
 
 class ClientRegistration(ClientRegistrationEndpoint):
-    def __init__(self, storage: Storage, metadata: dict[str, Any]) -> None:
+    def __init__(self, storage: Storage, metadata: dict[str, Any], throttle: Throttle) -> None:
         super().__init__(claims_classes=[McpClientMetadataClaims])
-        self.storage, self.metadata = storage, metadata
+        self.storage, self.metadata, self.throttle = storage, metadata, throttle
 
     def authenticate_token(self, request: Any) -> bool:
-        return True  # open registration (RFC 7591 §3); a production server would rate-limit it
+        return True  # open registration: anyone may register, within the limits above
 
     def get_server_metadata(self) -> dict[str, Any]:
         # Authlib checks token_endpoint_auth_method, grant_types, response_types and scope against it.
@@ -122,6 +183,11 @@ class ClientRegistration(ClientRegistrationEndpoint):
         return info
 
     def save_client(self, client_info: dict[str, Any], client_metadata: dict[str, Any], request: Any) -> Client:
+        # Open registration (RFC 7591 §3), so each address may register only so many clients
+        # (--registration-limit an hour). Counted here, once the metadata has passed every check:
+        # a refused registration stores nothing, and costs no database write either.
+        if wait := self.throttle.take(address_key(request.address)):
+            raise SlowDown(wait, "Too many registrations from this address; wait, then try again")
         method = client_metadata["token_endpoint_auth_method"]
         client = Client(
             client_id=client_info["client_id"],

@@ -4,9 +4,11 @@ Codes and refresh tokens are stored as SHA-256 hashes: a copy of the db does not
 working credentials. Passwords and client secrets are scrypt hashes (passwords.py). The
 signing key is stored as is, so keep the file private (it is created mode 0600).
 
-Every call happens on the server's event-loop thread, and each state change that must not
-race (redeeming a code, rotating a refresh token) is one conditional UPDATE whose row count
-says who won, so even two processes sharing the file cannot both succeed.
+Calls come from worker threads (the routes run Authlib and every slow check off the event
+loop), so one lock serializes them on the one connection. Each state change that must not race
+(redeeming a code, rotating a refresh token, counting a failed attempt) is a conditional UPDATE
+whose row count says who won, or an IMMEDIATE transaction, so even two processes sharing the
+file cannot both succeed.
 """
 
 import hashlib
@@ -14,8 +16,9 @@ import json
 import os
 import secrets
 import sqlite3
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -96,6 +99,12 @@ CREATE TABLE IF NOT EXISTS access_tokens (
     expires_at INTEGER NOT NULL,
     revoked_at INTEGER
 );
+CREATE TABLE IF NOT EXISTS attempts (
+    key TEXT PRIMARY KEY,               -- what is throttled: "password-user:alice", "register:127.0.0.1", ...
+    count INTEGER NOT NULL,             -- attempts counted since the window opened
+    blocked_until REAL NOT NULL,        -- no further attempt before this time (throttle.py)
+    expires_at REAL NOT NULL            -- forgotten after this: a window without attempts
+);
 """
 
 
@@ -116,27 +125,42 @@ class Storage:
         # isolation_level=None: autocommit, with explicit transactions where several rows change.
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
+        # One connection is one transaction at a time: two threads using it at once would run
+        # their statements inside each other's BEGIN ... COMMIT. So every use holds this lock,
+        # re-entrant because a transaction holds it across the statements it runs.
+        self.lock = threading.RLock()
         self.db.execute("PRAGMA foreign_keys = ON")
         self.db.execute("PRAGMA busy_timeout = 5000")
         self.db.executescript(SCHEMA)
 
     def close(self) -> None:
-        self.db.close()
+        with self.lock:
+            self.db.close()
+
+    def _one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
+        with self.lock:
+            return self.db.execute(sql, params).fetchone()
+
+    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """Execute a statement that changes rows; how many it changed."""
+        with self.lock:
+            return self.db.execute(sql, params).rowcount
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
     # -- clients ---------------------------------------------------------------------------
 
     def save_client(self, client: Client) -> None:
-        self.db.execute(
+        self._run(
             "INSERT OR REPLACE INTO clients VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 client.client_id,
@@ -155,7 +179,7 @@ class Storage:
         )
 
     def get_client(self, client_id: str) -> Client | None:
-        row = self.db.execute("SELECT * FROM clients WHERE client_id = ?", (client_id,)).fetchone()
+        row = self._one("SELECT * FROM clients WHERE client_id = ?", (client_id,))
         if row is None:
             return None
         return Client(
@@ -175,70 +199,81 @@ class Storage:
     # -- users -----------------------------------------------------------------------------
 
     def add_user(self, username: str, password_hash: str) -> None:
-        self.db.execute("INSERT INTO users VALUES (?, ?)", (username, password_hash))
+        self._run("INSERT INTO users VALUES (?, ?)", (username, password_hash))
 
     def get_password_hash(self, username: str) -> str | None:
-        row = self.db.execute("SELECT password_hash FROM users WHERE username = ?", (username,)).fetchone()
+        row = self._one("SELECT password_hash FROM users WHERE username = ?", (username,))
         return row["password_hash"] if row else None
 
     # -- signing key -----------------------------------------------------------------------
 
     def get_signing_key(self) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT private_jwk FROM signing_keys ORDER BY created_at DESC LIMIT 1").fetchone()
+        row = self._one("SELECT private_jwk FROM signing_keys ORDER BY created_at DESC LIMIT 1")
         return json.loads(row["private_jwk"]) if row else None
 
     def save_signing_key(self, kid: str, private_jwk: dict[str, Any]) -> None:
-        self.db.execute("INSERT INTO signing_keys VALUES (?, ?, ?)", (kid, json.dumps(private_jwk), now()))
+        self._run("INSERT INTO signing_keys VALUES (?, ?, ?)", (kid, json.dumps(private_jwk), now()))
 
     # -- pending authorizations (the consent page) -----------------------------------------
 
     def save_pending(self, params: list[tuple[str, str]], browser_id: str, ttl: int) -> tuple[str, str]:
         request_id, csrf_token = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
-        self.db.execute("DELETE FROM pending_authorizations WHERE expires_at < ?", (now(),))
-        self.db.execute(
-            "INSERT INTO pending_authorizations VALUES (?, ?, ?, ?, ?)",
-            (request_id, json.dumps(params), csrf_token, digest(browser_id), now() + ttl),
-        )
+        with self.transaction():
+            self._run("DELETE FROM pending_authorizations WHERE expires_at < ?", (now(),))
+            self._run(
+                "INSERT INTO pending_authorizations VALUES (?, ?, ?, ?, ?)",
+                (request_id, json.dumps(params), csrf_token, digest(browser_id), now() + ttl),
+            )
         return request_id, csrf_token
 
     def get_pending(self, request_id: str) -> tuple[list[tuple[str, str]], str, str] | None:
         """(params, csrf_token, browser_hash) of an unexpired pending request."""
-        row = self.db.execute(
+        row = self._one(
             "SELECT * FROM pending_authorizations WHERE request_id = ? AND expires_at >= ?", (request_id, now())
-        ).fetchone()
+        )
         if row is None:
             return None
         params = [(key, value) for key, value in json.loads(row["params"])]
         return params, row["csrf_token"], row["browser_hash"]
 
-    def delete_pending(self, request_id: str) -> None:
-        self.db.execute("DELETE FROM pending_authorizations WHERE request_id = ?", (request_id,))
+    def browser_is_known(self, browser_id: str) -> bool:
+        """Did this server issue this browser cookie, for a pending request that has not expired?"""
+        row = self._one(
+            "SELECT 1 FROM pending_authorizations WHERE browser_hash = ? AND expires_at >= ?",
+            (digest(browser_id), now()),
+        )
+        return row is not None
+
+    def delete_pending(self, request_id: str) -> bool:
+        """Forget a pending request; False if it was already gone (another answer took it)."""
+        return bool(self._run("DELETE FROM pending_authorizations WHERE request_id = ?", (request_id,)))
 
     # -- upstream (GitHub) logins in progress ----------------------------------------------
 
     def save_upstream_login(self, state: str, request_id: str, code_verifier: str, ttl: int) -> None:
-        self.db.execute("DELETE FROM upstream_logins WHERE expires_at < ?", (now(),))
-        self.db.execute(
-            "INSERT INTO upstream_logins VALUES (?, ?, ?, ?)", (state, request_id, code_verifier, now() + ttl)
-        )
+        with self.transaction():
+            self._run("DELETE FROM upstream_logins WHERE expires_at < ?", (now(),))
+            self._run(
+                "INSERT INTO upstream_logins VALUES (?, ?, ?, ?)", (state, request_id, code_verifier, now() + ttl)
+            )
 
     def take_upstream_login(self, state: str) -> tuple[str, str] | None:
         """(request_id, code_verifier) for an unexpired state, which is consumed."""
-        row = self.db.execute(
+        row = self._one(
             "DELETE FROM upstream_logins WHERE state = ? AND expires_at >= ? RETURNING request_id, code_verifier",
             (state, now()),
-        ).fetchone()
+        )
         return (row["request_id"], row["code_verifier"]) if row else None
 
     # -- authorization codes ---------------------------------------------------------------
 
     def save_code(self, code: str, record: AuthorizationCode) -> None:
         with self.transaction():
-            self.db.execute(
+            self._run(
                 "INSERT INTO token_families VALUES (?, ?, ?, ?, NULL)",
                 (record.family_id, record.client_id, record.username, now()),
             )
-            self.db.execute(
+            self._run(
                 "INSERT INTO authorization_codes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
                 (
                     digest(code),
@@ -262,13 +297,13 @@ class Storage:
         issued based on that authorization code." The code is claimed before PKCE is checked,
         so a wrong code_verifier burns it too: one attempt per code.
         """
-        row = self.db.execute("SELECT * FROM authorization_codes WHERE code_hash = ?", (digest(code),)).fetchone()
+        row = self._one("SELECT * FROM authorization_codes WHERE code_hash = ?", (digest(code),))
         if row is None or row["client_id"] != client_id:
             return None
-        claimed = self.db.execute(
+        claimed = self._run(
             "UPDATE authorization_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL",
             (now(), digest(code)),
-        ).rowcount
+        )
         if not claimed:
             self.revoke_family(row["family_id"])
             return None
@@ -280,7 +315,7 @@ class Storage:
     # -- refresh token families ------------------------------------------------------------
 
     def save_refresh_token(self, token: str, record: RefreshToken) -> None:
-        self.db.execute(
+        self._run(
             "INSERT INTO refresh_tokens VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
             (
                 digest(token),
@@ -295,11 +330,11 @@ class Storage:
 
     def get_refresh_token(self, token: str) -> tuple[RefreshToken, bool] | None:
         """(record, already_rotated) for a refresh token of a family that is still alive."""
-        row = self.db.execute(
+        row = self._one(
             """SELECT r.* FROM refresh_tokens r JOIN token_families f USING (family_id)
                WHERE r.token_hash = ? AND f.revoked_at IS NULL""",
             (digest(token),),
-        ).fetchone()
+        )
         if row is None:
             return None
         record = RefreshToken(
@@ -310,31 +345,74 @@ class Storage:
     def rotate_refresh_token(self, token: str) -> bool:
         """Mark a refresh token used; False if another request used it first."""
         return bool(
-            self.db.execute(
+            self._run(
                 "UPDATE refresh_tokens SET rotated_at = ? WHERE token_hash = ? AND rotated_at IS NULL",
                 (now(), digest(token)),
-            ).rowcount
+            )
         )
 
     def revoke_family(self, family_id: str) -> None:
         """Kill a consent: its refresh tokens stop working and its access tokens introspect inactive."""
-        self.db.execute(
+        self._run(
             "UPDATE token_families SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL", (now(), family_id)
         )
 
     # -- access tokens (only their ids: the JWT itself carries the rest) -------------------
 
     def save_access_token(self, jti: str, family_id: str | None, client_id: str, expires_at: int) -> None:
-        self.db.execute("INSERT INTO access_tokens VALUES (?, ?, ?, ?, NULL)", (jti, family_id, client_id, expires_at))
+        self._run("INSERT INTO access_tokens VALUES (?, ?, ?, ?, NULL)", (jti, family_id, client_id, expires_at))
 
     def access_token_revoked(self, jti: str) -> bool:
         """True for a revoked jti, a revoked family, or a jti this server never recorded."""
-        row = self.db.execute(
+        row = self._one(
             """SELECT a.revoked_at, f.revoked_at AS family_revoked_at
                FROM access_tokens a LEFT JOIN token_families f USING (family_id) WHERE a.jti = ?""",
             (jti,),
-        ).fetchone()
+        )
         return row is None or row["revoked_at"] is not None or row["family_revoked_at"] is not None
 
     def revoke_access_token(self, jti: str) -> None:
-        self.db.execute("UPDATE access_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL", (now(), jti))
+        self._run("UPDATE access_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL", (now(), jti))
+
+    # -- throttled attempts (throttle.py) --------------------------------------------------
+
+    def blocked_until(self, key: str) -> float:
+        """The time before which no attempt for `key` may be made; 0 if none is blocked."""
+        row = self._one("SELECT blocked_until FROM attempts WHERE key = ? AND expires_at >= ?", (key, time.time()))
+        return row["blocked_until"] if row else 0.0
+
+    def take_attempt(self, key: str, window: float, delay: Callable[[int], float]) -> float:
+        """Count an attempt before it is made, or, if `key` must wait, how long (and count nothing).
+
+        Checking and counting in one transaction: attempts sent all at once are counted one by
+        one, so no more of them get through than one after another would.
+        """
+        current = time.time()
+        with self.transaction():
+            row = self._one("SELECT count, blocked_until, expires_at FROM attempts WHERE key = ?", (key,))
+            alive = row is not None and row["expires_at"] >= current
+            if alive and row["blocked_until"] > current:
+                return row["blocked_until"] - current
+            self._count(key, row["count"] + 1 if alive else 1, current, window, delay)
+        return 0.0
+
+    def count_attempt(self, key: str, window: float, delay: Callable[[int], float]) -> None:
+        """Count an attempt already made (a failure), however long `key` should have waited."""
+        current = time.time()
+        with self.transaction():
+            row = self._one("SELECT count FROM attempts WHERE key = ? AND expires_at >= ?", (key, current))
+            self._count(key, row["count"] + 1 if row else 1, current, window, delay)
+
+    def give_back_attempt(self, key: str) -> None:
+        """An attempt counted by take_attempt does not count after all (it succeeded, or was not made)."""
+        self._run("UPDATE attempts SET count = count - 1 WHERE key = ? AND count > 0", (key,))
+
+    def forget_attempts(self, key: str) -> None:
+        self._run("DELETE FROM attempts WHERE key = ?", (key,))
+
+    def _count(self, key: str, count: int, current: float, window: float, delay: Callable[[int], float]) -> None:
+        # The window restarts after a window without attempts. Expired rows are deleted here, so
+        # the table holds only the keys attempted within the last window.
+        self._run("DELETE FROM attempts WHERE expires_at < ?", (current,))
+        blocked_until, expires_at = current + delay(count), current + window
+        self._run("INSERT OR REPLACE INTO attempts VALUES (?, ?, ?, ?)", (key, count, blocked_until, expires_at))

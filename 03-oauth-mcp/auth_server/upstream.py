@@ -7,6 +7,7 @@ MCP client or the MCP server, which see only this server's own tokens (no token 
 The order follows the MCP security best practices ("Confused Deputy"): the user approves the
 client on this server's consent page first; only then does the browser go to GitHub, with a
 fresh upstream `state` bound to that approved, pending request and to the same browser cookie.
+The way back ends the authorization request like the password does (flow.py).
 """
 
 import base64
@@ -15,13 +16,15 @@ import logging
 import secrets
 from urllib.parse import urlencode
 
+import anyio
 import httpx2
-from authlib.oauth2 import OAuth2Error
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from .consent import ConsentPages
+from .flow import AuthorizationFlow, Pending, Refused
 from .models import User
+from .pages import expired_page
+from .storage import Storage
 
 UPSTREAM_TTL = 600
 logger = logging.getLogger(__name__)
@@ -88,42 +91,35 @@ class GitHub:
 class UpstreamLogin:
     """The two hops through GitHub: start (after consent) and the callback (back to the client)."""
 
-    def __init__(self, pages: ConsentPages, github: GitHub) -> None:
-        self.pages, self.github, self.storage = pages, github, pages.storage
+    def __init__(self, flow: AuthorizationFlow, storage: Storage, github: GitHub) -> None:
+        self.flow, self.storage, self.github = flow, storage, github
         self.name = github.name
 
-    def start(self, request_id: str) -> Response:
+    async def start(self, pending: Pending) -> Response:
         state, code_verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(48)
-        self.storage.save_upstream_login(state, request_id, code_verifier, UPSTREAM_TTL)
+        await anyio.to_thread.run_sync(
+            self.storage.save_upstream_login, state, pending.request_id, code_verifier, UPSTREAM_TTL
+        )
         # 303: the browser follows with a GET, whatever the form's method was.
         return RedirectResponse(self.github.authorization_url(state, code_verifier), status_code=303)
 
     async def callback(self, request: Request) -> Response:
         """GET /authorize/github/callback: GitHub sends the browser back here."""
-        found = self.storage.take_upstream_login(request.query_params.get("state", ""))  # single use
-        pending = self.storage.get_pending(found[0]) if found else None
-        if found is None or pending is None:
-            return self.pages.expired_page()
+        state = request.query_params.get("state", "")
+        found = await anyio.to_thread.run_sync(self.storage.take_upstream_login, state)  # single use
+        if found is None:
+            raise Refused(expired_page())
         request_id, code_verifier = found
-        params, _, browser_hash = pending
-        if not self.pages.same_browser(request, browser_hash):  # someone else's GitHub round trip
-            logger.warning("refused a GitHub callback from another browser")
-            return self.pages.error_page("csrf", "This sign-in did not start in this browser.", 403)
-        resumed = await self.pages.resume(request, request_id, params)
-        if isinstance(resumed, Response):
-            return resumed
-        oauth_request, grant = resumed
+        # No CSRF token to check: the upstream state, single use and bound to this pending
+        # request, plays its part. The browser cookie must still match (someone else's round trip).
+        pending = await self.flow.resume(request, request_id, csrf_token=None)
 
         if "code" not in request.query_params:  # the user cancelled at GitHub
-            self.storage.delete_pending(request_id)
-            return self.pages.with_issuer(self.pages.server.create_authorization_response(oauth_request, None, grant))
+            return await self.flow.deny(pending)
         try:
             login = await self.github.login(request.query_params["code"], code_verifier)
         except UpstreamError as problem:
             logger.warning("GitHub sign-in failed: %s", problem)
-            self.storage.delete_pending(request_id)
-            error = OAuth2Error("GitHub sign-in failed", error="server_error", redirect_uri=grant.redirect_uri)
-            error.state = oauth_request.payload.state
-            return self.pages.with_issuer(self.pages.server.handle_error_response(oauth_request, error))
+            return await self.flow.fail(pending, "GitHub sign-in failed")
         # A prefix keeps GitHub's "alice" apart from the local alice.
-        return self.pages.approve(request_id, oauth_request, grant, User(f"github:{login}"))
+        return await self.flow.approve(pending, User(f"github:{login}"))

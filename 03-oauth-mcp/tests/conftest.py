@@ -64,7 +64,15 @@ def parties(tmp_path_factory) -> Iterator[Parties]:
     secret = {"JOURNAL_MCP_SERVER_SECRET": RESOURCE_SERVER_SECRET}
     with (
         processes.start_process(
-            "auth_server", "--db", str(state / "auth.db"), *resources, port=auth_port, env=secret
+            # Many test clients register from one address: more than the default hourly limit allows.
+            "auth_server",
+            "--db",
+            str(state / "auth.db"),
+            *resources,
+            "--registration-limit",
+            "1000",
+            port=auth_port,
+            env=secret,
         ) as auth,
         processes.start_process("server", *mcp, "--db", str(state / "journal.db"), port=mcp_port) as rs,
         processes.start_process(

@@ -83,6 +83,7 @@ def test_no_process_logs_a_secret_even_at_debug(chatty_parties, tmp_path: Path) 
         auth.base_url,
         "--client-secret",
         "dev-journal-bot-secret",
+        "--client-credentials",
         "call",
         "whoami",
     )

@@ -1,22 +1,20 @@
 """Client ID Metadata Documents: the client_id is a URL, and the server fetches what it names."""
 
+from importlib import import_module
+
 import pytest
 
+processes = import_module("03-oauth-mcp.tests.support.processes")
+log_showing = import_module("03-oauth-mcp.tests.support.server_log").log_showing
+client_document = import_module("03-oauth-mcp.tests.support.document_server").client_document
+OAuth = import_module("03-oauth-mcp.tests.support.oauth_driver").OAuth
 
-def client_document(url: str, **overrides) -> dict:
-    return {
-        "client_id": url,
-        "client_name": "Document client",
-        "redirect_uris": ["http://127.0.0.1:53682/callback"],
-        "grant_types": ["authorization_code", "refresh_token"],
-        "token_endpoint_auth_method": "none",
-        **overrides,
-    }
+UNREACHABLE = "could not be fetched from a public address"  # the page's one reason for network failures
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
-def test_metadata_document_on_a_loopback_address_is_refused(oauth, document_server, host) -> None:
-    url = document_server.url(host=host, scheme="https")
+def test_metadata_document_on_a_loopback_address_is_refused(oauth, auth_server, document_server, host) -> None:
+    url = document_server.url(host=host, scheme="https", path=f"/loopback/{host}.json")
     document_server.document = client_document(url)
     before = document_server.requests
     auth_url, _, _ = oauth.authorize_url(url)
@@ -24,8 +22,23 @@ def test_metadata_document_on_a_loopback_address_is_refused(oauth, document_serv
     assert page.status_code == 400
     assert "location" not in page.headers
     assert "invalid_client" in page.text
-    assert "loopback" in page.text
     assert document_server.requests == before  # refused before connecting
+    # The page gives a generic reason: what a name resolves to is for the log only, or the page
+    # would tell anyone which internal names exist and where they point.
+    assert UNREACHABLE in page.text
+    assert "resolves" not in page.text and "127.0.0.1" not in page.text.replace(url, "")
+    assert log_showing(auth_server, f"{host} resolves to 127.0.0.1")  # the detail is for the log
+
+
+def test_unresolvable_host_and_private_address_get_the_same_page(oauth) -> None:
+    answers = []
+    for url in ("https://no-such-host.invalid/client.json", "https://10.0.0.1/client.json"):
+        page = oauth.http.get(oauth.authorize_url(url)[0])
+        assert page.status_code == 400
+        answers.append(page.text.replace(url, "URL").split("<p><small>")[1])  # the reason shown
+    assert answers[0] == answers[1]
+    assert UNREACHABLE in answers[0]
+    assert "Errno" not in answers[0] and "Name or service" not in answers[0]
 
 
 def test_metadata_document_over_http_needs_the_allow_list(oauth, document_server) -> None:
@@ -37,11 +50,13 @@ def test_metadata_document_over_http_needs_the_allow_list(oauth, document_server
 
 
 @pytest.fixture(scope="module")
-def allow_listed(launch, tmp_path_factory, oauth_for):
+def allow_listed(tmp_path_factory):
     """A second server that may fetch documents from 127.0.0.1, over http: --cimd-allow-host."""
     db = tmp_path_factory.mktemp("cimd") / "auth.db"
-    with launch("auth_server", "--db", str(db), "--cimd-allow-host", "127.0.0.1") as server:
-        yield oauth_for(server.base_url)
+    with processes.start_process("auth_server", "--db", str(db), "--cimd-allow-host", "127.0.0.1") as server:
+        oauth = OAuth(server.base_url)
+        yield oauth
+        oauth.close()
 
 
 def test_metadata_document_accepted_from_an_allow_listed_host(allow_listed, document_server) -> None:
@@ -92,3 +107,17 @@ def test_malformed_metadata_document_urls_are_refused(oauth, client_id) -> None:
     page = oauth.http.get(oauth.authorize_url(client_id)[0])
     assert page.status_code == 400
     assert "location" not in page.headers
+
+
+def test_a_document_dripped_out_slowly_is_refused_after_the_deadline(allow_listed, document_server) -> None:
+    # Each byte arrives well within any per-read timeout, the whole takes 24 s: the fetch must
+    # give up at its total deadline (5 s), not hold the request for as long as the server likes.
+    url = document_server.url(path="/slow.json")
+    document_server.document, document_server.drip_seconds = client_document(url), 24.0
+    try:
+        page = allow_listed.http.get(allow_listed.authorize_url(url)[0], timeout=30)
+    finally:
+        document_server.drip_seconds = 0.0
+    assert page.status_code == 400
+    assert UNREACHABLE in page.text
+    assert page.elapsed.total_seconds() < 15

@@ -119,3 +119,27 @@ def test_github_is_off_by_default(oauth, public_client) -> None:
     url, _, _ = oauth.authorize_url(public_client["client_id"])
     assert "Approve with" not in oauth.http.get(url).text
     assert oauth.http.get(f"{oauth.base_url}/authorize/github/callback").status_code == 404
+
+
+def test_loopback_warning_follows_this_requests_redirect_uri(oauth) -> None:
+    # Registering an https URI as well must not hide the warning when this request goes to loopback.
+    client = oauth.register(redirect_uris=[oauth.REDIRECT_URI, "https://app.example/callback"])
+    _, to_loopback = open_page(oauth, client["client_id"])
+    assert "this computer" in to_loopback.text
+    _, to_https = open_page(oauth, client["client_id"], redirect_uri="https://app.example/callback")
+    assert '<p class="host">app.example</p>' in to_https.text
+    assert "this computer" not in to_https.text
+
+
+def test_a_browser_cookie_value_the_client_chose_is_replaced(oauth, public_client) -> None:
+    chosen = "a-value-another-page-on-this-host-planted"
+    browser = oauth.browser()
+    browser.cookies.set("authz_browser", chosen, domain="127.0.0.1", path="/authorize")
+    page = browser.get(oauth.authorize_url(public_client["client_id"])[0])
+    issued = page.cookies["authz_browser"]
+    assert issued != chosen and len(issued) >= 43  # 256 random bits, generated here
+    # A value this server issued is kept: a second tab in the same browser still works.
+    second = browser.get(oauth.authorize_url(public_client["client_id"])[0])
+    assert "set-cookie" not in second.headers or second.cookies["authz_browser"] == issued
+    form = {**oauth.hidden_inputs(page.text), "username": "alice", "password": "wonderland", "decision": "approve"}
+    assert browser.post(f"{oauth.base_url}/authorize", data=form).status_code == 302

@@ -1,5 +1,9 @@
 """Discovery (RFC 8414 metadata) and Dynamic Client Registration (RFC 7591): what the MCP SDK sends and reads."""
 
+import json
+import socket
+from urllib.parse import urlsplit
+
 import pytest
 
 
@@ -117,3 +121,53 @@ def test_dcr_refuses_a_body_that_is_not_a_json_object(oauth) -> None:
         )
         assert response.status_code == 400
         assert response.json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("character", ["\x00", "\r\n", "\n", "\t", " "])
+def test_dcr_refuses_control_characters_in_redirect_uris(oauth, character) -> None:
+    # A NUL or CR LF would end up in the Location header that carries the authorization code.
+    response = oauth.register_response(redirect_uri=f"http://127.0.0.1:53682/cb{character}x")
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "invalid_redirect_uri"
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"client_name": "x" * 101},
+        {"client_name": "Safe app\u202egpj.exe"},  # right-to-left override: displays as "Safe appexe.jpg"
+        {"client_name": "two\nlines"},
+        {"redirect_uris": [f"http://127.0.0.1:{port}/cb" for port in range(3000, 3011)]},  # 11 of them
+        {"redirect_uris": ["http://127.0.0.1:3000/" + "a" * 2000]},
+        {"contacts": ["someone@example.com" * 30] * 20},  # within the body limit, over the registration's
+    ],
+    ids=["long-name", "bidi-name", "newline-name", "eleven-uris", "long-uri", "big-metadata"],
+)
+def test_dcr_bounds_what_a_registration_may_hold(oauth, metadata) -> None:
+    response = oauth.register_response(**metadata)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] in ("invalid_client_metadata", "invalid_redirect_uri")
+
+
+def test_a_body_over_64_kib_is_refused_with_413(oauth) -> None:
+    body = json.dumps({"redirect_uris": [oauth.REDIRECT_URI], "client_name": "x" * 5_000_000})
+    response = oauth.http.post(f"{oauth.base_url}/register", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    # A chunked body declares no length: refused once what has arrived is over the limit.
+    chunks = iter([b"grant_type=x&pad=", *[b"a" * 8192] * 10])
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    chunked = oauth.http.post(f"{oauth.base_url}/token", content=chunks, headers=form)
+    assert chunked.status_code == 413
+    assert oauth.http.get(f"{oauth.base_url}/healthz").status_code == 200
+
+
+def test_a_30_mb_body_is_refused_from_its_content_length_alone(oauth) -> None:
+    # Nothing of the body is sent: the server answers from the headers, without waiting for 30 MB.
+    address = urlsplit(oauth.base_url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
+        connection.sendall(
+            b"POST /register HTTP/1.1\r\nHost: " + address.netloc.encode() + b"\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 31457280\r\n\r\n"
+        )
+        status_line = connection.makefile("rb").readline()
+    assert status_line.startswith(b"HTTP/1.1 413")

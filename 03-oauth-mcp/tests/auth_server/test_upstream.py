@@ -1,71 +1,38 @@
 """Optional sign-in with GitHub, against a fake GitHub on loopback (--github-url)."""
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import import_module
 from typing import Any
-from urllib.parse import parse_qs
 
 import httpx2
 import pytest
 
-GITHUB_TOKEN = "gho_upstream_token_that_must_stay_here"
-
-
-class FakeGitHub:
-    """/login/oauth/access_token and /api/v3/user, the GitHub Enterprise Server layout."""
-
-    def __init__(self) -> None:
-        self.exchanges: list[dict[str, str]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
-                outer.exchanges.append({key: values[0] for key, values in form.items()})
-                ok = form.get("code") == ["github-code"] and form.get("client_secret") == ["gh-secret"]
-                self.reply({"access_token": GITHUB_TOKEN, "token_type": "bearer"} if ok else {"error": "bad"})
-
-            def do_GET(self) -> None:
-                if self.headers.get("Authorization") == f"Bearer {GITHUB_TOKEN}":
-                    self.reply({"login": "octocat", "id": 1})
-                else:
-                    self.reply({"message": "Bad credentials"}, 401)
-
-            def reply(self, body: dict[str, Any], status: int = 200) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+processes = import_module("03-oauth-mcp.tests.support.processes")
+log_showing = import_module("03-oauth-mcp.tests.support.server_log").log_showing
+fake_github = import_module("03-oauth-mcp.tests.support.fake_github")
+OAuth = import_module("03-oauth-mcp.tests.support.oauth_driver").OAuth
 
 
 @pytest.fixture(scope="module")
-def github() -> Iterator[FakeGitHub]:
-    fake = FakeGitHub()
-    thread = threading.Thread(target=fake.httpd.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    fake.httpd.shutdown()
-    fake.httpd.server_close()
+def github() -> Iterator[Any]:
+    with fake_github.FakeGitHub().running() as fake:
+        yield fake
 
 
 @pytest.fixture(scope="module")
-def upstream_oauth(launch, tmp_path_factory, oauth_for, github) -> Iterator[Any]:
+def upstream_server(tmp_path_factory, github) -> Iterator[Any]:
+    """An authorization server offering "Approve with GitHub", the fake one."""
     db = tmp_path_factory.mktemp("upstream") / "auth.db"
-    flags = ["--github-client-id", "gh-app", "--github-client-secret", "gh-secret", "--github-url", github.url]
-    with launch("auth_server", "--db", str(db), *flags) as server:
-        oauth = oauth_for(server.base_url)
-        yield oauth
-        assert GITHUB_TOKEN not in server.logged()
+    flags = ["--github-client-id", fake_github.CLIENT_ID, "--github-client-secret", fake_github.CLIENT_SECRET]
+    with processes.start_process("auth_server", "--db", str(db), *flags, "--github-url", github.url) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def upstream_oauth(upstream_server) -> Iterator[Any]:
+    oauth = OAuth(upstream_server.base_url)
+    yield oauth
+    oauth.close()
 
 
 def to_github(oauth, client_id: str) -> tuple[httpx2.Client, str, dict[str, str]]:
@@ -83,19 +50,19 @@ def test_sign_in_with_github_issues_our_token_never_githubs(upstream_oauth, gith
     oauth = upstream_oauth
     client = oauth.register()
     browser, state, github_params = to_github(oauth, client["client_id"])
-    assert github_params["client_id"] == "gh-app"
+    assert github_params["client_id"] == fake_github.CLIENT_ID
     assert github_params["redirect_uri"] == f"{oauth.base_url}/authorize/github/callback"
     assert github_params["state"] != state  # its own state, not the client's
     assert github_params["code_challenge_method"] == "S256"
 
     callback = f"{oauth.base_url}/authorize/github/callback"
-    back = browser.get(callback, params={"code": "github-code", "state": github_params["state"]})
+    back = browser.get(callback, params={"code": fake_github.CODE, "state": github_params["state"]})
     assert back.status_code == 302
     params = oauth.query_of(back.headers["location"])
     assert params["state"] == state
     assert params["iss"] == oauth.base_url
     assert github.exchanges[-1]["code_verifier"]  # PKCE towards GitHub too
-    replay = browser.get(callback, params={"code": "github-code", "state": github_params["state"]})
+    replay = browser.get(callback, params={"code": fake_github.CODE, "state": github_params["state"]})
     assert replay.status_code == 400  # the upstream state is single use
 
 
@@ -108,11 +75,11 @@ def test_github_user_becomes_the_token_subject(upstream_oauth) -> None:
     answer = browser.post(f"{oauth.base_url}/authorize", data={**oauth.hidden_inputs(page.text), "decision": "github"})
     github_state = oauth.query_of(answer.headers["location"])["state"]
     back = browser.get(
-        f"{oauth.base_url}/authorize/github/callback", params={"code": "github-code", "state": github_state}
+        f"{oauth.base_url}/authorize/github/callback", params={"code": fake_github.CODE, "state": github_state}
     )
     response = oauth.redeem(client["client_id"], oauth.query_of(back.headers["location"])["code"], verifier)
     assert response.status_code == 200, response.text
-    assert GITHUB_TOKEN not in response.text
+    assert fake_github.TOKEN not in response.text
     assert oauth.verify(response.json()["access_token"])[1]["sub"] == "github:octocat"
 
 
@@ -121,7 +88,7 @@ def test_github_callback_in_another_browser_is_refused(upstream_oauth) -> None:
     _, _, github_params = to_github(oauth, oauth.register()["client_id"])
     stranger = httpx2.get(
         f"{oauth.base_url}/authorize/github/callback",
-        params={"code": "github-code", "state": github_params["state"]},
+        params={"code": fake_github.CODE, "state": github_params["state"]},
         timeout=10,
     )
     assert stranger.status_code == 403
@@ -142,7 +109,21 @@ def test_cancel_at_github_is_access_denied_and_failure_is_server_error(upstream_
     assert params["iss"] == oauth.base_url
 
 
-def test_github_flags_come_in_pairs(run_cli) -> None:
-    result = run_cli("auth_server", "--github-client-id", "gh-app", env={"GITHUB_CLIENT_SECRET": ""})
+def test_neither_githubs_code_nor_its_token_reaches_the_log(upstream_oauth, upstream_server) -> None:
+    oauth = upstream_oauth
+    browser, _, github_params = to_github(oauth, oauth.register()["client_id"])
+    callback = f"{oauth.base_url}/authorize/github/callback"
+    back = browser.get(callback, params={"code": fake_github.CODE, "state": github_params["state"]})
+    assert back.status_code == 302
+
+    # uvicorn's access log writes the callback's URL: the code in it is written as ****.
+    logged = log_showing(upstream_server, "/authorize/github/callback?")
+    assert "/authorize/github/callback?code=****&state=****" in logged
+    assert fake_github.CODE not in logged
+    assert fake_github.TOKEN not in logged
+
+
+def test_github_flags_come_in_pairs() -> None:
+    result = processes.run_cli("auth_server", "--github-client-id", "gh-app", env={"GITHUB_CLIENT_SECRET": ""})
     assert result.returncode == 2
     assert "--github-client-secret" in result.stderr

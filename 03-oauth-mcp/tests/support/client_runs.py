@@ -51,7 +51,11 @@ def run_client(
         for line in process.stderr:
             lines.append(line)
             if match := AUTHORIZATION_URL.search(line):
-                run.consents.append(consenter(match.group(1), *user, decision=decision))
+                try:
+                    run.consents.append(consenter(match.group(1), *user, decision=decision))
+                except Exception as failure:  # the user could not answer: the client would wait minutes
+                    lines.append(f"[the test's user could not consent: {failure!r}]\n")
+                    process.kill()
 
     watcher = threading.Thread(target=watch_stderr, daemon=True)
     watcher.start()

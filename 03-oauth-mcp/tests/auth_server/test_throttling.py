@@ -1,0 +1,194 @@
+"""Guessing, flooding and slow hashes: passwords, client secrets and registrations are throttled.
+
+The server here runs with `--max-lockout 1` (no wait longer than 1 s, so the tests never sit out a
+real lockout) and `--registration-limit 3`. Each test sends from its own loopback address
+(127.0.0.2, 127.0.0.3, ...), which to the server are different machines: the throttles count per
+address, and the tests stay independent of each other on one shared server.
+"""
+
+import secrets
+import sqlite3
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+
+processes = import_module("03-oauth-mcp.tests.support.processes")
+eventually = import_module("03-oauth-mcp.tests.support.waiting").eventually
+oauth_driver = import_module("03-oauth-mcp.tests.support.oauth_driver")
+OAuth = oauth_driver.OAuth
+throttle = import_module("03-oauth-mcp.auth_server.throttle")
+storage_module = import_module("03-oauth-mcp.auth_server.storage")
+
+MAX_LOCKOUT = 1  # second: long enough for the next request to meet the wait, short to sit out
+
+
+@pytest.fixture(scope="module")
+def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("throttling") / "auth.db"
+
+
+@pytest.fixture(scope="module")
+def server(db_path: Path) -> Iterator[Any]:
+    flags = ["--max-lockout", str(MAX_LOCKOUT), "--registration-limit", "3"]
+    with processes.start_process("auth_server", "--db", str(db_path), *flags) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def client_id(server: Any) -> Iterator[str]:
+    registrar = OAuth(server.base_url, address="127.0.0.99")
+    yield registrar.register()["client_id"]
+    registrar.close()
+
+
+def until_a_guess_is_checked_again(attempt: Any) -> None:
+    """Fail until the throttle refuses (429), then until it checks a guess again (401): that last
+    failure starts a fresh wait, so an attempt sent right after surely meets it."""
+    eventually(lambda: attempt().status_code == 429, 30, "a throttled attempt")
+    eventually(lambda: attempt().status_code == 401, 30, "an attempt checked again after the wait")
+
+
+def test_forty_wrong_passwords_then_the_right_one_is_refused_until_the_wait_is_over(server, client_id) -> None:
+    oauth = OAuth(server.base_url, address="127.0.0.2")
+    authorization = oauth.open_consent(client_id)
+
+    statuses = [oauth.answer(authorization, "bob", f"guess-{n}").status_code for n in range(40)]
+    assert statuses[:5] == [401] * 5  # a few mistakes cost nothing
+    assert 429 in statuses  # then each guess must wait
+    until_a_guess_is_checked_again(lambda: oauth.answer(authorization, "bob", "wrong"))
+
+    refused = oauth.answer(authorization, "bob", "builder")  # the right password, too soon
+    assert refused.status_code == 429
+    assert "Too many failed sign-ins." in refused.text
+    assert int(refused.headers["retry-after"]) <= MAX_LOCKOUT
+    assert "location" not in refused.headers
+
+    # Bounded: once the wait (never longer than --max-lockout) is over, the right password works.
+    eventually(lambda: oauth.answer(authorization, "bob", "builder").status_code == 302, 10, "bob signed in")
+    assert "code" in authorization.params
+
+
+def test_guesses_sent_all_at_once_get_no_more_checks_than_one_after_another(server, client_id) -> None:
+    oauth = OAuth(server.base_url, address="127.0.0.9")
+    authorization = oauth.open_consent(client_id)
+
+    def guess(n: int) -> int:
+        with oauth.browser() as browser:  # a connection of its own, the same cookie
+            browser.cookies = authorization.browser.cookies
+            form = {**authorization.form, "username": "alice", "password": f"parallel-{n}", "decision": "approve"}
+            return browser.post(f"{server.base_url}/authorize", data=form).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(guess, range(20)))
+    assert statuses.count(401) == 5  # alice's free failures, each counted before its hash was checked
+    assert statuses.count(429) == 15
+    # alice herself, once the wait is over: her count starts afresh, for the tests that follow too.
+    eventually(lambda: oauth.answer(authorization).status_code == 302, 10, "alice signed in")
+
+
+def test_many_usernames_from_one_address_slow_down_that_address_only(server, client_id, db_path) -> None:
+    sprayer, neighbour = OAuth(server.base_url, address="127.0.0.3"), OAuth(server.base_url, address="127.0.0.4")
+    authorization = sprayer.open_consent(client_id)
+    names = iter(f"made-up-{n}" for n in range(1000))
+    until_a_guess_is_checked_again(lambda: sprayer.answer(authorization, next(names), "password"))
+
+    assert sprayer.answer(authorization, "alice", "wonderland").status_code == 429
+    assert neighbour.authorize(client_id).response.status_code == 302  # alice, from another machine
+
+    # Made-up usernames leave no rows of their own: the table cannot be filled by inventing names.
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
+        keys = [key for (key,) in db.execute("SELECT key FROM attempts")]
+    assert "password-address:127.0.0.3" in keys
+    assert not [key for key in keys if "made-up" in key]
+
+
+def test_wrong_client_secrets_slow_down_their_address_and_spare_the_real_client(server) -> None:
+    attacker, resource_server = OAuth(server.base_url, address="127.0.0.5"), OAuth(server.base_url, "127.0.0.6")
+    client_id, secret = oauth_driver.RS_AUTH
+    guesses = iter(f"guess-{n}" for n in range(1000))
+    until_a_guess_is_checked_again(lambda: attacker.introspect("token", auth=(client_id, next(guesses))))
+
+    refused = attacker.introspect("token", auth=(client_id, secret))  # refused before any hash
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "slow_down"
+    assert 1 <= int(refused.headers["retry-after"]) <= MAX_LOCKOUT
+    # The real resource server, elsewhere, is not locked out by failures in its name.
+    assert resource_server.introspect("token").json() == {"active": False}
+    eventually(lambda: attacker.introspect("token").status_code == 200, 10, "the wait to pass")
+
+
+def test_registrations_per_address_are_limited(server) -> None:
+    flooder, other = OAuth(server.base_url, address="127.0.0.7"), OAuth(server.base_url, address="127.0.0.8")
+    for _ in range(3):  # --registration-limit 3
+        flooder.register()
+    refused = flooder.register_response()
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "slow_down"
+    assert int(refused.headers["retry-after"]) >= 1
+    assert other.register_response().status_code == 201
+
+
+def test_secret_checks_do_not_hold_up_other_requests(server) -> None:
+    """Two resource servers introspecting random tokens (each an scrypt check of their secret, ~60 ms
+    of CPU) while /healthz is asked: the checks run in worker threads, so /healthz answers in a
+    fraction of the time a check takes, instead of waiting in line behind them on the event loop."""
+    stop, checks = threading.Event(), []
+
+    def introspect_random_tokens() -> None:
+        with httpx2.Client(timeout=10) as http:
+            while not stop.is_set():
+                started = time.perf_counter()
+                token = secrets.token_urlsafe(32)
+                response = http.post(f"{server.base_url}/introspect", data={"token": token}, auth=oauth_driver.RS_AUTH)
+                checks.append((response.status_code, time.perf_counter() - started))
+
+    hammers = [threading.Thread(target=introspect_random_tokens) for _ in range(2)]
+    for hammer in hammers:
+        hammer.start()
+    try:
+        eventually(lambda: len(checks) >= 4, 30, "introspections under way")
+        health = []
+        with httpx2.Client(timeout=10) as http:
+            for _ in range(30):
+                started = time.perf_counter()
+                assert http.get(f"{server.base_url}/healthz").status_code == 200
+                health.append(time.perf_counter() - started)
+    finally:
+        stop.set()
+        for hammer in hammers:
+            hammer.join()
+    assert {status for status, _ in checks} == {200}  # nothing throttled: the secret is right
+    assert statistics.median(health) < statistics.median(duration for _, duration in checks) / 4
+
+
+def test_the_wait_doubles_up_to_the_cap_and_expired_counts_are_deleted(tmp_path) -> None:
+    storage = storage_module.Storage(tmp_path / "auth.db")
+    rows = sqlite3.connect(tmp_path / "auth.db")
+    try:
+        rule = throttle.Throttle(storage, "test", free=2, window=60, max_delay=10)
+        assert [rule.delay(count) for count in range(1, 8)] == [0, 1, 2, 4, 8, 10, 10]
+        assert rule.delay(10**9) == 10  # no overflow, however long an attack goes on
+        rule.count("a")
+        assert rule.wait("a") == 0
+        brief = throttle.Throttle(storage, "brief", free=0, window=-1, max_delay=10)  # forgotten at once
+        brief.count("b")
+        rule.count("a")  # counting prunes what has expired
+        assert rows.execute("SELECT key FROM attempts").fetchall() == [("test:a",)]
+        # Taken before the attempt: the second of two free ones starts the wait for the third.
+        assert rule.take("t") == rule.take("t") == 0
+        assert 0 < rule.take("t") <= 1  # waiting: refused, and not counted
+        rule.give_back("t")  # the second succeeded after all
+        assert rows.execute("SELECT count FROM attempts WHERE key = 'test:t'").fetchone() == (1,)
+        assert throttle.address_key("2001:db8::1") == throttle.address_key("2001:db8::2") == "2001:db8::/64"
+        assert throttle.address_key("::ffff:192.0.2.1") == "192.0.2.1"
+    finally:
+        rows.close()
+        storage.close()

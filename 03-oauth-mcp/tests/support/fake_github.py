@@ -1,0 +1,61 @@
+"""GitHub's OAuth web flow on loopback: what `--github-url` points the authorization server at.
+
+It stands in for GitHub Enterprise Server's layout (/login/oauth/access_token, /api/v3/user): it
+exchanges the one code it knows (`CODE`, with the app's secret) for `TOKEN`, and answers /user for
+that token with the login `octocat`. `exchanges` records every code exchange it was sent.
+"""
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+CLIENT_ID, CLIENT_SECRET = "gh-app", "gh-secret"  # the OAuth app the authorization server is configured with
+CODE = "github-code-that-must-stay-out-of-logs"
+TOKEN = "gho_upstream_token_that_must_stay_here"
+
+
+class FakeGitHub:
+    def __init__(self) -> None:
+        self.exchanges: list[dict[str, str]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+                outer.exchanges.append({key: values[0] for key, values in form.items()})
+                ok = form.get("code") == [CODE] and form.get("client_secret") == [CLIENT_SECRET]
+                self.reply({"access_token": TOKEN, "token_type": "bearer"} if ok else {"error": "bad"})
+
+            def do_GET(self) -> None:
+                if self.headers.get("Authorization") == f"Bearer {TOKEN}":
+                    self.reply({"login": "octocat", "id": 1})
+                else:
+                    self.reply({"message": "Bad credentials"}, 401)
+
+            def reply(self, body: dict[str, Any], status: int = 200) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    @contextmanager
+    def running(self) -> Iterator["FakeGitHub"]:
+        thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self.httpd.shutdown()
+            self.httpd.server_close()
