@@ -80,6 +80,16 @@ def main(
             show_default=False,
         ),
     ] = None,
+    cimd_ca_file: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="A certificate authority (PEM) to trust for client metadata documents, besides the system's; "
+            "for development, with `python -m 03-oauth-mcp.client.document`.",
+            show_default=False,
+        ),
+    ] = None,
     github_client_id: Annotated[
         str | None,
         typer.Option(
@@ -118,6 +128,7 @@ def main(
         resources=tuple(resource or [DEFAULT_RESOURCE]),
         access_token_ttl=access_token_ttl,
         cimd_allow_hosts=frozenset(cimd_allow_host or []),
+        cimd_ca_file=cimd_ca_file,
         github_client_id=github_client_id,
         github_client_secret=github_client_secret,
         github_url=github_url,

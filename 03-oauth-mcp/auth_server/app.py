@@ -44,7 +44,7 @@ def create_app(settings: Settings) -> FastAPI:
     keys = SigningKeys(storage)
     metadata = server_metadata(settings)
     throttles = Throttles.create(settings, storage)
-    documents = MetadataDocuments(settings.cimd_allow_hosts)
+    documents = MetadataDocuments(settings.cimd_allow_hosts, settings.cimd_ca_file)
     server = AuthorizationServer(settings, storage, keys, metadata, documents, throttles)
     flow = AuthorizationFlow(server, storage, BrowserCookie(settings.issuer, storage))
     upstream = None

@@ -20,8 +20,10 @@ import ipaddress
 import json
 import logging
 import re
+import ssl
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import anyio
@@ -64,8 +66,13 @@ class _Cached:
 
 
 class MetadataDocuments:
-    def __init__(self, allow_hosts: frozenset[str]) -> None:
+    def __init__(self, allow_hosts: frozenset[str], ca_file: Path | None = None) -> None:
         self.allow_hosts = allow_hosts
+        # The system's certificate authorities, plus one for development (a client serving its
+        # document on this machine with a throwaway CA: `python -m 03-oauth-mcp.client.document`).
+        self.tls = ssl.create_default_context()
+        if ca_file is not None:
+            self.tls.load_verify_locations(cafile=ca_file)
         self._cache: dict[str, _Cached] = {}
 
     def cached(self, client_id: str) -> Client | None:
@@ -127,7 +134,9 @@ class MetadataDocuments:
         headers = {"Host": url.netloc.decode(), "Accept": "application/json"}
         try:
             async with (
-                httpx2.AsyncClient(timeout=FETCH_DEADLINE, follow_redirects=False, trust_env=False) as http,
+                httpx2.AsyncClient(
+                    timeout=FETCH_DEADLINE, follow_redirects=False, trust_env=False, verify=self.tls
+                ) as http,
                 http.stream("GET", pinned, headers=headers, extensions={"sni_hostname": url.host}) as response,
             ):
                 if response.status_code != 200:

@@ -52,6 +52,7 @@ class Settings:
     resources: tuple[str, ...] = (DEFAULT_RESOURCE,)  # the first is the default audience
     access_token_ttl: int = DEFAULT_ACCESS_TOKEN_TTL
     cimd_allow_hosts: frozenset[str] = field(default_factory=frozenset)
+    cimd_ca_file: Path | None = None  # a development CA trusted for metadata documents, besides the system's
     # Optional upstream identity provider (upstream.py): off unless a client id is given.
     github_client_id: str | None = None
     github_client_secret: str | None = None

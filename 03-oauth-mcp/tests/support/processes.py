@@ -7,6 +7,7 @@ on a full pipe); it is healthy when `/healthz` answers, or the test fails with i
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -59,14 +60,17 @@ class RunningServer:
         return self.log.read()
 
 
-def wait_until_healthy(server: RunningServer) -> None:
+def wait_until_healthy(server: RunningServer, tls_ca: Path | None = None) -> None:
     """Poll /healthz until it answers 200; fail with the server's log if it exits or the deadline passes."""
 
     def healthy() -> bool:
         if server.process.poll() is not None:
             raise RuntimeError(f"server exited with {server.process.returncode}:\n{server.stop()}")
+        if tls_ca and not tls_ca.exists():
+            return False  # the server writes its CA as it starts
+        verify = ssl.create_default_context(cafile=tls_ca) if tls_ca else True
         try:
-            return httpx2.get(f"{server.base_url}/healthz", timeout=1).status_code == 200
+            return httpx2.get(f"{server.base_url}/healthz", timeout=1, verify=verify).status_code == 200
         except httpx2.TransportError:
             return False  # not listening yet
 
@@ -78,11 +82,16 @@ def wait_until_healthy(server: RunningServer) -> None:
 
 @contextmanager
 def start_process(
-    module: str, *extra: str, port: int | None = None, env: dict[str, str] | None = None
+    module: str, *extra: str, port: int | None = None, env: dict[str, str] | None = None, tls_ca: Path | None = None
 ) -> Iterator[RunningServer]:
-    """`python -m 03-oauth-mcp.<module> --addr 127.0.0.1:<port> ...`, healthy, stopped on exit."""
+    """`python -m 03-oauth-mcp.<module> --addr 127.0.0.1:<port> ...`, healthy, stopped on exit.
+
+    `tls_ca`: the server speaks https, with a certificate this CA signed (one it makes as it starts).
+    """
     port = port or free_port()
-    with tempfile.TemporaryFile("w+") as log:
+    # Append mode: the server's writes always land at the end, even after `logged()` has moved
+    # the shared file offset back to the start to read.
+    with tempfile.TemporaryFile("a+") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", f"{LESSON}.{module}", "--addr", f"127.0.0.1:{port}", *extra],
             cwd=REPOSITORY_ROOT,
@@ -91,9 +100,9 @@ def start_process(
             text=True,
             env={**os.environ, **(env or {})},
         )
-        server = RunningServer(process, f"http://127.0.0.1:{port}", log)
+        server = RunningServer(process, f"{'https' if tls_ca else 'http'}://127.0.0.1:{port}", log)
         try:
-            wait_until_healthy(server)
+            wait_until_healthy(server, tls_ca)
             yield server
         finally:
             server.stop()
