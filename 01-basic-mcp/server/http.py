@@ -5,6 +5,10 @@ messages, GET to open the server-to-client stream, DELETE to end a session).
 Mounting it inside FastAPI lets the same process serve ordinary routes such as
 `/healthz`. A mounted app's own lifespan never runs, so the host app must start
 the SDK's session manager itself.
+
+Nothing in the SDK or uvicorn bounds how long a server-to-client stream stays
+open, and the SDK's counts are far above what one process can hold: see
+`BoundedStreams` (streams.py).
 """
 
 from collections.abc import AsyncIterator
@@ -13,8 +17,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from mcp.server import MCPServer
 
+from .streams import DEFAULT_LIMITS, BoundedStreams, StreamLimits
 
-def create_http_app(mcp: MCPServer, host: str = "127.0.0.1") -> FastAPI:
+
+def create_http_app(mcp: MCPServer, host: str = "127.0.0.1", limits: StreamLimits = DEFAULT_LIMITS) -> FastAPI:
     # `host` is the address we bind. For a loopback address the SDK turns on
     # DNS-rebinding protection: requests whose Host or Origin header is not
     # localhost get 421/403, so a web page cannot reach this server through a
@@ -39,4 +45,5 @@ def create_http_app(mcp: MCPServer, host: str = "127.0.0.1") -> FastAPI:
 
     # Routes are matched in order and Mount("/") matches every path: mount last.
     app.mount("/", mcp_app)
+    app.add_middleware(BoundedStreams, limits=limits)
     return app

@@ -16,6 +16,7 @@ from .app import DEFAULT_UPSTREAM_URL, create_server
 from .context import auth_token
 from .http import create_http_app
 from .logs import configure_logging
+from .streams import StreamLimits
 
 logger = logging.getLogger(__package__)  # the package, e.g. "01-basic-mcp.server", not "__main__"
 
@@ -52,15 +53,17 @@ def run_stdio(upstream_url: str) -> None:
         anyio.run(mcp.run_stdio_async)
 
 
-def run_http(addr: str, log_level: str, upstream_url: str) -> None:
+def run_http(addr: str, log_level: str, upstream_url: str, limits: StreamLimits) -> None:
     host, port = split_addr(addr)
     if not ipaddress.ip_address("127.0.0.1" if host == "localhost" else host).is_loopback:
         logger.warning("listening on %s: reachable from other machines, with no authentication", host)
-    app = create_http_app(create_server(upstream_url), host=host)
+    app = create_http_app(create_server(upstream_url), host=host, limits=limits)
     logger.info("MCP endpoint: http://%s/mcp", addr)
     # uvicorn stops gracefully on SIGINT and SIGTERM: it stops accepting,
-    # finishes in-flight requests, then runs the lifespan shutdown.
-    uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None)
+    # finishes in-flight requests, then runs the lifespan shutdown. By default it
+    # waits as long as they last, and a stream lasts until --stream-timeout: what
+    # is still open after 5 s is cancelled.
+    uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None, timeout_graceful_shutdown=5)
 
 
 @cli.command()
@@ -78,13 +81,20 @@ def main(
     log_level: Annotated[
         Literal["debug", "info", "warning", "error"], typer.Option(help="Log level; logs go to stderr.")
     ] = "info",
+    max_streams: Annotated[
+        int, typer.Option(min=1, help="Server-to-client streams open at once (http only); one more gets 503.")
+    ] = StreamLimits.max_open,
+    stream_timeout: Annotated[
+        float,
+        typer.Option(min=0.1, help="Seconds before the server ends a stream (http only); the client may open another."),
+    ] = StreamLimits.max_seconds,
 ) -> None:
     """Run the lesson 02 MCP server (tools: echo_message, add_numbers, show_auth_token, make_authenticated_request)."""
     configure_logging(log_level)
     if transport == "stdio":
         run_stdio(upstream_url)
     else:
-        run_http(addr, log_level, upstream_url)
+        run_http(addr, log_level, upstream_url, StreamLimits(max_open=max_streams, max_seconds=stream_timeout))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,10 @@ Mounting it inside FastAPI lets the same process serve ordinary routes such as
 `/healthz`. A mounted app's own lifespan never runs, so the host app must start
 the SDK's session manager itself.
 
+Nothing in the SDK or uvicorn bounds how long a server-to-client stream stays
+open, and the SDK's counts are far above what one process can hold: see
+`BoundedStreams` (streams.py).
+
 On HTTP every request may come from a different caller, so the caller's token
 is read from each request's Authorization header into the request context.
 """
@@ -19,6 +23,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .context import auth_token, bearer_token
+from .streams import DEFAULT_LIMITS, BoundedStreams, StreamLimits
 
 
 class AuthorizationToContext:
@@ -43,7 +48,7 @@ class AuthorizationToContext:
             auth_token.reset(reset)
 
 
-def create_http_app(mcp: MCPServer, host: str = "127.0.0.1") -> FastAPI:
+def create_http_app(mcp: MCPServer, host: str = "127.0.0.1", limits: StreamLimits = DEFAULT_LIMITS) -> FastAPI:
     # `host` is the address we bind. For a loopback address the SDK turns on
     # DNS-rebinding protection: requests whose Host or Origin header is not
     # localhost get 421/403, so a web page cannot reach this server through a
@@ -69,4 +74,5 @@ def create_http_app(mcp: MCPServer, host: str = "127.0.0.1") -> FastAPI:
     # Routes are matched in order and Mount("/") matches every path: mount last.
     app.mount("/", mcp_app)
     app.add_middleware(AuthorizationToContext)
+    app.add_middleware(BoundedStreams, limits=limits)
     return app

@@ -127,3 +127,13 @@ def test_foreign_host_header_is_refused(session: httpx2.Client) -> None:
     )
     assert response.status_code == 421
     still_serving(session)
+
+
+def test_foreign_origin_header_is_refused(session: httpx2.Client) -> None:
+    """A page on evil.example that sends to 127.0.0.1 directly: the Host is right, its Origin is not."""
+    response = session.post(
+        "/mcp", json={"jsonrpc": "2.0", "id": 13, "method": "tools/list"}, headers={"Origin": "http://evil.example"}
+    )
+    assert response.status_code == 403
+    assert response.text == "Invalid Origin header"
+    still_serving(session)

@@ -34,7 +34,7 @@ FUZZ = settings(
 METHODS = ["tools/call", "tools/list", "initialize", "ping", "resources/read", "prompts/get", "completion/complete"]
 TOOL_NAMES = ["show_auth_token", "make_authenticated_request", "echo_message", "add_numbers", "no_such_tool"]
 ARGUMENTS = ["message", "num1", "num2"]
-MODERN = "2026-07-28"  # the sessionless protocol: each request carries its version in `_meta` and headers
+MODERN = raw_http.MODERN
 
 # Any JSON value, a little nested: in a JSON-RPC field, most of them are the wrong type.
 any_json = st.recursive(

@@ -17,6 +17,7 @@ processes = import_module("02-basic-token-passthrough.tests.support.processes")
 clients = import_module("02-basic-token-passthrough.tests.support.clients")
 recording_upstream = import_module("02-basic-token-passthrough.tests.support.recording_upstream")
 tokens = import_module("02-basic-token-passthrough.tests.support.tokens")
+SlowCaller = import_module("02-basic-token-passthrough.labs.shared_state.slow_caller").SlowCaller
 eventually = import_module("02-basic-token-passthrough.tests.support.waiting").eventually
 
 pytestmark = pytest.mark.anyio
@@ -150,6 +151,18 @@ async def test_concurrent_sessions_never_see_each_others_token(recorded_server) 
             group.start_soon(call_repeatedly, token)
 
     assert seen == {token: [shown] * 15 for token, shown in callers.items()}
+
+
+async def test_a_call_keeps_its_callers_token_while_another_caller_comes_and_goes(recorded_server, recorder) -> None:
+    # Bob's request is slow to arrive: the server has read its headers, and set his token, when Alice's
+    # whole call comes and goes (the lab shared_state shows a module-level variable failing this).
+    bob = SlowCaller(recorded_server.mcp_url, tokens.BOB, "make_authenticated_request", {"message": "from bob"})
+    bob.send_headers()
+    async with clients.connect(recorded_server.mcp_url, tokens.ALICE) as alice:
+        await alice.call_tool("make_authenticated_request", {"message": "from alice"})
+    seen_by_bob = bob.send_body()
+    assert recorder.authorizations[-2:] == [f"Bearer {tokens.ALICE}", f"Bearer {tokens.BOB}"]
+    assert seen_by_bob["headers"]["Authorization"] == f"Bearer {tokens.BOB_SHOWN}"
 
 
 async def test_logs_carry_a_request_id_and_never_the_token(recorded_server) -> None:

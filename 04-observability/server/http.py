@@ -6,6 +6,10 @@ Mounting it inside FastAPI lets the same process serve ordinary routes such as
 `/healthz`. A mounted app's own lifespan never runs, so the host app must start
 the SDK's session manager itself.
 
+Nothing in the SDK or uvicorn bounds how long a server-to-client stream stays
+open, and the SDK's counts are far above what one process can hold: see
+`BoundedStreams` (streams.py).
+
 On HTTP every request may come from a different caller, so the caller's token
 is read from each request's Authorization header into the request context.
 
@@ -27,6 +31,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .context import auth_token, bearer_token
+from .streams import DEFAULT_LIMITS, BoundedStreams, StreamLimits
 
 
 class AuthorizationToContext:
@@ -58,7 +63,10 @@ def remember_http_span(span: Span, scope: Scope) -> None:
 
 
 def create_http_app(
-    mcp: MCPServer, host: str = "127.0.0.1", flush_telemetry: Callable[[], None] = lambda: None
+    mcp: MCPServer,
+    host: str = "127.0.0.1",
+    flush_telemetry: Callable[[], None] = lambda: None,
+    limits: StreamLimits = DEFAULT_LIMITS,
 ) -> FastAPI:
     # `host` is the address we bind. For a loopback address the SDK turns on
     # DNS-rebinding protection: requests whose Host or Origin header is not
@@ -93,6 +101,7 @@ def create_http_app(
     # Routes are matched in order and Mount("/") matches every path: mount last.
     app.mount("/", mcp_app)
     app.add_middleware(AuthorizationToContext)
+    app.add_middleware(BoundedStreams, limits=limits)
     # Added last, so outermost: the HTTP span covers everything below it. No spans
     # for probes and scrapes, nor for each ASGI send/receive event.
     app.add_middleware(

@@ -1,8 +1,8 @@
 """MCP's Streamable HTTP spoken by hand, to send what the SDK client never would.
 
 A test of bad input needs the wire without a client in the way: these helpers open a session
-with the classic `initialize` handshake and read the JSON-RPC answer, whether it came back as
-plain JSON or as one server-sent event.
+with the classic `initialize` handshake, write a 2026-07-28 `subscriptions/listen`, and read the
+JSON-RPC answer, whether it came back as plain JSON or as one server-sent event.
 """
 
 import json
@@ -12,6 +12,7 @@ import httpx2
 
 ACCEPT = {"Accept": "application/json, text/event-stream"}
 PROTOCOL_VERSION = "2025-11-25"  # the classic handshake: initialize, then a session id on every request
+MODERN = "2026-07-28"  # the sessionless protocol: each request carries its version in `_meta` and headers
 
 
 def open_session(http: httpx2.Client) -> str:
@@ -47,3 +48,18 @@ def jsonrpc_body(response: httpx2.Response) -> dict[str, Any]:
         data = [line.removeprefix("data: ") for line in response.text.splitlines() if line.startswith("data: ")]
         return json.loads(data[0])
     return response.json()
+
+
+def listen_request() -> dict[str, Any]:
+    """The keyword arguments of `http.stream("POST", "/mcp", ...)` for a 2026-07-28 `subscriptions/listen`,
+    whose answer is a stream of notifications that stays open."""
+    meta = {"io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientCapabilities": {}}
+    return {
+        "headers": {**ACCEPT, "MCP-Protocol-Version": MODERN, "Mcp-Method": "subscriptions/listen"},
+        "json": {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "subscriptions/listen",
+            "params": {"notifications": {"toolsListChanged": True}, "_meta": meta},
+        },
+    }

@@ -1,0 +1,79 @@
+"""DELIBERATELY VULNERABLE: lesson 02's server with the caller's token in a module-level variable.
+
+    python -m 02-basic-token-passthrough.labs.shared_state.vulnerable --addr HOST:PORT --upstream-url URL
+
+A module-level variable looks like a fine place for "the current caller's token": a middleware
+stores it for each request, the tool reads it. But there is one such variable for the whole
+process, and the server serves many requests at once. A request that arrives while another is
+in progress overwrites it, and the first request's tool then acts with the second caller's
+token. Lesson 02 keeps the token in a context variable instead (server/context.py), of which
+every request has a copy of its own. Do not use this one for anything but this lab.
+"""
+
+import argparse
+from importlib import import_module
+from typing import Annotated
+
+import httpx2
+import uvicorn
+from mcp.server import MCPServer
+from pydantic import Field
+from starlette.datastructures import Headers
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+LESSON = "02-basic-token-passthrough"
+app = import_module(f"{LESSON}.server.app")
+bearer_token = import_module(f"{LESSON}.server.context").bearer_token
+split_addr = import_module(f"{LESSON}.server.__main__").split_addr
+
+caller_token: str | None = None  # the token of "the current request": one variable for every request at once
+
+
+class AuthorizationToGlobal:
+    """Lesson 02's AuthorizationToContext, with a module-level variable where the context variable was."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        global caller_token
+        if scope["type"] == "http":
+            caller_token = bearer_token(Headers(scope=scope).get("authorization"))
+        await self.app(scope, receive, send)
+
+
+def create_server(upstream_url: str) -> MCPServer:
+    mcp = MCPServer("basic-token-passthrough, the token in a global")
+
+    @mcp.tool()
+    async def make_authenticated_request(
+        message: Annotated[str, Field(description="The message to send as the 'message' query parameter.")],
+    ) -> app.UpstreamEcho:
+        """Call the upstream echo API with the caller's token and return what it saw."""
+        token = caller_token  # the token of whichever request was read last
+        async with httpx2.AsyncClient(timeout=app.UPSTREAM_TIMEOUT_SECONDS) as http:
+            response = await http.get(
+                upstream_url, params={"message": message}, headers={"Authorization": f"Bearer {token}"}
+            )
+        seen = app.UpstreamEcho.model_validate(response.json())
+        seen.headers["Authorization"] = f"Bearer {app.mask_token(token)}"
+        return seen
+
+    return mcp
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--addr", required=True)
+    parser.add_argument("--upstream-url", required=True)
+    options = parser.parse_args()
+    host, port = split_addr(options.addr)
+    http_app = create_server(options.upstream_url).streamable_http_app()
+    http_app.add_middleware(AuthorizationToGlobal)
+    http_app.add_route("/healthz", lambda request: PlainTextResponse("ok"))
+    uvicorn.run(http_app, host=host, port=port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

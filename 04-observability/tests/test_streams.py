@@ -1,0 +1,152 @@
+"""Server-to-client streams are bounded: how many are open at once, and how long each stays open.
+
+A stream is the GET on /mcp of a 2025-era session, or the answer to a 2026-era
+`subscriptions/listen`; each holds a connection for as long as the client likes (server/streams.py).
+The servers here run with small limits so that the tests reach them at once; the defaults are 100
+streams and 300 s.
+"""
+
+import json
+import signal
+import socket
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from http.client import HTTPResponse
+from importlib import import_module
+from typing import Any
+
+import anyio
+import httpx2
+import pytest
+from mcp import Client
+
+processes = import_module("04-observability.tests.support.processes")
+raw_jsonrpc = import_module("04-observability.tests.support.raw_jsonrpc")
+eventually = import_module("04-observability.tests.support.waiting").eventually
+
+
+MODERN = "2026-07-28"  # the sessionless protocol, whose `subscriptions/listen` answers with a stream
+
+
+def listen_request() -> dict[str, Any]:
+    """The keyword arguments of `http.stream("POST", "/mcp", ...)` for a 2026-07-28 `subscriptions/listen`."""
+    meta = {"io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientCapabilities": {}}
+    return {
+        "headers": {**raw_jsonrpc.ACCEPT, "MCP-Protocol-Version": MODERN, "Mcp-Method": "subscriptions/listen"},
+        "json": {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "subscriptions/listen",
+            "params": {"notifications": {"toolsListChanged": True}, "_meta": meta},
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def two_streams() -> Iterator[processes.RunningServer]:
+    """A server that holds at most two streams at once: `--max-streams 2`."""
+    with processes.start_http_server("--max-streams", "2") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def one_second_streams() -> Iterator[processes.RunningServer]:
+    """A server that ends every stream after a second: `--stream-timeout 1`."""
+    with processes.start_http_server("--stream-timeout", "1") as running:
+        yield running
+
+
+@contextmanager
+def session(server: processes.RunningServer) -> Iterator[httpx2.Client]:
+    """An HTTP client in a fresh MCP session (2025 handshake): its Mcp-Session-Id sent on every request."""
+    with httpx2.Client(base_url=server.base_url, headers=raw_jsonrpc.ACCEPT, timeout=10) as http:
+        http.headers["Mcp-Session-Id"] = raw_jsonrpc.open_session(http)
+        http.headers["MCP-Protocol-Version"] = raw_jsonrpc.PROTOCOL_VERSION
+        yield http
+
+
+def open_stream(stack: ExitStack, server: processes.RunningServer) -> httpx2.Response:
+    """A GET stream in a session of its own, held open until `stack` closes."""
+    http = stack.enter_context(session(server))
+    return stack.enter_context(http.stream("GET", "/mcp"))
+
+
+def test_a_stream_beyond_the_limit_is_refused_and_everything_else_is_served(two_streams) -> None:
+    with ExitStack() as held:
+        assert [open_stream(held, two_streams).status_code for _ in range(2)] == [200, 200]
+
+        with session(two_streams) as http:
+            refused = http.get("/mcp")
+            assert refused.status_code == 503
+            assert refused.json()["error"]["message"] == "Too many open streams"
+            assert refused.headers["retry-after"] == "300"  # every open stream ends within --stream-timeout
+            with http.stream("POST", "/mcp", **listen_request()) as listen:  # a 2026 stream counts too
+                assert listen.status_code == 503
+            # Ordinary requests are not streams: the server still answers them.
+            listed = http.post("/mcp", json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+            assert {tool["name"] for tool in raw_jsonrpc.jsonrpc_body(listed)["result"]["tools"]} == {
+                "echo_message",
+                "add_numbers",
+                "show_auth_token",
+                "make_authenticated_request",
+            }
+        anyio.run(calls_a_tool, two_streams.mcp_url)
+
+    # The held streams are closed: their places are free again.
+    def a_stream_opens() -> bool:
+        with ExitStack() as again:
+            return open_stream(again, two_streams).status_code == 200
+
+    eventually(a_stream_opens, message="a new stream once the others closed")
+
+
+async def calls_a_tool(url: str) -> None:
+    async with Client(url) as client:
+        result = await client.call_tool("echo_message", {"message": "still here"})
+    assert result.structured_content == {"result": "Echo: still here"}
+
+
+def test_the_server_ends_a_stream_after_the_timeout_and_the_session_may_open_another(one_second_streams) -> None:
+    with session(one_second_streams) as http:
+        for _ in range(2):  # the second GET in the same session: the first one's place was given back
+            with http.stream("GET", "/mcp") as stream:
+                assert stream.status_code == 200
+                assert stream.read() == b""  # a complete response: ended by the server, not broken off
+
+
+def test_the_server_ends_a_listen_stream_after_the_timeout(one_second_streams) -> None:
+    with (
+        httpx2.Client(base_url=one_second_streams.base_url, timeout=10) as http,
+        http.stream("POST", "/mcp", **listen_request()) as listen,
+    ):
+        assert listen.status_code == 200
+        events = listen.read().decode()
+    assert "notifications/subscriptions/acknowledged" in events
+
+
+def test_a_stream_whose_request_never_arrives_whole_is_answered_when_its_time_is_up(one_second_streams) -> None:
+    address = one_second_streams.base_url.removeprefix("http://")
+    headers = {"Host": address, "Content-Length": "100", **listen_request()["headers"]}
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    host, _, port = address.rpartition(":")
+    with socket.create_connection((host, int(port)), timeout=10) as raw:
+        raw.sendall(f"POST /mcp HTTP/1.1\r\n{head}\r\n".encode())  # a body of 100 bytes, promised, never sent
+        answer = HTTPResponse(raw)
+        answer.begin()
+        assert answer.status == 408
+        assert json.loads(answer.read())["error"]["message"] == "The request did not arrive in time"
+
+
+def test_an_open_stream_does_not_keep_the_server_from_stopping() -> None:
+    # A listen stream, unlike the SDK's GET stream, is not ended by uvicorn's shutdown.
+    with (
+        processes.start_http_server() as server,
+        httpx2.Client(base_url=server.base_url, timeout=30) as http,
+        http.stream("POST", "/mcp", **listen_request()) as listen,
+    ):
+        assert listen.status_code == 200
+        log = server.stop()  # SIGTERM, then wait at most 10 s before killing
+    # Stopped by itself (uvicorn re-raises the SIGTERM once it is done), not killed.
+    assert server.process.returncode in (0, -signal.SIGTERM), log
+    assert "timeout graceful shutdown exceeded" in log
+    assert "Application shutdown complete" in log
