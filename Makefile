@@ -21,7 +21,7 @@ demo: $(STAMP)  ## every finished lesson, client against server, end to end, off
 	$(PY) scripts/tour.py
 
 test: $(STAMP)  ## the whole suite, two workers (real processes, real ports); the 15 slowest tests listed last
-	$(PY) -m pytest -n 2 --durations=15
+	$(PY) -m pytest -n 2 --dist loadgroup --durations=15
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -8,8 +8,10 @@ from urllib.parse import urlsplit
 import typer
 import uvicorn
 from authlib.common.security import is_secure_transport
+from sqlalchemy.exc import OperationalError
 
 from ..addresses import is_loopback, parse_addr, split_addr
+from ..database import check_db, describe
 from .app import create_app
 from .config import (
     DEFAULT_ACCESS_TOKEN_TTL,
@@ -41,6 +43,13 @@ def parse_issuer(issuer: str | None) -> str | None:
     return issuer
 
 
+def parse_db(db: str | None) -> str | None:
+    try:
+        return None if db is None else check_db(db)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
 def parse_resources(resources: list[str] | None) -> list[str] | None:
     for resource in resources or []:
         parts = urlsplit(resource)
@@ -57,8 +66,15 @@ def main(
         typer.Option(callback=parse_issuer, help="The issuer URL clients see; default http://ADDR, no trailing slash."),
     ] = None,
     db: Annotated[
-        Path | None,
-        typer.Option(help="SQLite file for clients, users, codes, tokens and the signing key.", show_default=False),
+        str | None,
+        typer.Option(
+            callback=parse_db,
+            metavar="PATH|URL",
+            help="Where clients, users, codes, tokens and the signing key live: a SQLite file, or a database URL "
+            "that replicas share, postgresql+psycopg://USER@HOST/DB. [default: "
+            "$XDG_STATE_HOME/mcp-workshop/auth_server.db]",
+            show_default=False,
+        ),
     ] = None,
     resource: Annotated[
         list[str] | None,
@@ -124,7 +140,7 @@ def main(
     host, port = split_addr(addr)
     settings = Settings(
         issuer=issuer or f"http://{addr}",
-        db_path=db or default_db_path(),
+        database=db or str(default_db_path()),
         resources=tuple(resource or [DEFAULT_RESOURCE]),
         access_token_ttl=access_token_ttl,
         cimd_allow_hosts=frozenset(cimd_allow_host or []),
@@ -137,10 +153,17 @@ def main(
     )
     if not is_loopback(host):
         logger.warning("listening on %s: reachable from other machines; serve it behind https", host)
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except PermissionError as error:  # a SQLite file others could read
+        raise typer.BadParameter(str(error), param_hint="--db") from None
+    except OperationalError as error:  # no database server there, or it refused us
+        problem = f"cannot open {describe(settings.database)}: {error.orig}"
+        raise typer.BadParameter(problem, param_hint="--db") from None
     if github_client_id:
         logger.info("users may also sign in with %s", github_url)
-    logger.info("issuer %s, database %s, resources %s", settings.issuer, settings.db_path, " ".join(settings.resources))
+    resources = " ".join(settings.resources)
+    logger.info("issuer %s, database %s, resources %s", settings.issuer, describe(settings.database), resources)
     # uvicorn stops gracefully on SIGINT and SIGTERM. log_config=None keeps the handler above.
     uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None)
 

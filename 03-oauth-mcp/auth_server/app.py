@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse, Response
 
 from .adapter import json_request, oauth2_request
 from .cimd import MetadataDocuments
-from .config import MAX_BODY_BYTES, Settings
+from .config import JWKS_MAX_AGE, MAX_BODY_BYTES, Settings
 from .consent import ConsentPages
 from .flow import AuthorizationFlow, BrowserCookie, Refused
 from .keys import SigningKeys
@@ -39,9 +39,9 @@ from .upstream import GitHub, UpstreamLogin
 
 
 def create_app(settings: Settings) -> FastAPI:
-    storage = Storage(settings.db_path)
+    storage = Storage(settings.database)
     seed(storage)
-    keys = SigningKeys(storage)
+    keys = SigningKeys(storage, settings.access_token_ttl)
     metadata = server_metadata(settings)
     throttles = Throttles.create(settings, storage)
     documents = MetadataDocuments(settings.cimd_allow_hosts, settings.cimd_ca_file)
@@ -80,8 +80,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/jwks.json")
     async def jwks() -> JSONResponse:
-        # Public keys only; resource servers cache this and fetch again on an unknown kid.
-        return JSONResponse(keys.public_jwks(), headers={"Cache-Control": "public, max-age=300"})
+        # Public keys only; resource servers cache this and fetch again on an unknown kid. Read
+        # from the db (in a worker thread), so every replica publishes the same keys.
+        published = await anyio.to_thread.run_sync(keys.public_jwks)
+        return JSONResponse(published, headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"})
 
     @app.get("/authorize")
     async def authorize_page(request: Request) -> Response:

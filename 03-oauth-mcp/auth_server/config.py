@@ -37,6 +37,9 @@ DEFAULT_REGISTRATION_LIMIT = 30
 REGISTRATION_WINDOW = 3600
 # No OAuth request needs more: a bigger body is refused (413) before it is read (limits.py).
 MAX_BODY_BYTES = 64 * 1024
+# How long resource servers may cache /jwks.json; a new signing key is published at least twice
+# this long before it signs (rotate_key.py), so every cache has seen it first.
+JWKS_MAX_AGE = 300
 
 
 def default_db_path() -> Path:
@@ -48,7 +51,7 @@ def default_db_path() -> Path:
 @dataclass(frozen=True)
 class Settings:
     issuer: str  # no trailing slash: clients compare it as a string (RFC 8414 §3.3, RFC 9207)
-    db_path: Path
+    database: str  # a SQLite file path, or a postgresql+psycopg:// URL that replicas share (database.py)
     resources: tuple[str, ...] = (DEFAULT_RESOURCE,)  # the first is the default audience
     access_token_ttl: int = DEFAULT_ACCESS_TOKEN_TTL
     cimd_allow_hosts: frozenset[str] = field(default_factory=frozenset)

@@ -1,11 +1,24 @@
-"""The access-token signing key: generated once, kept in the db, published at /jwks.json.
+"""The access-token signing keys: kept in the db, published at /jwks.json, rotated without breaking a token.
 
-Resource servers verify access tokens offline with the public half, so the key must outlive a
+Resource servers verify access tokens offline with the public half, so a key must outlive a
 restart: a new key on every start would invalidate every token in circulation, and the MCP
-SDK client reacts to such a 401 by sending the user through the browser again.
+SDK client reacts to such a 401 by sending the user through the browser again. For the same
+reason every replica must sign with the same key: the first key is created under the
+database's lock (storage.first_signing_key), so replicas starting together agree on one.
+
+Nothing about the keys is kept in this process: each replica reads them from the db, and so
+publishes and uses the same ones. Rotation (`python -m 03-oauth-mcp.auth_server.rotate_key`)
+adds the next key with a time from which it signs, far enough ahead that every resource server
+has fetched the JWKS, which already lists it, before the first token signed with it arrives:
+
+    published:  old ─────────────────────────────┐ (until its last token has expired)
+                next ──────────────────────────────────────────────
+    signing:    old ──────────────┐ next ──────────────────────────
+                        ↑ rotate_key   ↑ signs_from
 """
 
 import logging
+import time
 from typing import Any
 
 from joserfc import jwt
@@ -15,28 +28,55 @@ from joserfc.jwk import ECKey, KeySet
 from .storage import Storage
 
 ALGORITHM = "ES256"  # ECDSA P-256: short signatures, and an asymmetric key so resource servers cannot mint tokens
+CLOCK_LEEWAY = 60  # resource servers accept a token a little past its expiry (theirs: 30 s)
 logger = logging.getLogger(__name__)
 
 
-class SigningKeys:
-    def __init__(self, storage: Storage) -> None:
-        stored = storage.get_signing_key()
-        if stored is None:
-            # The thumbprint (RFC 7638) as kid: stable, and derived from the key itself.
-            key = ECKey.generate_key("P-256", parameters={"use": "sig", "alg": ALGORITHM}, auto_kid=True)
-            storage.save_signing_key(key.kid, key.as_dict(private=True))
-            logger.info("generated a new signing key, kid %s", key.kid)
-        else:
-            key = ECKey.import_key(stored)
-        self.key = key
-        self.key_set = KeySet([key])  # joserfc names the key's kid in each token header
+def new_key() -> tuple[str, dict[str, Any]]:
+    """A fresh key pair: (kid, private JWK). The thumbprint (RFC 7638) as kid: stable, and derived from the key."""
+    key = ECKey.generate_key("P-256", parameters={"use": "sig", "alg": ALGORITHM}, auto_kid=True)
+    logger.info("generated a new signing key, kid %s", key.kid)
+    return key.kid, key.as_dict(private=True)
 
-    @property
-    def kid(self) -> str:
-        return self.key.kid
+
+class SigningKeys:
+    def __init__(self, storage: Storage, access_token_ttl: int) -> None:
+        self.storage = storage
+        # An old key leaves the JWKS once its successor has signed for longer than a token lives.
+        self.retire_after = access_token_ttl + CLOCK_LEEWAY
+        storage.first_signing_key(new_key)
+        self._imported: dict[str, ECKey] = {}  # parsed keys by kid (a kid names one key forever)
+
+    def _keys(self) -> list[tuple[ECKey, int]]:
+        """(key, signs_from) of every key this server may still sign with or publish, oldest first."""
+        stored = [(self._import(jwk), signs_from) for jwk, signs_from in self.storage.get_signing_keys()]
+        current = time.time()
+        return [
+            (key, signs_from)
+            for (key, signs_from), successor in zip(stored, [*stored[1:], None], strict=True)
+            if successor is None or successor[1] > current - self.retire_after
+        ]
+
+    def _import(self, jwk: dict[str, Any]) -> ECKey:
+        if jwk["kid"] not in self._imported:
+            self._imported[jwk["kid"]] = ECKey.import_key(jwk)
+        return self._imported[jwk["kid"]]
+
+    def signing_key(self) -> ECKey:
+        """The newest key whose time to sign has come (the oldest, if a replica's clock lags behind them all)."""
+        keys, current = self._keys(), time.time()
+        due = [key for key, signs_from in keys if signs_from <= current]
+        return due[-1] if due else keys[0][0]
+
+    def signing_key_set(self) -> KeySet:
+        return KeySet([self.signing_key()])  # joserfc names the key's kid in each token header
+
+    def verification_key_set(self) -> KeySet:
+        return KeySet([key for key, _ in self._keys()])
 
     def public_jwks(self) -> dict[str, Any]:
-        return {"keys": [self.key.as_dict(private=False)]}
+        """What /jwks.json publishes: the signing key, the next one, and old ones whose tokens may still be alive."""
+        return {"keys": [key.as_dict(private=False) for key, _ in self._keys()]}
 
     def verify(self, token: str, issuer: str) -> dict[str, Any] | None:
         """The claims of an access token this server signed and has not let expire, else None.
@@ -44,7 +84,7 @@ class SigningKeys:
         Only this server's own checks: revocation is the db's business (storage.py).
         """
         try:
-            decoded = jwt.decode(token, self.key_set, algorithms=[ALGORITHM])
+            decoded = jwt.decode(token, self.verification_key_set(), algorithms=[ALGORITHM])
         except (JoseError, ValueError):
             return None
         if decoded.header.get("typ") != "at+jwt":  # RFC 9068 §4: never accept an ID token or other JWT

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from authlib.oauth2 import AuthorizationServer as BaseAuthorizationServer
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, grants
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidGrantError, InvalidRequestError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7636.challenge import compare_s256_code_challenge
 from joserfc import jwt
@@ -165,12 +165,19 @@ class RefreshTokenGrant(ResourceIndicators, grants.RefreshTokenGrant):
 
     def validate_token_request(self) -> None:
         super().validate_token_request()  # client auth, the token, scope ⊆ the original
-        self.request.resource = self.check_resource(self.request.refresh_token.resource)
+        record = self.request.refresh_token
+        self.request.resource = self.check_resource(record.resource)
+        # Claim the old token now, before anything is issued. Authlib would revoke it only after
+        # issuing the new tokens (revoke_old_credential), so two requests racing with one token,
+        # at one replica or at two, could both get a 200. The claim is one conditional UPDATE:
+        # exactly one request wins; the other is reuse, and revokes the family.
+        if not self.server.storage.claim_refresh_token(self.request.form["refresh_token"]):
+            self.server.storage.revoke_family(record.family_id)
+            logger.warning("refresh token used twice at once by %s: revoked its token family", record.client_id)
+            raise InvalidGrantError()
 
     def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
-        # Claim the old token; if another request claimed it in between, that is reuse as well.
-        if not self.server.storage.rotate_refresh_token(self.request.form["refresh_token"]):
-            self.server.storage.revoke_family(refresh_token.family_id)
+        pass  # claimed before issuing (validate_token_request), and kept to recognise a reuse
 
 
 class ClientCredentialsGrant(ResourceIndicators, grants.ClientCredentialsGrant):
@@ -246,7 +253,7 @@ class AuthorizationServer(BaseAuthorizationServer):
         return None
 
     def save_token(self, token: dict[str, Any], request: StarletteOAuth2Request) -> None:
-        claims = jwt.decode(token["access_token"], self.keys.key_set).claims  # just minted, by us
+        claims = jwt.decode(token["access_token"], self.keys.verification_key_set()).claims  # just minted, by us
         if request.authorization_code is not None:  # the code grant starts a family...
             family_id, granted_scope = request.authorization_code.family_id, request.authorization_code.scope
         elif request.refresh_token is not None:  # ...refreshing continues it...

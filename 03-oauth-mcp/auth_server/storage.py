@@ -1,111 +1,45 @@
-"""Everything the server must remember, in one SQLite file (stdlib sqlite3).
+"""Everything the server must remember, in one database (tables.py): a SQLite file, or PostgreSQL for replicas.
 
 Codes and refresh tokens are stored as SHA-256 hashes: a copy of the db does not hand out
 working credentials. Passwords and client secrets are scrypt hashes (passwords.py). The
-signing key is stored as is, so keep the file private (it is created mode 0600).
+signing key is stored as is, so keep the database private (a SQLite file is created 0600).
 
 Calls come from worker threads (the routes run Authlib and every slow check off the event
-loop), so one lock serializes them on the one connection. Each state change that must not race
+loop); each takes a connection from SQLAlchemy's pool and runs in a transaction of its own.
+Every replica of the server shares these rows, so each state change that must not race
 (redeeming a code, rotating a refresh token, counting a failed attempt) is a conditional UPDATE
-whose row count says who won, or an IMMEDIATE transaction, so even two processes sharing the
-file cannot both succeed.
+whose row count says who won, or a row locked for the read-modify-write: two requests, at one
+replica or at two, can never both succeed (SQLite gets the same by taking its write lock at the
+start of every transaction: database.py).
 """
 
+import dataclasses
 import hashlib
-import json
 import os
 import secrets
-import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from sqlalchemy import Connection, Table, delete, exists, func, select, update
+
+from .. import database
 from .models import AuthorizationCode, Client, RefreshToken
+from .tables import (
+    access_tokens,
+    attempts,
+    authorization_codes,
+    clients,
+    metadata,
+    pending_authorizations,
+    refresh_tokens,
+    signing_keys,
+    token_families,
+    upstream_logins,
+    users,
+)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS clients (
-    client_id TEXT PRIMARY KEY,
-    client_name TEXT NOT NULL,
-    redirect_uris TEXT NOT NULL,        -- JSON array
-    grant_types TEXT NOT NULL,          -- JSON array
-    auth_methods TEXT NOT NULL,         -- JSON array
-    secret_hash TEXT,
-    allowed_scope TEXT,
-    is_resource_server INTEGER NOT NULL DEFAULT 0,
-    application_type TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    metadata TEXT NOT NULL,             -- JSON object
-    created_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS users (
-    username TEXT PRIMARY KEY,
-    password_hash TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS signing_keys (
-    kid TEXT PRIMARY KEY,
-    private_jwk TEXT NOT NULL,
-    created_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS pending_authorizations (
-    request_id TEXT PRIMARY KEY,
-    params TEXT NOT NULL,               -- the validated /authorize query: JSON [[name, value], ...]
-    csrf_token TEXT NOT NULL,
-    browser_hash TEXT NOT NULL,         -- hash of the cookie that binds it to one browser
-    expires_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS upstream_logins (
-    state TEXT PRIMARY KEY,             -- the state sent to GitHub (upstream.py)
-    request_id TEXT NOT NULL,
-    code_verifier TEXT NOT NULL,
-    expires_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS token_families (
-    family_id TEXT PRIMARY KEY,         -- one per consent: a code and every token issued from it
-    client_id TEXT NOT NULL,
-    username TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    revoked_at INTEGER
-);
-CREATE TABLE IF NOT EXISTS authorization_codes (
-    code_hash TEXT PRIMARY KEY,
-    family_id TEXT NOT NULL REFERENCES token_families,
-    client_id TEXT NOT NULL,
-    redirect_uri TEXT,
-    scope TEXT NOT NULL,
-    username TEXT NOT NULL,
-    code_challenge TEXT NOT NULL,
-    code_challenge_method TEXT NOT NULL,
-    resource TEXT NOT NULL,
-    expires_at INTEGER NOT NULL,
-    used_at INTEGER
-);
-CREATE TABLE IF NOT EXISTS refresh_tokens (
-    token_hash TEXT PRIMARY KEY,
-    family_id TEXT NOT NULL REFERENCES token_families,
-    client_id TEXT NOT NULL,
-    username TEXT NOT NULL,
-    scope TEXT NOT NULL,
-    resource TEXT NOT NULL,
-    expires_at INTEGER NOT NULL,
-    rotated_at INTEGER                  -- set once used: a second use is theft
-);
-CREATE TABLE IF NOT EXISTS access_tokens (
-    jti TEXT PRIMARY KEY,
-    family_id TEXT REFERENCES token_families,  -- NULL for client_credentials
-    client_id TEXT NOT NULL,
-    expires_at INTEGER NOT NULL,
-    revoked_at INTEGER
-);
-CREATE TABLE IF NOT EXISTS attempts (
-    key TEXT PRIMARY KEY,               -- what is throttled: "password-user:alice", "register:127.0.0.1", ...
-    count INTEGER NOT NULL,             -- attempts counted since the window opened
-    blocked_until REAL NOT NULL,        -- no further attempt before this time (throttle.py)
-    expires_at REAL NOT NULL            -- forgotten after this: a window without attempts
-);
-"""
+T = TypeVar("T")
 
 
 def digest(secret: str) -> str:
@@ -117,177 +51,184 @@ def now() -> int:
     return int(time.time())
 
 
+def record_of(record_type: type[T], row: Any) -> T:
+    """A models.py record from a row that has its fields among its columns (and more, such as the hash)."""
+    return record_type(**{field.name: getattr(row, field.name) for field in dataclasses.fields(record_type)})
+
+
 class Storage:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # Create the file 0600 before SQLite opens it: it holds the private signing key.
-        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-        # isolation_level=None: autocommit, with explicit transactions where several rows change.
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.db.row_factory = sqlite3.Row
-        # One connection is one transaction at a time: two threads using it at once would run
-        # their statements inside each other's BEGIN ... COMMIT. So every use holds this lock,
-        # re-entrant because a transaction holds it across the statements it runs.
-        self.lock = threading.RLock()
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA busy_timeout = 5000")
-        self.db.executescript(SCHEMA)
+    def __init__(self, db: str | os.PathLike[str]) -> None:
+        """`db`: a SQLite file path, or a postgresql+psycopg:// URL (database.py)."""
+        self.engine = database.open_database(os.fspath(db))
+        database.create_schema(self.engine, metadata)
 
     def close(self) -> None:
-        with self.lock:
-            self.db.close()
+        self.engine.dispose()
 
-    def _one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
-        with self.lock:
-            return self.db.execute(sql, params).fetchone()
+    def _one(self, statement: Any) -> Any:
+        with self.engine.connect() as connection:
+            return connection.execute(statement).first()
 
-    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> int:
-        """Execute a statement that changes rows; how many it changed."""
-        with self.lock:
-            return self.db.execute(sql, params).rowcount
+    def _run(self, statement: Any) -> int:
+        """Execute a statement that changes rows, in a transaction of its own; how many it changed."""
+        with self.engine.begin() as connection:
+            return connection.execute(statement).rowcount
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
+    @staticmethod
+    def _delete_expired(connection: Connection, table: Table, current: float) -> None:
+        """Forget expired rows. SKIP LOCKED (PostgreSQL): rows another request is changing right now are
+        left for a later cleanup, so two cleanups never wait for each other (nor deadlock)."""
+        key = table.primary_key.columns[0]
+        expired = select(key).where(table.c.expires_at < current).with_for_update(skip_locked=True)
+        connection.execute(delete(table).where(key.in_(expired)))
 
     # -- clients ---------------------------------------------------------------------------
 
     def save_client(self, client: Client) -> None:
-        self._run(
-            "INSERT OR REPLACE INTO clients VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                client.client_id,
-                client.client_name,
-                json.dumps(client.redirect_uris),
-                json.dumps(client.grant_types),
-                json.dumps(sorted(client.auth_methods)),
-                client.secret_hash,
-                client.allowed_scope,
-                int(client.is_resource_server),
-                client.application_type,
-                client.kind,
-                json.dumps(client.metadata),
-                now(),
-            ),
-        )
+        """Register a client, or replace its registration (the seeded ones, at every start)."""
+        row = {
+            "client_id": client.client_id,
+            "client_name": client.client_name,
+            "redirect_uris": list(client.redirect_uris),
+            "grant_types": list(client.grant_types),
+            "auth_methods": sorted(client.auth_methods),
+            "secret_hash": client.secret_hash,
+            "allowed_scope": client.allowed_scope,
+            "is_resource_server": client.is_resource_server,
+            "application_type": client.application_type,
+            "kind": client.kind,
+            "metadata": client.metadata,
+            "created_at": now(),
+        }
+        with self.engine.begin() as connection:
+            upsert = database.insert(connection, clients).values(row)
+            connection.execute(upsert.on_conflict_do_update(index_elements=["client_id"], set_=row))
 
     def get_client(self, client_id: str) -> Client | None:
-        row = self._one("SELECT * FROM clients WHERE client_id = ?", (client_id,))
+        row = self._one(select(clients).where(clients.c.client_id == client_id))
         if row is None:
             return None
         return Client(
-            client_id=row["client_id"],
-            client_name=row["client_name"],
-            redirect_uris=tuple(json.loads(row["redirect_uris"])),
-            grant_types=tuple(json.loads(row["grant_types"])),
-            auth_methods=frozenset(json.loads(row["auth_methods"])),
-            secret_hash=row["secret_hash"],
-            allowed_scope=row["allowed_scope"],
-            is_resource_server=bool(row["is_resource_server"]),
-            application_type=row["application_type"],
-            kind=row["kind"],
-            metadata=json.loads(row["metadata"]),
+            client_id=row.client_id,
+            client_name=row.client_name,
+            redirect_uris=tuple(row.redirect_uris),
+            grant_types=tuple(row.grant_types),
+            auth_methods=frozenset(row.auth_methods),
+            secret_hash=row.secret_hash,
+            allowed_scope=row.allowed_scope,
+            is_resource_server=row.is_resource_server,
+            application_type=row.application_type,
+            kind=row.kind,
+            metadata=row.metadata,
         )
 
     # -- users -----------------------------------------------------------------------------
 
     def add_user(self, username: str, password_hash: str) -> None:
-        self._run("INSERT INTO users VALUES (?, ?)", (username, password_hash))
+        """Add a user unless one by that name exists: replicas starting together each try, one adds."""
+        with self.engine.begin() as connection:
+            new_user = database.insert(connection, users).values(username=username, password_hash=password_hash)
+            connection.execute(new_user.on_conflict_do_nothing(index_elements=["username"]))
 
     def get_password_hash(self, username: str) -> str | None:
-        row = self._one("SELECT password_hash FROM users WHERE username = ?", (username,))
-        return row["password_hash"] if row else None
+        row = self._one(select(users.c.password_hash).where(users.c.username == username))
+        return row.password_hash if row else None
 
-    # -- signing key -----------------------------------------------------------------------
+    # -- signing keys (keys.py) ------------------------------------------------------------
 
-    def get_signing_key(self) -> dict[str, Any] | None:
-        row = self._one("SELECT private_jwk FROM signing_keys ORDER BY created_at DESC LIMIT 1")
-        return json.loads(row["private_jwk"]) if row else None
+    def get_signing_keys(self) -> list[tuple[dict[str, Any], int]]:
+        """Every stored key, (private JWK, from when it signs), oldest first."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(signing_keys).order_by(signing_keys.c.created_at, signing_keys.c.kid))
+            return [(row.private_jwk, row.created_at) for row in rows]
 
-    def save_signing_key(self, kid: str, private_jwk: dict[str, Any]) -> None:
-        self._run("INSERT INTO signing_keys VALUES (?, ?, ?)", (kid, json.dumps(private_jwk), now()))
+    def first_signing_key(self, new_key: Callable[[], tuple[str, dict[str, Any]]]) -> None:
+        """Store `new_key()` (kid, private JWK) if there is no key yet. Under the database's lock, so
+        replicas starting together on an empty database agree on one key instead of each making its own."""
+        with database.locked(self.engine) as connection:
+            if connection.execute(select(func.count()).select_from(signing_keys)).scalar_one() == 0:
+                kid, private_jwk = new_key()
+                connection.execute(signing_keys.insert().values(kid=kid, private_jwk=private_jwk, created_at=now()))
+
+    def add_signing_key(self, kid: str, private_jwk: dict[str, Any], signs_from: int) -> None:
+        self._run(signing_keys.insert().values(kid=kid, private_jwk=private_jwk, created_at=signs_from))
 
     # -- pending authorizations (the consent page) -----------------------------------------
 
     def save_pending(self, params: list[tuple[str, str]], browser_id: str, ttl: int) -> tuple[str, str]:
         request_id, csrf_token = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
-        with self.transaction():
-            self._run("DELETE FROM pending_authorizations WHERE expires_at < ?", (now(),))
-            self._run(
-                "INSERT INTO pending_authorizations VALUES (?, ?, ?, ?, ?)",
-                (request_id, json.dumps(params), csrf_token, digest(browser_id), now() + ttl),
+        with self.engine.begin() as connection:
+            self._delete_expired(connection, pending_authorizations, now())
+            connection.execute(
+                pending_authorizations.insert().values(
+                    request_id=request_id,
+                    params=[list(pair) for pair in params],
+                    csrf_token=csrf_token,
+                    browser_hash=digest(browser_id),
+                    expires_at=now() + ttl,
+                )
             )
         return request_id, csrf_token
 
     def get_pending(self, request_id: str) -> tuple[list[tuple[str, str]], str, str] | None:
         """(params, csrf_token, browser_hash) of an unexpired pending request."""
         row = self._one(
-            "SELECT * FROM pending_authorizations WHERE request_id = ? AND expires_at >= ?", (request_id, now())
+            select(pending_authorizations).where(
+                pending_authorizations.c.request_id == request_id, pending_authorizations.c.expires_at >= now()
+            )
         )
         if row is None:
             return None
-        params = [(key, value) for key, value in json.loads(row["params"])]
-        return params, row["csrf_token"], row["browser_hash"]
+        params = [(key, value) for key, value in row.params]
+        return params, row.csrf_token, row.browser_hash
 
     def browser_is_known(self, browser_id: str) -> bool:
         """Did this server issue this browser cookie, for a pending request that has not expired?"""
-        row = self._one(
-            "SELECT 1 FROM pending_authorizations WHERE browser_hash = ? AND expires_at >= ?",
-            (digest(browser_id), now()),
+        return (
+            self._one(
+                select(pending_authorizations.c.request_id).where(
+                    pending_authorizations.c.browser_hash == digest(browser_id),
+                    pending_authorizations.c.expires_at >= now(),
+                )
+            )
+            is not None
         )
-        return row is not None
 
     def delete_pending(self, request_id: str) -> bool:
         """Forget a pending request; False if it was already gone (another answer took it)."""
-        return bool(self._run("DELETE FROM pending_authorizations WHERE request_id = ?", (request_id,)))
+        return bool(self._run(delete(pending_authorizations).where(pending_authorizations.c.request_id == request_id)))
 
     # -- upstream (GitHub) logins in progress ----------------------------------------------
 
     def save_upstream_login(self, state: str, request_id: str, code_verifier: str, ttl: int) -> None:
-        with self.transaction():
-            self._run("DELETE FROM upstream_logins WHERE expires_at < ?", (now(),))
-            self._run(
-                "INSERT INTO upstream_logins VALUES (?, ?, ?, ?)", (state, request_id, code_verifier, now() + ttl)
+        with self.engine.begin() as connection:
+            self._delete_expired(connection, upstream_logins, now())
+            connection.execute(
+                upstream_logins.insert().values(
+                    state=state, request_id=request_id, code_verifier=code_verifier, expires_at=now() + ttl
+                )
             )
 
     def take_upstream_login(self, state: str) -> tuple[str, str] | None:
         """(request_id, code_verifier) for an unexpired state, which is consumed."""
-        row = self._one(
-            "DELETE FROM upstream_logins WHERE state = ? AND expires_at >= ? RETURNING request_id, code_verifier",
-            (state, now()),
-        )
-        return (row["request_id"], row["code_verifier"]) if row else None
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                delete(upstream_logins)
+                .where(upstream_logins.c.state == state, upstream_logins.c.expires_at >= now())
+                .returning(upstream_logins.c.request_id, upstream_logins.c.code_verifier)
+            ).first()
+        return (row.request_id, row.code_verifier) if row else None
 
     # -- authorization codes ---------------------------------------------------------------
 
     def save_code(self, code: str, record: AuthorizationCode) -> None:
-        with self.transaction():
-            self._run(
-                "INSERT INTO token_families VALUES (?, ?, ?, ?, NULL)",
-                (record.family_id, record.client_id, record.username, now()),
+        with self.engine.begin() as connection:
+            connection.execute(
+                token_families.insert().values(
+                    family_id=record.family_id, client_id=record.client_id, username=record.username, created_at=now()
+                )
             )
-            self._run(
-                "INSERT INTO authorization_codes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-                (
-                    digest(code),
-                    record.family_id,
-                    record.client_id,
-                    record.redirect_uri,
-                    record.scope,
-                    record.username,
-                    record.code_challenge,
-                    record.code_challenge_method,
-                    record.resource,
-                    record.expires_at,
-                ),
-            )
+            connection.execute(authorization_codes.insert().values(code_hash=digest(code), **vars(record)))
 
     def redeem_code(self, code: str, client_id: str) -> AuthorizationCode | None:
         """Claim a code exactly once. A code presented again revokes every token issued from it.
@@ -297,122 +238,137 @@ class Storage:
         issued based on that authorization code." The code is claimed before PKCE is checked,
         so a wrong code_verifier burns it too: one attempt per code.
         """
-        row = self._one("SELECT * FROM authorization_codes WHERE code_hash = ?", (digest(code),))
-        if row is None or row["client_id"] != client_id:
+        code_hash = authorization_codes.c.code_hash == digest(code)
+        row = self._one(select(authorization_codes).where(code_hash))
+        if row is None or row.client_id != client_id:
             return None
         claimed = self._run(
-            "UPDATE authorization_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL",
-            (now(), digest(code)),
+            update(authorization_codes).where(code_hash, authorization_codes.c.used_at.is_(None)).values(used_at=now())
         )
         if not claimed:
-            self.revoke_family(row["family_id"])
+            self.revoke_family(row.family_id)
             return None
-        record = AuthorizationCode(
-            **{key: row[key] for key in row.keys() if key not in ("code_hash", "used_at")}  # noqa: SIM118
-        )
+        record = record_of(AuthorizationCode, row)
         return None if record.is_expired() else record
 
     # -- refresh token families ------------------------------------------------------------
 
     def save_refresh_token(self, token: str, record: RefreshToken) -> None:
-        self._run(
-            "INSERT INTO refresh_tokens VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-            (
-                digest(token),
-                record.family_id,
-                record.client_id,
-                record.username,
-                record.scope,
-                record.resource,
-                record.expires_at,
-            ),
-        )
+        self._run(refresh_tokens.insert().values(token_hash=digest(token), **vars(record)))
 
     def get_refresh_token(self, token: str) -> tuple[RefreshToken, bool] | None:
         """(record, already_rotated) for a refresh token of a family that is still alive."""
         row = self._one(
-            """SELECT r.* FROM refresh_tokens r JOIN token_families f USING (family_id)
-               WHERE r.token_hash = ? AND f.revoked_at IS NULL""",
-            (digest(token),),
+            select(refresh_tokens)
+            .join(token_families)
+            .where(refresh_tokens.c.token_hash == digest(token), token_families.c.revoked_at.is_(None))
         )
         if row is None:
             return None
-        record = RefreshToken(
-            **{key: row[key] for key in row.keys() if key not in ("token_hash", "rotated_at")}  # noqa: SIM118
-        )
-        return record, row["rotated_at"] is not None
+        record = record_of(RefreshToken, row)
+        return record, row.rotated_at is not None
 
-    def rotate_refresh_token(self, token: str) -> bool:
-        """Mark a refresh token used; False if another request used it first."""
+    def claim_refresh_token(self, token: str) -> bool:
+        """Mark a refresh token used, if it was not and its family is alive; False if another request
+        used it first (at this replica or another: the UPDATE decides, in the database)."""
+        alive = exists().where(
+            token_families.c.family_id == refresh_tokens.c.family_id, token_families.c.revoked_at.is_(None)
+        )
         return bool(
             self._run(
-                "UPDATE refresh_tokens SET rotated_at = ? WHERE token_hash = ? AND rotated_at IS NULL",
-                (now(), digest(token)),
+                update(refresh_tokens)
+                .where(refresh_tokens.c.token_hash == digest(token), refresh_tokens.c.rotated_at.is_(None), alive)
+                .values(rotated_at=now())
             )
         )
 
     def revoke_family(self, family_id: str) -> None:
         """Kill a consent: its refresh tokens stop working and its access tokens introspect inactive."""
         self._run(
-            "UPDATE token_families SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL", (now(), family_id)
+            update(token_families)
+            .where(token_families.c.family_id == family_id, token_families.c.revoked_at.is_(None))
+            .values(revoked_at=now())
         )
 
     # -- access tokens (only their ids: the JWT itself carries the rest) -------------------
 
     def save_access_token(self, jti: str, family_id: str | None, client_id: str, expires_at: int) -> None:
-        self._run("INSERT INTO access_tokens VALUES (?, ?, ?, ?, NULL)", (jti, family_id, client_id, expires_at))
+        self._run(
+            access_tokens.insert().values(jti=jti, family_id=family_id, client_id=client_id, expires_at=expires_at)
+        )
 
     def access_token_revoked(self, jti: str) -> bool:
         """True for a revoked jti, a revoked family, or a jti this server never recorded."""
         row = self._one(
-            """SELECT a.revoked_at, f.revoked_at AS family_revoked_at
-               FROM access_tokens a LEFT JOIN token_families f USING (family_id) WHERE a.jti = ?""",
-            (jti,),
+            select(access_tokens.c.revoked_at, token_families.c.revoked_at.label("family_revoked_at"))
+            .select_from(access_tokens.outerjoin(token_families))
+            .where(access_tokens.c.jti == jti)
         )
-        return row is None or row["revoked_at"] is not None or row["family_revoked_at"] is not None
+        return row is None or row.revoked_at is not None or row.family_revoked_at is not None
 
     def revoke_access_token(self, jti: str) -> None:
-        self._run("UPDATE access_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL", (now(), jti))
+        self._run(
+            update(access_tokens)
+            .where(access_tokens.c.jti == jti, access_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now())
+        )
 
     # -- throttled attempts (throttle.py) --------------------------------------------------
 
     def blocked_until(self, key: str) -> float:
         """The time before which no attempt for `key` may be made; 0 if none is blocked."""
-        row = self._one("SELECT blocked_until FROM attempts WHERE key = ? AND expires_at >= ?", (key, time.time()))
-        return row["blocked_until"] if row else 0.0
+        row = self._one(
+            select(attempts.c.blocked_until).where(attempts.c.key == key, attempts.c.expires_at >= time.time())
+        )
+        return row.blocked_until if row else 0.0
 
     def take_attempt(self, key: str, window: float, delay: Callable[[int], float]) -> float:
         """Count an attempt before it is made, or, if `key` must wait, how long (and count nothing).
 
-        Checking and counting in one transaction: attempts sent all at once are counted one by
-        one, so no more of them get through than one after another would.
+        Checking and counting with the row locked: attempts sent all at once, to one replica or
+        to several, are counted one by one, so no more of them get through than one after
+        another would.
         """
         current = time.time()
-        with self.transaction():
-            row = self._one("SELECT count, blocked_until, expires_at FROM attempts WHERE key = ?", (key,))
-            alive = row is not None and row["expires_at"] >= current
-            if alive and row["blocked_until"] > current:
-                return row["blocked_until"] - current
-            self._count(key, row["count"] + 1 if alive else 1, current, window, delay)
+        with self.engine.begin() as connection:
+            row = self._locked_attempt(connection, key, current, window)
+            alive = row.expires_at >= current
+            if alive and row.blocked_until > current:
+                return row.blocked_until - current
+            self._count(connection, key, row.count + 1 if alive else 1, current, window, delay)
         return 0.0
 
     def count_attempt(self, key: str, window: float, delay: Callable[[int], float]) -> None:
         """Count an attempt already made (a failure), however long `key` should have waited."""
         current = time.time()
-        with self.transaction():
-            row = self._one("SELECT count FROM attempts WHERE key = ? AND expires_at >= ?", (key, current))
-            self._count(key, row["count"] + 1 if row else 1, current, window, delay)
+        with self.engine.begin() as connection:
+            row = self._locked_attempt(connection, key, current, window)
+            self._count(connection, key, row.count + 1 if row.expires_at >= current else 1, current, window, delay)
 
     def give_back_attempt(self, key: str) -> None:
         """An attempt counted by take_attempt does not count after all (it succeeded, or was not made)."""
-        self._run("UPDATE attempts SET count = count - 1 WHERE key = ? AND count > 0", (key,))
+        self._run(
+            update(attempts).where(attempts.c.key == key, attempts.c.count > 0).values(count=attempts.c.count - 1)
+        )
 
     def forget_attempts(self, key: str) -> None:
-        self._run("DELETE FROM attempts WHERE key = ?", (key,))
+        self._run(delete(attempts).where(attempts.c.key == key))
 
-    def _count(self, key: str, count: int, current: float, window: float, delay: Callable[[int], float]) -> None:
-        # The window restarts after a window without attempts. Expired rows are deleted here, so
-        # the table holds only the keys attempted within the last window.
-        self._run("DELETE FROM attempts WHERE expires_at < ?", (current,))
-        blocked_until, expires_at = current + delay(count), current + window
-        self._run("INSERT OR REPLACE INTO attempts VALUES (?, ?, ?, ?)", (key, count, blocked_until, expires_at))
+    def _locked_attempt(self, connection: Connection, key: str, current: float, window: float) -> Any:
+        """The row of `key`, created empty if missing, locked until the transaction ends (SELECT ... FOR UPDATE)."""
+        # Expired rows are deleted here, so the table holds only the keys attempted within the last window.
+        self._delete_expired(connection, attempts, current)
+        empty = {"key": key, "count": 0, "blocked_until": 0.0, "expires_at": current + window}
+        connection.execute(database.insert(connection, attempts).values(empty).on_conflict_do_nothing())
+        return connection.execute(select(attempts).where(attempts.c.key == key).with_for_update()).one()
+
+    @staticmethod
+    def _count(
+        connection: Connection, key: str, count: int, current: float, window: float, delay: Callable[[int], float]
+    ) -> None:
+        # The window restarts after a window without attempts.
+        connection.execute(
+            update(attempts)
+            .where(attempts.c.key == key)
+            .values(count=count, blocked_until=current + delay(count), expires_at=current + window)
+        )

@@ -38,7 +38,7 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
         self.keys = keys
 
     def get_jwks(self) -> Any:
-        return self.keys.key_set
+        return self.keys.signing_key_set()  # the one key every replica signs with now (keys.py)
 
     def get_audiences(self, client: Client, user: Any, scope: str) -> str:
         # Override: Authlib uses the client's id as the audience (RFC 8707 is a TODO in it).

@@ -15,8 +15,10 @@ import uvicorn
 from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import TokenVerifier
+from sqlalchemy.exc import OperationalError
 
 from ..addresses import is_loopback, parse_addr, split_addr
+from ..database import check_db, describe
 from .app import create_server
 from .discovery import IssuerMetadata
 from .http import create_http_app
@@ -51,6 +53,13 @@ def run_stdio(journal: Journal, verifier: TokenVerifier) -> None:
         anyio.run(serve)
 
 
+def parse_db(db: str) -> str:
+    try:
+        return check_db(db)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
 def parse_resource(resource: str | None) -> str | None:
     """The canonical resource URL (RFC 8707 §2): absolute http(s), lowercase host, no fragment."""
     if resource is None:
@@ -63,12 +72,16 @@ def parse_resource(resource: str | None) -> str | None:
     return resource
 
 
-def run_http(addr: str, log_level: str, journal: Journal, verifier: TokenVerifier, issuer: str, resource: str) -> None:
+def run_http(
+    addr: str, log_level: str, journal: Journal, verifier: TokenVerifier, issuer: str, resource: str, stateless: bool
+) -> None:
     host, port = split_addr(addr)
     if not is_loopback(host):
         logger.warning("listening on %s: reachable from other machines", host)
-    app = create_http_app(create_server(journal), verifier, resource, issuer)
+    app = create_http_app(create_server(journal), verifier, resource, issuer, stateless=stateless)
     logger.info("MCP endpoint: http://%s/mcp, for tokens with audience %s from %s", addr, resource, issuer)
+    if stateless:
+        logger.info("stateless: no MCP sessions, any replica answers any request")
     # uvicorn stops gracefully on SIGINT and SIGTERM: it stops accepting,
     # finishes in-flight requests, then runs the lifespan shutdown.
     uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None)
@@ -112,7 +125,21 @@ def main(
             envvar="JOURNAL_MCP_SERVER_SECRET", show_default=False, help="Its secret (env JOURNAL_MCP_SERVER_SECRET)."
         ),
     ] = "dev-resource-server-secret",  # noqa: S107 -- the development default the auth server seeds
-    db: Annotated[Path, typer.Option(help="SQLite file holding the journal.")] = DEFAULT_DB,
+    db: Annotated[
+        str,
+        typer.Option(
+            callback=parse_db,
+            metavar="PATH|URL",
+            help="The journal: a SQLite file, or a database URL that replicas share, postgresql+psycopg://USER@HOST/DB.",
+        ),
+    ] = str(DEFAULT_DB),
+    stateless: Annotated[
+        bool,
+        typer.Option(
+            help="No MCP sessions (http): every request stands alone, so replicas need no session affinity, "
+            "at the price of server-to-client requests and streams (docs/production.md).",
+        ),
+    ] = False,
     log_level: Annotated[
         Literal["debug", "info", "warning", "error"], typer.Option(help="Log level; logs go to stderr.")
     ] = "info",
@@ -130,10 +157,12 @@ def main(
         journal = Journal(db)
     except PermissionError as error:
         raise typer.BadParameter(str(error), param_hint="--db") from None
+    except OperationalError as error:  # no database server there, or it refused us
+        raise typer.BadParameter(f"cannot open {describe(db)}: {error.orig}", param_hint="--db") from None
     if transport == "stdio":
         run_stdio(journal, token_verifier)
     else:
-        run_http(addr, log_level, journal, token_verifier, issuer, resource)
+        run_http(addr, log_level, journal, token_verifier, issuer, resource, stateless)
 
 
 if __name__ == "__main__":

@@ -55,8 +55,13 @@ def metadata_url(resource_url: str) -> str:
     return f"{public.scheme}://{public.netloc}{METADATA_PATH}{public.path}"
 
 
-def create_http_app(mcp: MCPServer, verifier: TokenVerifier, resource_url: str, issuer: str) -> FastAPI:
-    mcp_app = mcp.streamable_http_app(transport_security=rebinding_protection(resource_url))
+def create_http_app(
+    mcp: MCPServer, verifier: TokenVerifier, resource_url: str, issuer: str, *, stateless: bool = False
+) -> FastAPI:
+    # stateless: the SDK's stateless Streamable HTTP. Handshake-era clients (protocol versions up
+    # to 2025-11-25) then get no Mcp-Session-Id, and any replica can answer any of their requests;
+    # 2026-07-28 clients need no session either way (docs/production.md says what it gives up).
+    mcp_app = mcp.streamable_http_app(transport_security=rebinding_protection(resource_url), stateless_http=stateless)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -1,51 +1,35 @@
-"""The journal: each user's entries in SQLite.
+"""The journal: each user's entries in a database, a SQLite file or the PostgreSQL every replica shares.
 
 Every query takes the owner, the verified `sub` of the caller's token, and
 filters on it. There is no way to ask for "entry 7" without saying whose:
 another user's entry is simply not found, so its existence does not leak.
+
+The tools call these methods from worker threads (the SDK runs a tool that is a
+plain function in one), so the database never holds up the event loop; each call
+takes its own connection from SQLAlchemy's pool.
 """
 
-import json
 import os
-import sqlite3
-import stat
-import threading
 from datetime import UTC, datetime
-from pathlib import Path
 
 from pydantic import BaseModel
+from sqlalchemy import JSON, Column, Index, Integer, MetaData, Table, Text, delete, insert, select
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS entries (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    owner      TEXT NOT NULL,
-    title      TEXT NOT NULL,
-    content    TEXT NOT NULL,
-    tags       TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS entries_by_owner ON entries (owner, id);
-"""
+from .. import database
 
-
-def create_owner_only(path: Path) -> None:
-    """Make sure `path` is a regular file only its owner can read, before SQLite opens it.
-
-    Everyone's journal entries live in this file. It is created 0600 (SQLite would create it
-    world-readable, per the umask); a symlink planted at the path, or a file someone else
-    owns or can read, is refused rather than used.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        descriptor = os.open(path, os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, 0o600)
-    except OSError as error:  # ELOOP: a symlink
-        raise PermissionError(f"{path} is not a regular file of ours ({error.strerror})") from None
-    try:
-        info = os.fstat(descriptor)
-    finally:
-        os.close(descriptor)
-    if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-        raise PermissionError(f"{path} must be a file owned by you with mode 0600")
+metadata = MetaData()
+entries = Table(
+    "entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Index("entries_by_owner", "owner", "id"),
+    sqlite_autoincrement=True,  # a deleted entry's id is never given to another
+)
 
 
 class Entry(BaseModel):
@@ -57,45 +41,32 @@ class Entry(BaseModel):
 
 
 class Journal:
-    def __init__(self, path: Path) -> None:
-        create_owner_only(path)
-        # One connection shared by the server's threads; the lock serialises use.
-        self._db = sqlite3.connect(path, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._lock = threading.Lock()
-        with self._lock, self._db:
-            self._db.executescript(SCHEMA)
+    def __init__(self, db: str | os.PathLike[str]) -> None:
+        """`db`: a SQLite file path (created 0600: it holds everyone's entries), or a postgresql+psycopg:// URL."""
+        self._engine = database.open_database(os.fspath(db))
+        database.create_schema(self._engine, metadata)
 
     def create(self, owner: str, title: str, content: str, tags: list[str]) -> Entry:
         created_at = datetime.now(UTC).isoformat(timespec="seconds")
-        with self._lock, self._db:
-            cursor = self._db.execute(
-                "INSERT INTO entries (owner, title, content, tags, created_at) VALUES (?, ?, ?, ?, ?)",
-                (owner, title, content, json.dumps(tags), created_at),
-            )
-        return Entry(id=cursor.lastrowid or 0, title=title, content=content, tags=tags, created_at=created_at)
+        with self._engine.begin() as connection:
+            entry_id = connection.execute(
+                insert(entries)
+                .values(owner=owner, title=title, content=content, tags=tags, created_at=created_at)
+                .returning(entries.c.id)
+            ).scalar_one()
+        return Entry(id=entry_id, title=title, content=content, tags=tags, created_at=created_at)
 
     def list(self, owner: str) -> list[Entry]:
-        with self._lock:
-            rows = self._db.execute("SELECT * FROM entries WHERE owner = ? ORDER BY id", (owner,)).fetchall()
-        return [self._entry(row) for row in rows]
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(entries).where(entries.c.owner == owner).order_by(entries.c.id)).all()
+        return [Entry.model_validate(row, from_attributes=True) for row in rows]
 
     def get(self, owner: str, entry_id: int) -> Entry | None:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM entries WHERE owner = ? AND id = ?", (owner, entry_id)).fetchone()
-        return self._entry(row) if row else None
+        with self._engine.connect() as connection:
+            row = connection.execute(select(entries).where(entries.c.owner == owner, entries.c.id == entry_id)).first()
+        return Entry.model_validate(row, from_attributes=True) if row else None
 
     def delete(self, owner: str, entry_id: int) -> bool:
-        with self._lock, self._db:
-            cursor = self._db.execute("DELETE FROM entries WHERE owner = ? AND id = ?", (owner, entry_id))
-        return cursor.rowcount == 1
-
-    @staticmethod
-    def _entry(row: sqlite3.Row) -> Entry:
-        return Entry(
-            id=row["id"],
-            title=row["title"],
-            content=row["content"],
-            tags=json.loads(row["tags"]),
-            created_at=row["created_at"],
-        )
+        with self._engine.begin() as connection:
+            deleted = connection.execute(delete(entries).where(entries.c.owner == owner, entries.c.id == entry_id))
+        return deleted.rowcount == 1

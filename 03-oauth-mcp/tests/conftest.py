@@ -13,6 +13,8 @@ import pytest
 
 processes = import_module("03-oauth-mcp.tests.support.processes")
 issuer = import_module("03-oauth-mcp.tests.support.issuer")
+deployment = import_module("03-oauth-mcp.tests.support.deployment")
+replicas = import_module("03-oauth-mcp.tests.support.replicas")
 
 RESOURCE_SERVER_SECRET = "p%41ss:w/rd+ é&="  # a test secret with every character that HTTP Basic mangles
 
@@ -87,6 +89,27 @@ def parties(tmp_path_factory) -> Iterator[Parties]:
         ) as introspecting,
     ):
         yield Parties(auth, rs, introspecting)
+
+
+@pytest.fixture(scope="module")
+def deployed() -> Iterator["deployment.Deployment"]:
+    """PostgreSQL, two authorization servers and four MCP servers sharing it, HAProxy in front."""
+    try:
+        deployment.check_available()
+    except deployment.Unavailable as reason:
+        pytest.skip(f"{reason}: the replica tests need it")
+    with deployment.deployed() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def sqlite_replicas(tmp_path_factory) -> Iterator[list["processes.RunningServer"]]:
+    """Two authorization servers started at the same moment on one new SQLite file, with one issuer."""
+    db, port = tmp_path_factory.mktemp("shared") / "auth.db", processes.free_port()
+    shared = ("--db", str(db), "--issuer", f"http://127.0.0.1:{port}")
+    launches = replicas.Launch("auth_server", shared, port), replicas.Launch("auth_server", shared)
+    with replicas.started_together(*launches) as both:
+        yield both
 
 
 @pytest.fixture
