@@ -85,6 +85,14 @@ def main(
             show_default=False,
         ),
     ] = None,
+    upstream: Annotated[
+        list[str] | None,
+        typer.Option(
+            callback=parse_resources,
+            help="An upstream API an MCP server may exchange its caller's token for (RFC 8693); repeatable.",
+            show_default=False,
+        ),
+    ] = None,
     access_token_ttl: Annotated[
         int, typer.Option(min=1, help="Access token lifetime in seconds.")
     ] = DEFAULT_ACCESS_TOKEN_TTL,
@@ -142,6 +150,7 @@ def main(
         issuer=issuer or f"http://{addr}",
         database=db or str(default_db_path()),
         resources=tuple(resource or [DEFAULT_RESOURCE]),
+        upstreams=tuple(upstream or []),
         access_token_ttl=access_token_ttl,
         cimd_allow_hosts=frozenset(cimd_allow_host or []),
         cimd_ca_file=cimd_ca_file,

@@ -53,6 +53,7 @@ class Settings:
     issuer: str  # no trailing slash: clients compare it as a string (RFC 8414 §3.3, RFC 9207)
     database: str  # a SQLite file path, or a postgresql+psycopg:// URL that replicas share (database.py)
     resources: tuple[str, ...] = (DEFAULT_RESOURCE,)  # the first is the default audience
+    upstreams: tuple[str, ...] = ()  # APIs an MCP server may exchange its caller's token for (RFC 8693)
     access_token_ttl: int = DEFAULT_ACCESS_TOKEN_TTL
     cimd_allow_hosts: frozenset[str] = field(default_factory=frozenset)
     cimd_ca_file: Path | None = None  # a development CA trusted for metadata documents, besides the system's

@@ -31,20 +31,16 @@ from joserfc import jwt
 from .adapter import StarletteOAuth2Request, to_response
 from .cimd import MetadataDocumentError, MetadataDocuments, is_metadata_document_url
 from .config import AUTHORIZATION_CODE_TTL, REFRESH_TOKEN_TTL, SCOPES, Settings
+from .exchange import TokenExchangeGrant
 from .keys import SigningKeys
 from .models import AuthorizationCode, Client, RefreshToken, User
 from .registration import ClientRegistration
+from .resources import ResourceIndicators
 from .storage import Storage
 from .throttle import SlowDown, Throttles, address_key
-from .tokens import AccessTokenGenerator, TokenIntrospection, TokenRevocation, token_audience
+from .tokens import AccessTokenGenerator, TokenIntrospection, TokenRevocation
 
 logger = logging.getLogger(__name__)
-
-
-class InvalidTargetError(OAuth2Error):
-    """RFC 8707 §2: the requested resource is unknown, or not the one this grant was for."""
-
-    error = "invalid_target"
 
 
 class S256Required(CodeChallenge):
@@ -63,34 +59,6 @@ class S256Required(CodeChallenge):
         if data.get("code_challenge_method") != "S256":
             raise InvalidRequestError("code_challenge_method must be S256")
         super().validate_code_challenge(grant, redirect_uri)
-
-
-class ResourceIndicators:
-    """RFC 8707 for every grant: which resource the token is for, and `aud` set to it."""
-
-    request: StarletteOAuth2Request
-    server: "AuthorizationServer"
-
-    def check_resource(self, bound: str | None) -> str:
-        """The audience for this request: the `resource` sent, or the one the grant is bound to, or the default."""
-        values = self.request.payload.datalist.get("resource", [])
-        if len(values) > 1:
-            raise InvalidTargetError("Request one resource at a time")
-        requested = values[0] if values else None
-        if requested is None:
-            return bound or self.server.settings.default_resource
-        if requested not in self.server.settings.resources:
-            raise InvalidTargetError("This server issues no tokens for that resource")
-        if bound is not None and requested != bound:
-            raise InvalidTargetError("The resource differs from the one the user authorized")
-        return requested
-
-    def generate_token(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        reset = token_audience.set(self.request.resource)
-        try:
-            return super().generate_token(*args, **kwargs)  # type: ignore[misc]
-        finally:
-            token_audience.reset(reset)
 
 
 class AuthorizationCodeGrant(ResourceIndicators, grants.AuthorizationCodeGrant):
@@ -206,6 +174,7 @@ class AuthorizationServer(BaseAuthorizationServer):
         self.register_grant(AuthorizationCodeGrant, [S256Required(required=True)])
         self.register_grant(RefreshTokenGrant)
         self.register_grant(ClientCredentialsGrant)
+        self.register_grant(TokenExchangeGrant)  # RFC 8693, for MCP servers calling upstream APIs
         self.register_endpoint(TokenIntrospection(settings, storage, keys))
         self.register_endpoint(TokenRevocation(settings, storage, keys))
         self.register_endpoint(ClientRegistration(storage, metadata, throttles.registration_per_address))

@@ -8,6 +8,7 @@ JOURNAL_MCP_SERVER_SECRET and JOURNAL_BOT_SECRET for anything that is reachable 
 
 import os
 
+from .exchange import TOKEN_EXCHANGE
 from .models import CONFIDENTIAL, Client
 from .passwords import hash_password
 from .storage import Storage
@@ -24,12 +25,13 @@ def seed(storage: Storage) -> None:
     for username, password in USERS.items():
         if storage.get_password_hash(username) is None:  # users keep their password across restarts
             storage.add_user(username, hash_password(password))
-    # The MCP server, as a client of this server: it may introspect tokens, and obtain none.
+    # The MCP server, as a client of this server: it may introspect tokens, and exchange the tokens
+    # sent to it for tokens to its upstream API (exchange.py); it obtains no token of its own.
     storage.save_client(
         Client(
             client_id=RESOURCE_SERVER_ID,
             client_name="Journal MCP server",
-            grant_types=(),
+            grant_types=(TOKEN_EXCHANGE,),
             auth_methods=CONFIDENTIAL,
             secret_hash=hash_password(os.environ.get(RESOURCE_SERVER_SECRET_ENV, RESOURCE_SERVER_SECRET_DEFAULT)),
             is_resource_server=True,

@@ -5,6 +5,7 @@ what the `aud` is, which key signs, who may introspect, and what revoking means.
 """
 
 import secrets
+import time
 from contextvars import ContextVar
 from typing import Any, ClassVar
 
@@ -21,6 +22,10 @@ from .storage import Storage
 # RFC 8707: the resource the token being minted is for. Authlib's generator is called without
 # the request, so the grant sets this around the call (oauth.py, ResourceIndicators).
 token_audience: ContextVar[str] = ContextVar("token_audience")
+# RFC 8693, set by a token exchange (exchange.py): who acts for the subject (`act`), and the
+# subject token's expiry, which the new token may not outlive.
+token_actor: ContextVar[dict[str, Any] | None] = ContextVar("token_actor", default=None)
+token_lifetime_cap: ContextVar[int | None] = ContextVar("token_lifetime_cap", default=None)
 
 
 class AccessTokenGenerator(JWTBearerTokenGenerator):
@@ -39,6 +44,15 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
 
     def get_jwks(self) -> Any:
         return self.keys.signing_key_set()  # the one key every replica signs with now (keys.py)
+
+    def get_extra_claims(self, client: Client, grant_type: str, user: Any, scope: str) -> dict[str, Any]:
+        actor = token_actor.get()
+        return {"act": actor} if actor else {}  # RFC 8693 §4.1: present only on exchanged tokens
+
+    def _get_expires_in(self, client: Client, grant_type: str) -> int:
+        expires_in = super()._get_expires_in(client, grant_type)
+        cap = token_lifetime_cap.get()
+        return max(0, min(expires_in, cap - int(time.time()))) if cap is not None else expires_in
 
     def get_audiences(self, client: Client, user: Any, scope: str) -> str:
         # Override: Authlib uses the client's id as the audience (RFC 8707 is a TODO in it).

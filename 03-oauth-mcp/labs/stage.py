@@ -1,5 +1,6 @@
 """What every lesson 03 lab needs on stage: free ports, the lesson's processes, and a user at a browser."""
 
+import json
 import re
 import socket
 import subprocess
@@ -61,3 +62,14 @@ def the_user_logs_in(authorization_url: str) -> str:
         form = {**fields, "username": USER[0], "password": USER[1], "decision": "approve"}
         browser.post(str(page.url.copy_with(query=None)), data=form)  # ends on the client's callback
         return asked
+
+
+def log_in(mcp_url: str, token_file: Path) -> str:
+    """The user logs in to `mcp_url` with lesson 03's client; returns the access token the client kept."""
+    command = [sys.executable, "-m", "03-oauth-mcp.client", "--url", mcp_url, "--no-browser"]
+    command += ["--token-file", str(token_file), "--callback-port", str(free_port()), "call", "whoami"]
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as client:
+        for line in client.stderr:
+            if line.startswith("  http"):
+                the_user_logs_in(line.strip())
+    return json.loads(token_file.read_text())[mcp_url]["tokens"]["access_token"]

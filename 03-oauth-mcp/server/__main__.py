@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import anyio
 import typer
 import uvicorn
+from mcp.server import MCPServer
 from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import TokenVerifier
@@ -19,11 +20,13 @@ from sqlalchemy.exc import OperationalError
 
 from ..addresses import is_loopback, parse_addr, split_addr
 from ..database import check_db, describe
-from .app import create_server
+from .app import DEFAULT_UPSTREAM_URL, Upstream, create_server
 from .discovery import IssuerMetadata
+from .exchange import TokenExchanger
 from .http import create_http_app
 from .journal import Journal
 from .logs import configure_logging
+from .streams import StreamLimits
 from .verifier import IntrospectionVerifier, JWTVerifier
 
 DEFAULT_DB = Path.home() / ".local" / "state" / "mcp-workshop" / "journal.db"
@@ -33,9 +36,7 @@ logger = logging.getLogger(__package__)  # the package, e.g. "01-basic-mcp.serve
 cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
 
 
-def run_stdio(journal: Journal, verifier: TokenVerifier) -> None:
-    mcp = create_server(journal)
-
+def run_stdio(mcp: MCPServer, verifier: TokenVerifier) -> None:
     async def serve() -> None:
         # A stdio server has one caller, the process that spawned it, and the MCP
         # specification says it takes its credentials from the environment. The
@@ -73,18 +74,27 @@ def parse_resource(resource: str | None) -> str | None:
 
 
 def run_http(
-    addr: str, log_level: str, journal: Journal, verifier: TokenVerifier, issuer: str, resource: str, stateless: bool
+    mcp: MCPServer,
+    addr: str,
+    log_level: str,
+    verifier: TokenVerifier,
+    issuer: str,
+    resource: str,
+    stateless: bool,
+    limits: StreamLimits,
 ) -> None:
     host, port = split_addr(addr)
     if not is_loopback(host):
         logger.warning("listening on %s: reachable from other machines", host)
-    app = create_http_app(create_server(journal), verifier, resource, issuer, stateless=stateless)
+    app = create_http_app(mcp, verifier, resource, issuer, stateless=stateless, limits=limits)
     logger.info("MCP endpoint: http://%s/mcp, for tokens with audience %s from %s", addr, resource, issuer)
     if stateless:
         logger.info("stateless: no MCP sessions, any replica answers any request")
     # uvicorn stops gracefully on SIGINT and SIGTERM: it stops accepting,
-    # finishes in-flight requests, then runs the lifespan shutdown.
-    uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None)
+    # finishes in-flight requests, then runs the lifespan shutdown. By default it
+    # waits as long as they last, and a stream lasts until --stream-timeout: what
+    # is still open after 5 s is cancelled.
+    uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None, timeout_graceful_shutdown=5)
 
 
 @cli.command()
@@ -117,7 +127,7 @@ def main(
         typer.Option(help="jwt: check signatures locally with the issuer's JWKS; introspection: ask the issuer."),
     ] = "jwt",
     client_id: Annotated[
-        str, typer.Option(help="This server's client id at the issuer, to authenticate introspection calls.")
+        str, typer.Option(help="This server's client id at the issuer, for introspection and token exchange.")
     ] = "journal-mcp-server",
     client_secret: Annotated[
         str,
@@ -133,6 +143,19 @@ def main(
             help="The journal: a SQLite file, or a database URL that replicas share, postgresql+psycopg://USER@HOST/DB.",
         ),
     ] = str(DEFAULT_DB),
+    upstream_url: Annotated[
+        str,
+        typer.Option(
+            help="The upstream API make_authenticated_request calls, with a token exchanged for it (RFC 8693).",
+        ),
+    ] = DEFAULT_UPSTREAM_URL,
+    max_streams: Annotated[
+        int, typer.Option(min=1, help="Server-to-client streams open at once (http only); one more gets 503.")
+    ] = StreamLimits.max_open,
+    stream_timeout: Annotated[
+        float,
+        typer.Option(min=0.1, help="Seconds before the server ends a stream (http only); the client may open another."),
+    ] = StreamLimits.max_seconds,
     stateless: Annotated[
         bool,
         typer.Option(
@@ -159,10 +182,15 @@ def main(
         raise typer.BadParameter(str(error), param_hint="--db") from None
     except OperationalError as error:  # no database server there, or it refused us
         raise typer.BadParameter(f"cannot open {describe(db)}: {error.orig}", param_hint="--db") from None
+    # The upstream's tokens are issued for the API itself, its origin (upstream/__main__.py).
+    parts = urlsplit(upstream_url)
+    exchanger = TokenExchanger(metadata, client_id, client_secret)
+    mcp = create_server(journal, Upstream(upstream_url, f"{parts.scheme}://{parts.netloc}", exchanger))
     if transport == "stdio":
-        run_stdio(journal, token_verifier)
+        run_stdio(mcp, token_verifier)
     else:
-        run_http(addr, log_level, journal, token_verifier, issuer, resource, stateless)
+        limits = StreamLimits(max_open=max_streams, max_seconds=stream_timeout)
+        run_http(mcp, addr, log_level, token_verifier, issuer, resource, stateless, limits)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import httpx2
 from mcp.server import MCPServer, ServerRequestContext
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.context import CallNext, HandlerResult
@@ -25,10 +26,13 @@ from pydantic import BaseModel, Field
 
 from ..safe_output import mask_token
 from .context import assign_request_id
+from .exchange import ExchangeRefused, TokenExchanger
 from .journal import Entry, Journal
 
 SERVER_NAME = "oauth-mcp"
 SERVER_VERSION = "0.1.0"
+DEFAULT_UPSTREAM_URL = "http://127.0.0.1:8097/anything"
+UPSTREAM_TIMEOUT_SECONDS = 10.0
 
 READ, WRITE = "journal:read", "journal:write"
 BASE_SCOPES = frozenset({READ})  # what any request to this server needs
@@ -94,6 +98,23 @@ class Identity(BaseModel):
     expires_at: int | None
 
 
+class UpstreamEcho(BaseModel):
+    """What the upstream API saw: the query arguments, the headers of our request, and whom its token names."""
+
+    args: dict[str, str | list[str]]
+    headers: dict[str, str]
+    token: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """The upstream API this server calls for its users, and how it gets a token for each call."""
+
+    url: str
+    audience: str  # the resource the upstream's tokens must be issued for
+    exchanger: TokenExchanger
+
+
 class TokenView(BaseModel):
     """The verified token: its claims, and the token itself masked."""
 
@@ -101,7 +122,7 @@ class TokenView(BaseModel):
     claims: dict[str, Any]
 
 
-def create_server(journal: Journal) -> MCPServer:
+def create_server(journal: Journal, upstream: Upstream | None = None) -> MCPServer:
     """Build the server. One factory serves both transports and every test."""
     mcp = MCPServer(
         SERVER_NAME,
@@ -124,6 +145,31 @@ def create_server(journal: Journal) -> MCPServer:
     ) -> float:
         """Calculate the sum of two numbers."""
         return num1 + num2
+
+    @mcp.tool()
+    async def make_authenticated_request(
+        message: Annotated[str, Field(description="The message to send as the 'message' query parameter.")],
+    ) -> UpstreamEcho:
+        """Call the upstream API as you, with a token issued to it for you (never your own token), and
+        return what it saw."""
+        you = caller()
+        if upstream is None:
+            raise ToolError("No upstream API is configured (--upstream-url)")
+        try:
+            # RFC 8693: the caller's token is traded for one whose audience is the upstream.
+            token = await upstream.exchanger.token_for(upstream.audience, you.token)
+        except ExchangeRefused as refusal:
+            raise ToolError(f"Cannot call the upstream API for you: {refusal}") from None
+        try:
+            async with httpx2.AsyncClient(timeout=UPSTREAM_TIMEOUT_SECONDS) as http:
+                response = await http.get(
+                    upstream.url, params={"message": message}, headers={"Authorization": f"Bearer {token}"}
+                )
+        except httpx2.HTTPError as error:
+            raise ToolError(f"Upstream {upstream.url} unreachable: {type(error).__name__}") from None
+        if response.is_error:
+            raise ToolError(f"Upstream {upstream.url} answered {response.status_code} {response.reason_phrase}")
+        return UpstreamEcho.model_validate(response.json())
 
     @mcp.tool()
     def show_auth_token() -> TokenView:

@@ -10,6 +10,10 @@ This lesson puts the gate (gate.py) in front of `/mcp`, and publishes the
 Protected Resource Metadata (RFC 9728) that tells a client which authorization
 server issues tokens for this server. Both stay public: a client reads the
 metadata *before* it has a token.
+
+Nothing in the SDK or uvicorn bounds how long a server-to-client stream stays
+open, and the SDK's counts are far above what one process can hold: see
+`BoundedStreams` (streams.py).
 """
 
 from collections.abc import AsyncIterator
@@ -25,6 +29,7 @@ from mcp.shared.auth import ProtectedResourceMetadata
 
 from .app import BASE_SCOPES, scopes_for
 from .gate import BearerGate
+from .streams import DEFAULT_LIMITS, BoundedStreams, StreamLimits
 
 METADATA_PATH = "/.well-known/oauth-protected-resource"
 
@@ -56,7 +61,13 @@ def metadata_url(resource_url: str) -> str:
 
 
 def create_http_app(
-    mcp: MCPServer, verifier: TokenVerifier, resource_url: str, issuer: str, *, stateless: bool = False
+    mcp: MCPServer,
+    verifier: TokenVerifier,
+    resource_url: str,
+    issuer: str,
+    *,
+    stateless: bool = False,
+    limits: StreamLimits = DEFAULT_LIMITS,
 ) -> FastAPI:
     # stateless: the SDK's stateless Streamable HTTP. Handshake-era clients (protocol versions up
     # to 2025-11-25) then get no Mcp-Session-Id, and any replica can answer any of their requests;
@@ -102,4 +113,5 @@ def create_http_app(
     )
     # Routes are matched in order and Mount("/") matches every path: mount last.
     app.mount("/", gate)
+    app.add_middleware(BoundedStreams, limits=limits)
     return app

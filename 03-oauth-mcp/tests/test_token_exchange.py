@@ -1,0 +1,132 @@
+"""Token exchange (RFC 8693) instead of token passthrough: make_authenticated_request calls the upstream API
+with a token issued *to the upstream*, for the same user, naming the MCP server as the actor.
+
+Three real processes besides the client: the authorization server (with the upstream among its
+`--upstream` APIs), the MCP server, and the bundled upstream API, which accepts only tokens
+whose audience is itself.
+"""
+
+from collections.abc import Iterator
+from importlib import import_module
+
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+processes = import_module("03-oauth-mcp.tests.support.processes")
+
+pytestmark = pytest.mark.anyio
+EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
+RS_AUTH = ("journal-mcp-server", "dev-resource-server-secret")  # the seeded development secret
+BOT_AUTH = ("journal-bot", "dev-journal-bot-secret")
+
+
+@pytest.fixture(scope="module")
+def exchange_parties(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """The authorization server, the MCP server and the upstream API, wired for token exchange."""
+    state = tmp_path_factory.mktemp("exchange")
+    auth_port, mcp_port, upstream_port = (processes.free_port() for _ in range(3))
+    mcp_url, upstream = f"http://127.0.0.1:{mcp_port}/mcp", f"http://127.0.0.1:{upstream_port}"
+    issuer = f"http://127.0.0.1:{auth_port}"
+    with (
+        processes.start_process(
+            "auth_server", "--db", str(state / "a.db"), "--resource", mcp_url, "--upstream", upstream, port=auth_port
+        ),
+        processes.start_process("upstream", "--issuer", issuer, port=upstream_port),
+        processes.start_process(
+            "server",
+            "-t",
+            "http",
+            "--issuer",
+            issuer,
+            "--db",
+            str(state / "j.db"),
+            "--upstream-url",
+            f"{upstream}/anything",
+            port=mcp_port,
+        ),
+    ):
+        yield {"issuer": issuer, "mcp": mcp_url, "upstream": upstream}
+
+
+def machine_token(parties: dict[str, str], resource: str, scope: str = "journal:read") -> str:
+    data = {"grant_type": "client_credentials", "resource": resource, "scope": scope}
+    return httpx2.post(f"{parties['issuer']}/token", data=data, auth=BOT_AUTH, timeout=10).json()["access_token"]
+
+
+def exchange(parties: dict[str, str], subject_token: str, auth=RS_AUTH, **extra: str) -> httpx2.Response:
+    data = {
+        "grant_type": EXCHANGE,
+        "subject_token": subject_token,
+        "subject_token_type": ACCESS_TOKEN,
+        "resource": parties["upstream"],
+        **extra,
+    }
+    return httpx2.post(f"{parties['issuer']}/token", data=data, auth=auth, timeout=10)
+
+
+async def test_the_upstream_sees_the_user_the_actor_and_itself_as_audience(exchange_parties) -> None:
+    token = machine_token(exchange_parties, exchange_parties["mcp"])
+    async with (
+        httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as http,
+        Client(streamable_http_client(exchange_parties["mcp"], http_client=http)) as client,
+    ):
+        result = await client.call_tool("make_authenticated_request", {"message": "hi"})
+    assert not result.is_error, result.content
+    seen = result.structured_content
+    assert seen["args"] == {"message": "hi"}
+    assert seen["token"]["sub"] == "journal-bot"  # the subject stays the caller
+    assert seen["token"]["act"] == {"sub": "journal-mcp-server"}  # the MCP server acts for them
+    assert seen["token"]["aud"] == exchange_parties["upstream"]
+    assert token[:20] not in str(seen)  # the caller's own token never left the MCP server
+
+
+def test_the_upstream_refuses_the_callers_own_token(exchange_parties) -> None:
+    token = machine_token(exchange_parties, exchange_parties["mcp"])
+    answer = httpx2.get(f"{exchange_parties['upstream']}/anything", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 401
+
+
+def test_an_exchanged_token_is_worth_nothing_at_the_mcp_server_and_never_outlives_its_subject(exchange_parties) -> None:
+    subject = machine_token(exchange_parties, exchange_parties["mcp"])
+    exchanged = exchange(exchange_parties, subject)
+    assert exchanged.status_code == 200, exchanged.text
+    assert exchanged.json()["issued_token_type"] == ACCESS_TOKEN
+    replayed = httpx2.post(
+        exchange_parties["mcp"],
+        json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+        headers={
+            "Authorization": f"Bearer {exchanged.json()['access_token']}",
+            "Accept": "application/json, text/event-stream",
+        },
+    )
+    assert replayed.status_code == 401
+    assert exchanged.json()["expires_in"] <= 300
+
+
+@pytest.mark.parametrize(
+    ("case", "expected_error"),
+    [
+        pytest.param("client without the grant", "unauthorized_client", id="not-an-mcp-server"),
+        pytest.param("token for the upstream itself", "invalid_grant", id="subject-for-another-resource"),
+        pytest.param("audience an mcp server", "invalid_target", id="back-to-an-mcp-server"),
+        pytest.param("more scope", "invalid_scope", id="escalation"),
+        pytest.param("garbage subject", "invalid_grant", id="forged-subject"),
+    ],
+)
+def test_the_authorization_server_refuses_what_its_policy_forbids(exchange_parties, case, expected_error) -> None:
+    subject = machine_token(exchange_parties, exchange_parties["mcp"])
+    if case == "client without the grant":
+        answer = exchange(exchange_parties, subject, auth=BOT_AUTH)
+    elif case == "token for the upstream itself":
+        answer = exchange(exchange_parties, exchange(exchange_parties, subject).json()["access_token"])
+    elif case == "audience an mcp server":
+        answer = exchange(exchange_parties, subject, resource=exchange_parties["mcp"])
+    elif case == "more scope":
+        answer = exchange(exchange_parties, subject, scope="journal:read journal:write")
+    else:
+        answer = exchange(exchange_parties, "not-a-token")
+    assert answer.status_code in (400, 401), answer.text
+    assert answer.json()["error"] == expected_error
