@@ -9,6 +9,7 @@ it an authorization request whose `client_id` is that service's URL, directly or
 from a public-looking host. Everything runs on 127.0.0.1 and stops at the end.
 """
 
+import html
 import re
 import tempfile
 import threading
@@ -74,6 +75,8 @@ def report(server: str, service: InternalService, client_id: str, how: str) -> N
     print(f"   client_id = {how}: HTTP {page.status_code}; the server {fetched}; the attacker read {leaked}")
     if SECRET in page.text:
         print(f"   the page: {text[:80]}")
+    elif reason := re.search(r"<p><small>(.*?)</small></p>", page.text):
+        print(f"   the page: {html.unescape(reason.group(1))}")
 
 
 def main() -> None:
