@@ -4,6 +4,7 @@ import difflib
 import ipaddress
 import json
 import logging
+import shlex
 import sys
 import warnings
 from pathlib import Path
@@ -14,6 +15,7 @@ import typer
 from .config import Config, ConfigError, load_config
 from .logs import configure_logging
 from .pinning import PinStore, pin_key
+from .settings import ProxySettings
 
 logger = logging.getLogger(__package__)  # the package, e.g. "05-mcp-proxy.server", not "__main__"
 
@@ -77,7 +79,7 @@ def main(
     ctx.obj = {"config": config, "pins": pins or default_pins(config)}
     if ctx.invoked_subcommand:
         return
-    settings = load(config)
+    settings = ProxySettings.from_config(load(config))
     # Imported only now: `pins`, `approve` and a config error answer in a fraction of the time.
     import uvicorn
     from mcp.shared.exceptions import MCPDeprecationWarning
@@ -89,15 +91,27 @@ def main(
     # The proxy speaks the handshake era to backends on purpose (backends.py); its ping and
     # logging helpers are marked deprecated for the 2026-07-28 era, where they do not apply.
     warnings.filterwarnings("ignore", category=MCPDeprecationWarning)
-    host, port = split_addr(addr or settings.mcp_proxy.addr)
+    host, port = split_addr(addr or settings.addr)
     loopback = ipaddress.ip_address("127.0.0.1" if host == "localhost" else host).is_loopback
-    if not loopback and not settings.mcp_proxy.options.auth_tokens:
-        logger.warning("listening on %s with no authTokens: anyone who can reach it can use every backend", host)
-    proxy = Proxy(settings, config, ctx.obj["pins"])
+    open_backends = [name for name, backend in settings.backends.items() if not backend.tokens]
+    if not loopback and open_backends:
+        logger.warning("listening on %s: anyone who can reach it can use %s (no authTokens)", host, open_backends)
+    proxy = Proxy(settings, config, PinStore(ctx.obj["pins"]), operator_command(config, ctx.obj["pins"]))
     app = create_http_app(proxy, host=host)
-    logger.info("MCP endpoint: http://%s:%d/mcp (backends: %s)", host, port, ", ".join(settings.mcp_servers))
+    endpoint = settings.base_url or f"http://{host}:{port}"  # baseURL: where clients really reach it
+    logger.info("MCP endpoint: %s/mcp (backends: %s)", endpoint, ", ".join(settings.backends))
     logger.info("tool pins: %s", ctx.obj["pins"])
     uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None)
+
+
+def operator_command(config: Path, pins: Path) -> str:
+    """How an operator runs `pins` and `approve` on this proxy's files: the options only when not the defaults."""
+    command = f"python -m {__package__}"
+    if config.resolve() != DEFAULT_CONFIG:
+        command += f" --config {shlex.quote(str(config))}"
+    if pins.resolve() != default_pins(config).resolve():
+        command += f" --pins {shlex.quote(str(pins))}"
+    return command
 
 
 @cli.command("pins")
@@ -126,7 +140,7 @@ def approve_command(
     every: Annotated[bool, typer.Option("--all", help="Approve every changed tool.")] = False,
 ) -> None:
     """Accept the current definition of changed tools; a running proxy serves them again."""
-    separator = load(ctx.obj["config"]).mcp_proxy.options.tool_name_separator
+    separator = ProxySettings.from_config(load(ctx.obj["config"])).separator
     store = PinStore(ctx.obj["pins"])
     keys = sorted(store.changed) if every else [as_key(name, separator) for name in names or []]
     if not keys:

@@ -6,9 +6,9 @@ with schemas it must pass on exactly as written. The low-level `Server` is the
 layer for that: one `on_list_tools` handler answers with whatever the backends
 have now, one `on_call_tool` handler routes every call by name.
 
-Who is asking comes from the request context (set by the front door in
-auth.py): which endpoint they called, `/mcp` or `/<backend>/mcp`, and which
-backends their token admits.
+Each handler asks the proxy for the view of the caller whose request it is
+handling (view.py): the front door (auth.py) has set who that is, and the view
+knows what they may see and where each of their names leads.
 """
 
 import base64
@@ -38,10 +38,9 @@ from mcp_types import (
     ReadResourceResult,
 )
 
-from .auth import NOBODY, caller
 from .backends import tool_error
-from .names import exposed_uri, split_uri
 from .proxy import Proxy
+from .view import View, caller
 
 
 def paginate(
@@ -81,90 +80,68 @@ class ProxyServer(Server):
 
 
 def create_server(proxy: Proxy) -> Server:
-    options = proxy.config.mcp_proxy.options
+    def view() -> View:
+        """What the caller of the request being handled sees (the front door, auth.py, set who it is)."""
+        return proxy.view(caller.get())
 
-    def merged() -> bool:
-        return caller.get(NOBODY).view is None
+    def page_size() -> int | None:
+        return proxy.settings.page_size
 
     async def list_tools(ctx: ServerRequestContext, params: PaginatedRequestParams | None) -> ListToolsResult:
-        who = caller.get(NOBODY)
-        tools = [route.shown_as(name) for name, route in proxy.tools(who.view, who.visible).items()]
-        page, next_cursor = paginate(tools, "name", params, proxy.config.mcp_proxy.options.page_size)
+        page, next_cursor = paginate(view().tools(), "name", params, page_size())
         return ListToolsResult(tools=page, next_cursor=next_cursor)
 
     async def call_tool(ctx: ServerRequestContext, params: CallToolRequestParams) -> CallToolResult:
-        who = caller.get(NOBODY)
-        route = proxy.tools(who.view, who.visible).get(params.name)
+        seen = view()
+        route = seen.tool(params.name)
         if route is None:
-            # A filtered tool answers exactly like a missing one; a pinned one says why.
-            return tool_error(proxy.why_not(who.view, who.visible, params.name))
-        return await route.backend.call_tool(ctx, route.item.name, params.arguments)
+            return tool_error(seen.why_not(params.name))
+        return await route.backend.call_tool(ctx, route.name, params.arguments)
 
     async def list_prompts(ctx: ServerRequestContext, params: PaginatedRequestParams | None) -> ListPromptsResult:
-        who = caller.get(NOBODY)
-        prompts = [route.shown_as(name) for name, route in proxy.prompts(who.view, who.visible).items()]
-        page, next_cursor = paginate(prompts, "name", params, proxy.config.mcp_proxy.options.page_size)
+        page, next_cursor = paginate(view().prompts(), "name", params, page_size())
         return ListPromptsResult(prompts=page, next_cursor=next_cursor)
 
     async def get_prompt(ctx: ServerRequestContext, params: GetPromptRequestParams) -> GetPromptResult:
-        who = caller.get(NOBODY)
-        route = proxy.prompts(who.view, who.visible).get(params.name)
+        route = view().prompt(params.name)
         if route is None:
             raise MCPError(INVALID_PARAMS, f"Unknown prompt: {params.name}")
-        return await route.backend.request(lambda client: client.get_prompt(route.item.name, params.arguments))
-
-    def resource_backends() -> list[Any]:
-        who = caller.get(NOBODY)
-        return proxy.backends_in(who.view, who.visible)
+        return await route.backend.request(lambda client: client.get_prompt(route.name, params.arguments))
 
     async def list_resources(ctx: ServerRequestContext, params: PaginatedRequestParams | None) -> ListResourcesResult:
-        resources = [
-            resource.model_copy(update={"uri": exposed_uri(b.name, resource.uri)}) if merged() else resource
-            for b in resource_backends()
-            for resource in b.resources
-        ]
-        page, next_cursor = paginate(resources, "uri", params, proxy.config.mcp_proxy.options.page_size)
+        page, next_cursor = paginate(view().resources(), "uri", params, page_size())
         return ListResourcesResult(resources=page, next_cursor=next_cursor)
 
     async def list_templates(
         ctx: ServerRequestContext, params: PaginatedRequestParams | None
     ) -> ListResourceTemplatesResult:
-        templates = [
-            template.model_copy(update={"uri_template": exposed_uri(b.name, template.uri_template)})
-            if merged()
-            else template
-            for b in resource_backends()
-            for template in b.templates
-        ]
-        page, next_cursor = paginate(templates, "uri_template", params, proxy.config.mcp_proxy.options.page_size)
+        page, next_cursor = paginate(view().templates(), "uri_template", params, page_size())
         return ListResourceTemplatesResult(resource_templates=page, next_cursor=next_cursor)
 
     async def read_resource(ctx: ServerRequestContext, params: ReadResourceRequestParams) -> ReadResourceResult:
-        who = caller.get(NOBODY)
-        backend_name, uri = (who.view, params.uri) if who.view else (split_uri(params.uri) or ("", ""))
-        backend = proxy.backend_for(who.view, who.visible, backend_name)
-        if backend is None:
+        seen = view()
+        found = seen.resource(params.uri)
+        if found is None:
             raise MCPError(INVALID_PARAMS, f"Unknown resource: {params.uri}")
+        backend, uri = found
         result: ReadResourceResult = await backend.request(lambda client: client.read_resource(uri))
-        if merged():  # the contents name their URI: give it back as the caller knows it
-            contents = [c.model_copy(update={"uri": exposed_uri(backend.name, c.uri)}) for c in result.contents]
-            result = result.model_copy(update={"contents": contents})
-        return result
+        # The contents name their URI: give it back as the caller knows it.
+        contents = [c.model_copy(update={"uri": seen.shown_uri(backend, c.uri)}) for c in result.contents]
+        return result.model_copy(update={"contents": contents})
 
     async def complete(ctx: ServerRequestContext, params: CompleteRequestParams) -> CompleteResult:
-        who = caller.get(NOBODY)
+        seen = view()
         ref = params.ref
         if isinstance(ref, PromptReference):
-            route = proxy.prompts(who.view, who.visible).get(ref.name)
+            route = seen.prompt(ref.name)
             if route is None:
                 raise MCPError(INVALID_PARAMS, f"Unknown prompt: {ref.name}")
-            backend, ref = route.backend, ref.model_copy(update={"name": route.item.name})
+            backend, ref = route.backend, ref.model_copy(update={"name": route.name})
         else:
-            backend_name, uri = (who.view, ref.uri) if who.view else (split_uri(ref.uri) or ("", ""))
-            backend = proxy.backend_for(who.view, who.visible, backend_name)
-            if backend is None:
+            found = seen.resource(ref.uri)
+            if found is None:
                 raise MCPError(INVALID_PARAMS, f"Unknown resource template: {ref.uri}")
-            ref = ref.model_copy(update={"uri": uri})
+            backend, ref = found[0], ref.model_copy(update={"uri": found[1]})
         arguments = params.context.arguments if params.context else None
         argument = {"name": params.argument.name, "value": params.argument.value}
         return await backend.request(lambda client: client.complete(ref, argument, arguments))
@@ -173,13 +150,14 @@ def create_server(proxy: Proxy) -> Server:
         proxy.remember(ctx)
         return await call_next(ctx)
 
+    separator = proxy.settings.separator
     server = ProxyServer(
-        proxy.config.mcp_proxy.name,
-        version=proxy.config.mcp_proxy.version,
+        proxy.settings.name,
+        version=proxy.settings.version,
         instructions=(
             "An MCP proxy: the tools of several MCP servers behind one endpoint. "
-            f"Each name is <server>{options.tool_name_separator}<tool>, e.g. the tool "
-            f"'echo' of the server 'basic' is basic{options.tool_name_separator}echo."
+            f"Each name is <server>{separator}<tool>, e.g. the tool "
+            f"'echo' of the server 'basic' is basic{separator}echo."
         ),
         on_list_tools=list_tools,
         on_call_tool=call_tool,

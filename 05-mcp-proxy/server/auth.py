@@ -11,7 +11,8 @@ token in a URL ends up in logs, browser history and proxies' caches.
 
 Anyone else gets `401` before any MCP message is read. Tokens are compared with
 `hmac.compare_digest`, whose time does not depend on where two strings differ,
-so response times do not leak a token character by character.
+so response times do not leak a token character by character. A caller let in
+is set as `caller` (view.py) for the MCP handlers: which endpoint, which backends.
 
 The caller's `Authorization` header stops here: backends only ever receive the
 headers configured for them (backends.py). Passing it on would be the token
@@ -20,26 +21,14 @@ passthrough that lesson 02 shows and the MCP specification forbids.
 
 import hmac
 import json
-from contextvars import ContextVar
-from dataclasses import dataclass
 
 from mcp_types import INVALID_REQUEST
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .proxy import Proxy
-
-
-@dataclass(frozen=True)
-class Caller:
-    view: str | None  # None: the merged /mcp; else the backend of /<backend>/mcp
-    visible: frozenset[str]  # the backends this caller's token admits
-
-
-NOBODY = Caller(view=None, visible=frozenset())
-
-# Set for each HTTP request by FrontDoor; the MCP handlers read it with `caller.get(NOBODY)` (app.py).
-caller: ContextVar[Caller] = ContextVar("caller")
+from .settings import ProxySettings
+from .view import Caller, caller
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -59,8 +48,8 @@ def admits(tokens: tuple[str, ...], presented: str | None) -> bool:
     return any(matches)
 
 
-def visible_backends(proxy: Proxy, presented: str | None) -> frozenset[str]:
-    return frozenset(name for name in proxy.backends if admits(proxy.config.tokens_for(name), presented))
+def admitted_backends(settings: ProxySettings, presented: str | None) -> frozenset[str]:
+    return frozenset(name for name, backend in settings.backends.items() if admits(backend.tokens, presented))
 
 
 class FrontDoor:
@@ -71,20 +60,18 @@ class FrontDoor:
         self.proxy = proxy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        view = scope.get("path_params", {}).get("backend")
-        if view is not None and view not in self.proxy.backends:
-            await refuse(send, 404, f"Not found: no backend named {view!r}")
+        settings = self.proxy.settings  # read once: a reload mid-request changes nothing for it
+        route = scope.get("path_params", {}).get("backend")
+        if route is not None and route not in settings.backends:
+            await refuse(send, 404, f"Not found: no backend named {route!r}")
             return
-        visible = visible_backends(self.proxy, bearer_token(Headers(scope=scope).get("authorization")))
-        configured = self.proxy.config.mcp_proxy.options.auth_tokens or any(
-            self.proxy.config.tokens_for(name) for name in self.proxy.backends
-        )
-        if (view is not None and view not in visible) or (view is None and configured and not visible):
+        admitted = admitted_backends(settings, bearer_token(Headers(scope=scope).get("authorization")))
+        if (route is not None and route not in admitted) or (route is None and settings.guarded and not admitted):
             await refuse(
                 send, 401, "Unauthorized: missing or unknown bearer token; send 'Authorization: Bearer <token>'"
             )
             return
-        reset = caller.set(Caller(view=view, visible=visible))
+        reset = caller.set(Caller(backend=route, admitted=admitted))
         try:
             await self.app(scope, receive, send)
         finally:

@@ -6,8 +6,11 @@ Each backend runs in its own task, so a slow or broken one delays nobody else:
     ready --(ping fails or times out, the process dies, a call finds it gone)--> failed
     failed --(wait: 0.5 s, 1 s, 2 s ... up to reconnect.maxDelay)--> connecting
 
-Reconnecting means a new session from scratch: a stdio backend is spawned
-again, an HTTP backend gets a fresh `initialize` (and so a new Mcp-Session-Id).
+Only a ready backend has a session and a catalog, and the three change
+together (`_set`): a backend on its way down reads as unavailable at once,
+everywhere, never as a tool whose definition changed. Reconnecting means a new
+session from scratch: a stdio backend is spawned again, an HTTP backend gets a
+fresh `initialize` (and so a new Mcp-Session-Id).
 Whenever its catalog changes - connected, lost, or the backend sent
 `notifications/*/list_changed` - the backend tells the proxy, which tells clients.
 
@@ -21,8 +24,9 @@ import datetime
 import logging
 import math
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import anyio
@@ -30,6 +34,7 @@ import httpx2
 from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server import ServerRequestContext
+from mcp.shared.dispatcher import ProgressFnT
 from mcp_types import (
     CONNECTION_CLOSED,
     REQUEST_TIMEOUT,
@@ -44,9 +49,10 @@ from mcp_types import (
     ToolListChangedNotification,
 )
 
-from .config import BackendConfig, Config, expand
+from .config import BackendConfig, expand
 from .pinning import digest
 from .relay import InFlight
+from .settings import BackendSettings
 
 logger = logging.getLogger(__name__)
 
@@ -77,96 +83,103 @@ def client_for(spec: BackendConfig) -> StdioServerParameters | str:
     return expand(spec.url or "", "url")
 
 
+@dataclass(frozen=True)
+class Catalog:
+    """Everything a backend offers, every page of it: fetched whole, replaced whole."""
+
+    tools: tuple[Tool, ...] = ()
+    digests: Mapping[str, str] = field(default_factory=dict)  # tool name -> SHA-256 of its definition (pinning.py)
+    prompts: tuple[Prompt, ...] = ()
+    resources: tuple[Resource, ...] = ()
+    templates: tuple[ResourceTemplate, ...] = ()
+
+
+NOTHING = Catalog()  # what a backend that is not ready offers
+
+
 class Backend:
-    def __init__(self, name: str, config: Config, on_change: Callable[["Backend"], Awaitable[None]]) -> None:
-        self.name = name
-        self.spec = config.mcp_servers[name]
-        self.timeout = config.timeout_for(name)
-        self.logs_calls = config.logs_calls(name)
-        self.health_interval = config.mcp_proxy.options.health_interval
-        self.reconnect = config.mcp_proxy.options.reconnect
-        self.on_change = on_change
-        self.inflight = InFlight(name)
+    def __init__(self, settings: BackendSettings, on_change: Callable[["Backend"], Awaitable[None]]) -> None:
+        self.name = settings.name
+        self.connection = settings.connection  # what the session is made from
+        self.on_change = on_change  # the proxy: re-derive what callers see, tell clients
+        self.inflight = InFlight(settings.name)
+        # `client` is set exactly while `state` is "ready": both change together, with no
+        # await in between, so no request ever sees a ready backend without a session.
         self.client: Client | None = None
         self.state: State = "connecting"
         self.error: str | None = None
+        self.catalog = NOTHING
         self.since = datetime.datetime.now(datetime.UTC)
         self.connects = 0
-        self.tools: list[Tool] = []
-        self.digests: dict[str, str] = {}  # tool name -> SHA-256 of its definition (pinning.py)
-        self.prompts: list[Prompt] = []
-        self.resources: list[Resource] = []
-        self.templates: list[ResourceTemplate] = []
         self.first_attempt = anyio.Event()  # set once the first connection succeeded or failed
         self._scope = anyio.CancelScope()
         self._wake = anyio.Event()
         self._stale = False
         self._lost: str | None = None
 
-    @staticmethod
-    def settings(config: Config, name: str) -> tuple[Any, ...]:
-        """Everything a running backend took from the config: a reload restarts it if any differs."""
-        options = config.mcp_proxy.options
-        spec = config.mcp_servers[name]
-        return spec, config.timeout_for(name), config.logs_calls(name), options.health_interval, options.reconnect
-
     # -- lifecycle ---------------------------------------------------------
 
     async def run(self) -> None:
         """Connect, serve, and reconnect with backoff, until `stop()`."""
-        delay = self.reconnect.initial_delay
+        delay = self.connection.reconnect.initial_delay
         with self._scope:
             while True:
+                connects = self.connects
                 try:
                     await self._serve_one_session()
                 except Exception as error:
                     reason = describe(error)
-                    if self.state == "ready":
+                    if self.connects > connects:
                         logger.warning("backend %s lost: %s", self.name, reason)
-                        delay = self.reconnect.initial_delay  # it was up: start the backoff afresh
+                        delay = self.connection.reconnect.initial_delay  # it was up: start the backoff afresh
                     else:
                         logger.warning("backend %s failed to connect: %s", self.name, reason)
-                    await self._set_state("failed", reason)
+                    self._set("failed", reason)
+                    await self.on_change(self)
                 self.first_attempt.set()
                 logger.info("backend %s: reconnecting in %gs", self.name, delay)
                 await anyio.sleep(delay)
-                delay = min(delay * 2, self.reconnect.max_delay)
-                await self._set_state("connecting", self.error)
+                delay = min(delay * 2, self.connection.reconnect.max_delay)
+                self._set("connecting", self.error)
 
     def stop(self) -> None:
         self._scope.cancel()
-        self.state = "stopped"
+        self._set("stopped", None)
         self.first_attempt.set()
 
     async def _serve_one_session(self) -> None:
         # The deadline covers spawning, the handshake and the first listing;
         # once ready, the session lives until it is lost.
-        with anyio.CancelScope(deadline=anyio.current_time() + self.timeout) as connecting:
+        timeout = self.connection.timeout
+        with anyio.CancelScope(deadline=anyio.current_time() + timeout) as connecting:
             async with self._connect() as client:
-                await self._refresh(client)
+                catalog = await fetch_catalog(client)
                 connecting.deadline = math.inf
-                self.client, self._lost, self._stale = client, None, False
+                self._lost, self._stale = None, False
+                self._set("ready", None, client, catalog)
                 self.connects += 1
                 logger.info(
                     "backend %s ready (%s): %d tools, %d prompts, %d resources",
                     self.name,
-                    self.spec.transport,
-                    len(self.tools),
-                    len(self.prompts),
-                    len(self.resources) + len(self.templates),
+                    self.connection.transport,
+                    len(catalog.tools),
+                    len(catalog.prompts),
+                    len(catalog.resources) + len(catalog.templates),
                 )
-                await self._set_state("ready", None)
+                await self.on_change(self)
                 self.first_attempt.set()
                 try:
                     await self._watch(client)
                 finally:
-                    self.client = None
+                    if self.client is client:  # unavailable from now on, before the session takes its time to close
+                        self._set("failed", self._lost or "the session ended")
         if connecting.cancelled_caught:
-            raise TimeoutError(f"no answer within {self.timeout:g}s")
+            raise TimeoutError(f"no answer within {timeout:g}s")
 
     @asynccontextmanager
     async def _connect(self) -> AsyncIterator[Client]:
-        target = client_for(self.spec)
+        spec = self.connection.spec
+        target = client_for(spec)
         callbacks: dict[str, Any] = {
             "mode": "legacy",
             "cache": None,  # a proxy must see every change: no client-side response cache
@@ -180,7 +193,7 @@ class Backend:
                 yield client
             return
         # Only this backend's own configured headers: never the caller's Authorization.
-        headers = {key: expand(value, f"headers.{key}") for key, value in self.spec.headers.items()}
+        headers = {key: expand(value, f"headers.{key}") for key, value in spec.headers.items()}
         async with (
             httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=None)) as http,
             Client(streamable_http_client(target, http_client=http), **callbacks) as client,
@@ -190,37 +203,41 @@ class Backend:
     async def _watch(self, client: Client) -> None:
         """Until the session is lost: refresh the catalog when told to, ping when idle."""
         while True:
-            with anyio.move_on_after(self.health_interval):
+            with anyio.move_on_after(self.connection.health_interval):
                 await self._wake.wait()
             self._wake = anyio.Event()
             if self._lost:
                 raise BackendLost(self._lost)
-            with anyio.fail_after(self.timeout):
+            with anyio.fail_after(self.connection.timeout):
                 if self._stale:
                     self._stale = False
-                    await self._refresh(client)
-                    await self.on_change(self)
+                    catalog = await fetch_catalog(client)
+                    if self.client is client:
+                        self.catalog = catalog
+                        await self.on_change(self)
                 else:
                     await client.send_ping()
 
-    def _mark_lost(self, reason: str) -> None:
+    def _set(self, state: State, error: str | None, client: Client | None = None, catalog: Catalog = NOTHING) -> None:
+        """The one place state, session and catalog change: together, with no await in between."""
+        if state != self.state:
+            self.since = datetime.datetime.now(datetime.UTC)
+        self.state, self.error, self.client, self.catalog = state, error, client, catalog
+
+    async def _lose(self, client: Client, reason: str) -> None:
+        """This session is gone: unavailable at once, everywhere; the watch loop then ends it."""
+        if self.client is not client:
+            return  # already lost, or a call on an older session failing late
+        self._set("failed", reason)
         self._lost = reason
         self._wake.set()
-
-    async def _set_state(self, state: State, error: str | None) -> None:
-        changed = state != self.state
-        self.state, self.error = state, error
-        if changed:
-            self.since = datetime.datetime.now(datetime.UTC)
-            if state != "ready":
-                self.tools, self.prompts, self.resources, self.templates = [], [], [], []
-            await self.on_change(self)
+        await self.on_change(self)
 
     # -- the catalog -------------------------------------------------------
 
     async def _on_message(self, message: object) -> None:
         # Runs on the session's reader: it must not wait for a response itself,
-        # so it only flags the catalog stale and wakes the watch loop.
+        # so it only flags the catalog stale, or the session lost, and wakes the watch loop.
         if isinstance(
             message, ToolListChangedNotification | PromptListChangedNotification | ResourceListChangedNotification
         ):
@@ -228,21 +245,13 @@ class Backend:
             self._stale = True
             self._wake.set()
         elif isinstance(message, Exception):
-            self._mark_lost(describe(message))
-
-    async def _refresh(self, client: Client) -> None:
-        """Fetch the whole catalog, every page of it: a proxy must not drop a cursor."""
-        capabilities = client.server_capabilities
-        self.tools = await drain(client.list_tools, "tools") if capabilities.tools else []
-        self.digests = {tool.name: digest(tool) for tool in self.tools}
-        self.prompts = await drain(client.list_prompts, "prompts") if capabilities.prompts else []
-        if capabilities.resources:
-            self.resources = await drain(client.list_resources, "resources")
-            self.templates = await drain(client.list_resource_templates, "resource_templates")
-        else:
-            self.resources, self.templates = [], []
+            self._lost = describe(message)
+            self._wake.set()
 
     # -- forwarding --------------------------------------------------------
+
+    def unavailable(self) -> str:
+        return f"Backend {self.name} is unavailable ({self.state}: {self.error}); try again later"
 
     async def call_tool(
         self, ctx: ServerRequestContext[Any, Any], name: str, arguments: dict[str, Any] | None
@@ -250,63 +259,92 @@ class Backend:
         """Forward one call; anything that goes wrong on the way is a tool error the model can read."""
         client = self.client
         if client is None:
-            return tool_error(f"Backend {self.name} is unavailable ({self.state}: {self.error}); try again later")
-
-        async def progress(value: float, total: float | None, message: str | None) -> None:
-            await ctx.session.report_progress(value, total, message)  # a no-op unless the caller asked
-
-        if self.logs_calls:
+            return tool_error(self.unavailable())
+        timeout = self.connection.timeout
+        if self.connection.log_calls:
             logger.info("-> %s: tools/call %s", self.name, name)
         with self.inflight.serving(ctx):
             try:
                 return await client.call_tool(
-                    name, arguments, read_timeout_seconds=self.timeout, progress_callback=progress
+                    name, arguments, read_timeout_seconds=timeout, progress_callback=progress_relay(ctx)
                 )
             except MCPError as error:
                 if error.code == REQUEST_TIMEOUT:
-                    return tool_error(f"Backend {self.name} did not answer {name} within {self.timeout:g}s")
+                    return tool_error(f"Backend {self.name} did not answer {name} within {timeout:g}s")
                 if error.code == CONNECTION_CLOSED:
-                    self._mark_lost("connection closed during a call")
+                    await self._lose(client, "connection closed during a call")
                     return tool_error(f"Backend {self.name} went away during the call; reconnecting")
                 raise  # the backend's own JSON-RPC error, passed on as it is
             except RuntimeError as error:  # the SDK found the result does not match the tool's output schema
                 return tool_error(f"Backend {self.name} answered {name} with an invalid result: {error}")
             except Exception as error:
-                self._mark_lost(describe(error))
+                await self._lose(client, describe(error))
                 return tool_error(f"Backend {self.name} failed during the call: {describe(error)}")
 
     async def request(self, send: Callable[[Client], Awaitable[Any]]) -> Any:
         """Forward a prompts/resources/completion request: failures are JSON-RPC errors."""
         client = self.client
         if client is None:
-            raise MCPError(CONNECTION_CLOSED, f"Backend {self.name} is unavailable ({self.state})")
+            raise MCPError(CONNECTION_CLOSED, self.unavailable())
         try:
-            with anyio.fail_after(self.timeout):
+            with anyio.fail_after(self.connection.timeout):
                 return await send(client)
         except TimeoutError:
-            raise MCPError(REQUEST_TIMEOUT, f"Backend {self.name} did not answer within {self.timeout:g}s") from None
+            raise MCPError(
+                REQUEST_TIMEOUT, f"Backend {self.name} did not answer within {self.connection.timeout:g}s"
+            ) from None
         except MCPError as error:
             if error.code == CONNECTION_CLOSED:
-                self._mark_lost("connection closed during a request")
+                await self._lose(client, "connection closed during a request")
             raise
 
     def health(self) -> dict[str, Any]:
         return {
             "state": self.state,
-            "transport": self.spec.transport,
-            "tools": len(self.tools),
+            "transport": self.connection.transport,
+            "tools": len(self.catalog.tools),
             "since": self.since.isoformat(timespec="seconds"),
             "connects": self.connects,
             "error": self.error,
         }
 
 
-async def drain(list_page: Callable[..., Awaitable[Any]], field: str) -> list[Any]:
+def progress_relay(ctx: ServerRequestContext[Any, Any]) -> ProgressFnT | None:
+    """Pass the backend's progress on to the caller, if the caller asked for progress at all.
+
+    Without a callback the SDK sends the backend no progress token, so a backend
+    that would report progress to nobody does not.
+    """
+    if not (ctx.meta or {}).get("progress_token"):
+        return None
+
+    async def relay(value: float, total: float | None, message: str | None) -> None:
+        await ctx.session.report_progress(value, total, message)
+
+    return relay
+
+
+async def fetch_catalog(client: Client) -> Catalog:
+    """The whole catalog, every page of each list: a proxy must not drop a cursor."""
+    capabilities = client.server_capabilities
+    tools = await drain(client.list_tools, "tools") if capabilities.tools else []
+    return Catalog(
+        tools=tuple(tools),
+        digests={tool.name: digest(tool) for tool in tools},
+        prompts=tuple(await drain(client.list_prompts, "prompts") if capabilities.prompts else ()),
+        resources=tuple(await drain(client.list_resources, "resources") if capabilities.resources else ()),
+        templates=tuple(
+            await drain(client.list_resource_templates, "resource_templates") if capabilities.resources else ()
+        ),
+    )
+
+
+async def drain(list_page: Callable[..., Awaitable[Any]], attribute: str) -> list[Any]:
     items: list[Any] = []
     cursor: str | None = None
     for _ in range(MAX_PAGES):
         page = await list_page(cursor=cursor)
-        items.extend(getattr(page, field))
+        items.extend(getattr(page, attribute))
         cursor = page.next_cursor
         if cursor is None:
             break

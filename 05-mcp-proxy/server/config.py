@@ -13,6 +13,9 @@ auth tokens is replaced from the environment, so secrets stay out of the file.
 Backends' values are expanded when the backend connects, so one missing variable
 fails that backend only; front-door tokens are expanded at load time, because a
 proxy that cannot read its tokens must not start open.
+
+Where a server's own option and the proxy's meet, settings.py resolves them,
+once, into the frozen settings the rest of the proxy reads.
 """
 
 import json
@@ -20,6 +23,7 @@ import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -167,12 +171,28 @@ class ProxyOptions(Model):
 class ProxyConfig(Model):
     """`mcpProxy`: the proxy itself."""
 
+    # The address clients reach the proxy at, when that is not the one it binds
+    # (a name, a reverse proxy): the endpoint it announces, and a Host and an
+    # Origin its DNS-rebinding protection accepts besides the loopback ones.
     base_url: Annotated[str | None, Field(alias="baseURL")] = None
     addr: str = "127.0.0.1:9090"
     name: str = "mcp-proxy"
     version: str = "0.1.0"
     type: Literal["streamable-http"] = "streamable-http"
     options: ProxyOptions = ProxyOptions()
+
+    @field_validator("base_url")
+    @classmethod
+    def an_http_origin(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        port = parts.port  # raises ValueError for a port that is not a number from 0 to 65535
+        if parts.scheme not in ("http", "https") or not parts.hostname or port == 0:
+            raise ValueError(f"must be an http(s) URL such as http://localhost:9090, got {value!r}")
+        if parts.username or parts.path.strip("/") or parts.query or parts.fragment:
+            raise ValueError(f"must be the proxy's origin alone, scheme://host[:port] (it serves /mcp), got {value!r}")
+        return value.rstrip("/")
 
 
 class Config(Model):
@@ -189,25 +209,6 @@ class Config(Model):
             if (name + separator).find(separator) != len(name):
                 raise ValueError(f"mcpServers.{name}: the name clashes with the tool name separator {separator!r}")
         return self
-
-    # Per-backend settings: the server's own option, else the proxy's.
-    def tokens_for(self, name: str) -> tuple[str, ...]:
-        own = self.mcp_servers[name].options.auth_tokens
-        return own if own is not None else self.mcp_proxy.options.auth_tokens
-
-    def filter_for(self, name: str) -> ToolFilter | None:
-        return self.mcp_servers[name].options.tool_filter or self.mcp_proxy.options.tool_filter
-
-    def timeout_for(self, name: str) -> float:
-        return self.mcp_servers[name].timeout or self.mcp_proxy.options.timeout
-
-    def required(self, name: str) -> bool:
-        own = self.mcp_servers[name].options.panic_if_invalid
-        return own if own is not None else self.mcp_proxy.options.panic_if_invalid
-
-    def logs_calls(self, name: str) -> bool:
-        own = self.mcp_servers[name].options.log_enabled
-        return own if own is not None else self.mcp_proxy.options.log_enabled
 
 
 def describe(error: ValidationError) -> str:

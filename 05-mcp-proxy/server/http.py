@@ -5,20 +5,25 @@ One SDK server answers two kinds of route, both behind the front door (auth.py):
 - `/mcp`: every backend merged, names namespaced `backend__tool`;
 - `/<backend>/mcp`: one backend under its own names, as TBXark/mcp-proxy serves them.
 
-They share one session manager, so the FastAPI lifespan enters it once (a
-mounted app's own lifespan never runs), then starts the backends and waits for
-each one's first connection attempt: when `/healthz` first answers, every
-backend is either ready or reported failed. SIGHUP reloads the config.
+Lesson 01 mounted the SDK's whole Starlette app; here the SDK's session manager
+is made directly, so its handler can sit behind the front door, and the FastAPI
+lifespan runs it. The lifespan then starts the backends and waits for each one's
+first connection attempt: when `/healthz` first answers, every backend is either
+ready or reported failed. SIGHUP reloads the config.
 """
 
+import ipaddress
 import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 from fastapi import FastAPI, Request
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
 from starlette.routing import Route
 
 from .app import create_server
@@ -28,37 +33,57 @@ from .proxy import Proxy
 logger = logging.getLogger(__name__)
 
 
+def dns_rebinding_protection(host: str, base_url: str | None) -> TransportSecuritySettings | None:
+    """Which Host and Origin headers the MCP endpoints accept.
+
+    The SDK's rule: bound to a loopback address, only the loopback names, so a web
+    page on a name that resolves to 127.0.0.1 cannot reach the proxy; bound to any
+    other address, any name (it cannot know the real one). `baseURL` says which
+    name clients really use: it is accepted too, and bound elsewhere, only it.
+    """
+    loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    if not loopback and base_url is None:
+        return None
+    hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
+    origins = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+    if base_url is not None:
+        parts = urlsplit(base_url)
+        hosts.append(parts.netloc)  # what a client sends as Host: the port only if it is not the scheme's default
+        origins.append(f"{parts.scheme}://{parts.netloc}")
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+
+
 def create_http_app(proxy: Proxy, host: str = "127.0.0.1") -> FastAPI:
     server = create_server(proxy)
-    # `host` is the address we bind: for a loopback address the SDK refuses
-    # requests whose Host or Origin is not localhost (DNS-rebinding protection).
-    sdk_app = server.streamable_http_app(host=host)
-    mcp_endpoint = sdk_app.routes[0].endpoint  # the SDK's ASGI handler for its /mcp route
+    # `host` is the address we bind: see dns_rebinding_protection.
+    sessions = StreamableHTTPSessionManager(
+        server, security_settings=dns_rebinding_protection(host, proxy.settings.base_url)
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with server.session_manager.run(), anyio.create_task_group() as group:
+        async with sessions.run(), anyio.create_task_group() as group:
             await group.start(proxy.run)
             group.start_soon(reload_on_sighup, proxy)
             yield
             group.cancel_scope.cancel()
 
-    app = FastAPI(title=proxy.config.mcp_proxy.name, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title=proxy.settings.name, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.get("/healthz")
     async def healthz(request: Request) -> dict[str, Any]:
         """Each backend's state. Error details only for a caller the front door would admit."""
         health = proxy.health()
         token = bearer_token(request.headers.get("authorization"))
-        if not admits(proxy.config.mcp_proxy.options.auth_tokens, token):
+        if not admits(proxy.settings.proxy_tokens, token):
             for backend in health["backends"].values():
                 backend.pop("error")
         return health
 
     # The front door checks every request before the SDK reads it.
     methods = ["GET", "POST", "DELETE"]
-    app.router.routes.append(Route("/mcp", FrontDoor(mcp_endpoint, proxy), methods=methods))
-    app.router.routes.append(Route("/{backend}/mcp", FrontDoor(mcp_endpoint, proxy), methods=methods))
+    app.router.routes.append(Route("/mcp", FrontDoor(sessions.handle_request, proxy), methods=methods))
+    app.router.routes.append(Route("/{backend}/mcp", FrontDoor(sessions.handle_request, proxy), methods=methods))
     return app
 
 

@@ -1,50 +1,26 @@
-"""Bad input to the proxy's HTTP endpoint gets a clear error, and the proxy keeps serving.
+"""Bad input to lesson 05's proxy gets a clear error, and the proxy keeps serving.
 
-The SDK's Streamable HTTP transport does this validation in front of the
-proxy's own handlers; these tests pin down what a misbehaving client sees, on
-the wire, without the SDK client in the way.
+The SDK's Streamable HTTP transport validates requests in front of the proxy's own handlers;
+these tests pin down what a misbehaving client sees, on the wire, without the SDK client in the
+way. test_fuzz.py throws a thousand more at it.
 """
 
-import json
 from collections.abc import Iterator
-from typing import Any
+from importlib import import_module
 
 import httpx2
 import pytest
 
-ACCEPT = {"Accept": "application/json, text/event-stream"}
-PROTOCOL_VERSION = "2025-11-25"  # the classic initialize handshake, easy to drive by hand
-
-
-def jsonrpc_body(response: httpx2.Response) -> dict[str, Any]:
-    """The JSON-RPC message in a response, whether sent as JSON or as one SSE event."""
-    if response.headers["content-type"].startswith("text/event-stream"):
-        data = [line.removeprefix("data: ") for line in response.text.splitlines() if line.startswith("data: ")]
-        return json.loads(data[0])
-    return response.json()
+raw_http = import_module("05-mcp-proxy.tests.support.raw_http")
+jsonrpc_body = raw_http.jsonrpc_body
 
 
 @pytest.fixture
 def session(aggregate) -> Iterator[httpx2.Client]:
-    """An HTTP client with an initialized MCP session: the Mcp-Session-Id header set on every request."""
-    with httpx2.Client(base_url=aggregate.base_url, headers=ACCEPT, timeout=10) as http:
-        hello = http.post(
-            "/mcp",
-            json={
-                "jsonrpc": "2.0",
-                "id": 0,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": PROTOCOL_VERSION,
-                    "capabilities": {},
-                    "clientInfo": {"name": "bad-input-test", "version": "0"},
-                },
-            },
-        )
-        assert hello.status_code == 200
-        http.headers["Mcp-Session-Id"] = hello.headers["mcp-session-id"]
-        http.headers["Mcp-Protocol-Version"] = PROTOCOL_VERSION
-        assert http.post("/mcp", json={"jsonrpc": "2.0", "method": "notifications/initialized"}).status_code == 202
+    """An HTTP client inside an initialized MCP session: the Mcp-Session-Id header set on every request."""
+    with httpx2.Client(base_url=aggregate.base_url, headers=raw_http.ACCEPT, timeout=10) as http:
+        http.headers["Mcp-Session-Id"] = raw_http.open_session(http)
+        http.headers["Mcp-Protocol-Version"] = raw_http.PROTOCOL_VERSION
         yield http
         http.delete("/mcp")
 
@@ -59,6 +35,14 @@ def test_malformed_json_is_a_parse_error(session: httpx2.Client) -> None:
     response = session.post(
         "/mcp", content=b'{"jsonrpc": "2.0", "id": 1, "method": ', headers={"Content-Type": "application/json"}
     )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == -32700
+    still_serving(session)
+
+
+def test_json_nested_100000_deep_is_a_parse_error(session: httpx2.Client) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    response = session.post("/mcp", content=deep, headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == -32700
     still_serving(session)
@@ -86,6 +70,24 @@ def test_unknown_method_is_method_not_found(session: httpx2.Client) -> None:
     body = jsonrpc_body(response)
     assert body["id"] == 7
     assert body["error"]["code"] == -32601
+    still_serving(session)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        "basic__add_numbers",  # params a string
+        {"name": ["basic__add_numbers"], "arguments": {}},  # name a list
+        {"name": "basic__add_numbers", "arguments": [2, 3]},  # arguments not an object
+        {"cursor": 7},  # a cursor that is not a string
+    ],
+)
+def test_params_of_the_wrong_type_are_invalid_params(session: httpx2.Client, params: object) -> None:
+    method = "tools/list" if "cursor" in params else "tools/call"
+    response = session.post("/mcp", json={"jsonrpc": "2.0", "id": 8, "method": method, "params": params})
+    # Params that are not an object fail the transport's own check (400); the rest, the request's (200).
+    assert response.status_code in (200, 400)
+    assert jsonrpc_body(response)["error"]["code"] == -32602
     still_serving(session)
 
 

@@ -1,18 +1,18 @@
-"""The proxy's small pieces on their own: names, filters, pins, pages."""
+"""Lesson 05's small pieces on their own, in-process: names, filters, pins, pages, tokens, whom to ask."""
 
-import importlib
 import re
+from importlib import import_module
 
 import pytest
 from mcp_types import PaginatedRequestParams, Tool
 
-names = importlib.import_module("05-mcp-proxy.server.names")
-filters = importlib.import_module("05-mcp-proxy.server.filters")
-pinning = importlib.import_module("05-mcp-proxy.server.pinning")
-config = importlib.import_module("05-mcp-proxy.server.config")
-app = importlib.import_module("05-mcp-proxy.server.app")
-auth = importlib.import_module("05-mcp-proxy.server.auth")
-relay = importlib.import_module("05-mcp-proxy.server.relay")
+names = import_module("05-mcp-proxy.server.names")
+filters = import_module("05-mcp-proxy.server.filters")
+pinning = import_module("05-mcp-proxy.server.pinning")
+config = import_module("05-mcp-proxy.server.config")
+app = import_module("05-mcp-proxy.server.app")
+auth = import_module("05-mcp-proxy.server.auth")
+relay = import_module("05-mcp-proxy.server.relay")
 
 LLM_SAFE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 

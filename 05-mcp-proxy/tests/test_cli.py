@@ -1,15 +1,19 @@
-"""The two command lines, run as an attendee runs them: `python -m ...` from the repository root."""
+"""Lesson 05's two command lines, run as an attendee runs them: `python -m 05-mcp-proxy...` from the root."""
 
-import importlib
 import json
 import re
-from pathlib import Path
+from importlib import import_module
 
 import pytest
 import typer
 
+processes = import_module("05-mcp-proxy.tests.support.processes")
+tokens = import_module("05-mcp-proxy.tests.support.tokens")
+server_cli = import_module("05-mcp-proxy.server.__main__")
+run_cli = processes.run_cli
 
-def test_client_lists_tools_grouped_by_backend(aggregate, run_cli) -> None:
+
+def test_client_lists_tools_grouped_by_backend(aggregate) -> None:
     result = run_cli("client", "--url", aggregate.mcp_url, "tools")
     assert result.returncode == 0, result.stderr
     assert re.search(r"^basic: 2 tools\n  basic__add_numbers +Calculate the sum of two numbers\.$", result.stdout, re.M)
@@ -21,7 +25,7 @@ def test_client_lists_tools_grouped_by_backend(aggregate, run_cli) -> None:
     assert "input schema" not in result.stdout
 
 
-def test_client_calls_any_backends_tool_with_typed_arguments(aggregate, run_cli) -> None:
+def test_client_calls_any_backends_tool_with_typed_arguments(aggregate) -> None:
     result = run_cli("client", "--url", aggregate.mcp_url, "call", "basic__add_numbers", "num1=2", "num2=3.5")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["5.5", 'structured: {"result": 5.5}']
@@ -29,29 +33,29 @@ def test_client_calls_any_backends_tool_with_typed_arguments(aggregate, run_cli)
     assert over_http.stdout.splitlines()[0] == "Echo: hi"
 
 
-def test_client_prints_progress_to_stderr(aggregate, run_cli) -> None:
+def test_client_prints_progress_to_stderr(aggregate) -> None:
     result = run_cli("client", "--url", aggregate.mcp_url, "call", "faulty__slow", "steps=2")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "slow done"
     assert "progress 1/2: step 1\nprogress 2/2: step 2" in result.stderr
 
 
-def test_client_shows_the_proxys_error_for_an_unknown_tool(aggregate, run_cli) -> None:
+def test_client_shows_the_proxys_error_for_an_unknown_tool(aggregate) -> None:
     result = run_cli("client", "--url", aggregate.mcp_url, "call", "basic__subtract")
     assert result.returncode == 1
     assert result.stderr.strip() == "error: Unknown tool: basic__subtract"
 
 
-def test_client_health_shows_each_backend(aggregate, run_cli) -> None:
+def test_client_health_shows_each_backend(aggregate) -> None:
     result = run_cli("client", "--url", aggregate.mcp_url, "health")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("mcp-proxy: ok\n")
     assert re.search(r"^  faulty +ready +11 tools  since ", result.stdout, re.M)
 
 
-def test_client_without_a_token_says_how_to_send_one(guarded, run_cli) -> None:
+def test_client_without_a_token_says_how_to_send_one(guarded) -> None:
     refused = run_cli("client", "--url", guarded.mcp_url, "tools")
-    allowed = run_cli("client", "--url", guarded.mcp_url, "tools", env={"MCP_PROXY_TOKEN": "front-door-token-0001"})
+    allowed = run_cli("client", "--url", guarded.mcp_url, "tools", env={"MCP_PROXY_TOKEN": tokens.FRONT_DOOR})
     assert refused.returncode == 1
     assert refused.stderr.strip() == (
         "error: the proxy answered with JSON-RPC error -32600: Unauthorized: missing or unknown bearer token; "
@@ -61,14 +65,14 @@ def test_client_without_a_token_says_how_to_send_one(guarded, run_cli) -> None:
     assert "basic__echo_message" in allowed.stdout
 
 
-def test_client_reports_an_unreachable_proxy_on_one_line(run_cli) -> None:
+def test_client_reports_an_unreachable_proxy_on_one_line() -> None:
     result = run_cli("client", "--url", "http://127.0.0.1:9/mcp", "tools")
     assert result.returncode == 1
     assert result.stderr.startswith("error: cannot talk to http://127.0.0.1:9/mcp:")
     assert "Traceback" not in result.stderr
 
 
-def test_a_bad_config_is_a_usage_error_naming_the_field(tmp_path, run_cli) -> None:
+def test_a_bad_config_is_a_usage_error_naming_the_field(tmp_path) -> None:
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"mcpServers": {"a": {"command": "x", "timeout": "soon"}, "b": {"urll": "x"}}}))
     result = run_cli("server", "--config", str(config))
@@ -78,7 +82,7 @@ def test_a_bad_config_is_a_usage_error_naming_the_field(tmp_path, run_cli) -> No
     assert "Traceback" not in result.stderr
 
 
-def test_a_missing_or_broken_config_file_is_a_usage_error(tmp_path, run_cli) -> None:
+def test_a_missing_or_broken_config_file_is_a_usage_error(tmp_path) -> None:
     missing = run_cli("server", "--config", str(tmp_path / "nope.json"))
     assert missing.returncode == 2
     assert "cannot read" in missing.stderr and "No such file or directory" in missing.stderr
@@ -88,7 +92,7 @@ def test_a_missing_or_broken_config_file_is_a_usage_error(tmp_path, run_cli) -> 
     assert "not JSON" in broken.stderr
 
 
-def test_invalid_address_is_a_usage_error(run_cli) -> None:
+def test_invalid_address_is_a_usage_error() -> None:
     result = run_cli("server", "--addr", "example.com:80")
     assert result.returncode == 2
     assert [line for line in result.stderr.splitlines() if line.startswith("Error: Invalid value for '--addr'")]
@@ -98,14 +102,9 @@ def test_invalid_address_is_a_usage_error(run_cli) -> None:
 def test_each_malformed_address_is_refused(addr: str) -> None:
     # The same check as above, without a process per case: the server's own parser, in-process.
     with pytest.raises(typer.BadParameter):
-        server_cli().parse_addr(addr)
+        server_cli.parse_addr(addr)
 
 
 @pytest.mark.parametrize("addr", ["127.0.0.1:9090", "localhost:1", "[::1]:65535"])
 def test_well_formed_addresses_are_accepted(addr: str) -> None:
-    assert server_cli().parse_addr(addr) == addr
-
-
-def server_cli():
-    """The lesson's `server/__main__.py` as a module (the repository root is on sys.path)."""
-    return importlib.import_module(f"{Path(__file__).resolve().parents[1].name}.server.__main__")
+    assert server_cli.parse_addr(addr) == addr

@@ -1,12 +1,13 @@
-"""The config file: both shapes load, every mistake names its field, ${VAR} comes from the environment."""
+"""Lesson 05's config file: both shapes load, every mistake names its field, ${VAR} comes from the environment."""
 
-import importlib
+from importlib import import_module
 from pathlib import Path
 
 import pytest
 
-config = importlib.import_module("05-mcp-proxy.server.config")
-backends = importlib.import_module("05-mcp-proxy.server.backends")
+config = import_module("05-mcp-proxy.server.config")
+settings = import_module("05-mcp-proxy.server.settings")
+backends = import_module("05-mcp-proxy.server.backends")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LESSON_DIR = Path(__file__).resolve().parents[1]
@@ -56,7 +57,7 @@ def test_a_claude_style_config_loads() -> None:
     assert loaded.mcp_proxy.addr == "127.0.0.1:9090"
     assert loaded.mcp_servers["files"].transport == "stdio"
     assert loaded.mcp_servers["remote"].transport == "streamable-http"
-    assert loaded.timeout_for("files") == 60
+    assert settings.ProxySettings.from_config(loaded).backends["files"].connection.timeout == 60
 
 
 @pytest.mark.parametrize(
@@ -76,6 +77,8 @@ def test_a_claude_style_config_loads() -> None:
         ({"mcpProxy": {"type": "sse"}}, "mcpProxy.type"),
         ({"mcpProxy": {"options": {"authTokens": [""]}}}, "an empty token would let anyone in"),
         ({"mcpServers": []}, "mcpServers: Input should be a valid dictionary"),
+        ({"mcpProxy": {"baseURL": "localhost:9090"}}, "mcpProxy.baseURL: must be an http(s) URL"),
+        ({"mcpProxy": {"baseURL": "http://localhost:9090/mcp"}}, "mcpProxy.baseURL: must be the proxy's origin"),
     ],
 )
 def test_a_mistake_is_an_error_naming_the_field(data: object, expected: str) -> None:
@@ -105,16 +108,36 @@ def test_backend_values_are_expanded_when_it_connects(monkeypatch: pytest.Monkey
 
 
 def test_per_server_options_fall_back_to_the_proxys() -> None:
-    loaded = config.parse_config(
-        {
-            "mcpProxy": {"options": {"authTokens": ["global"], "timeout": 20, "panicIfInvalid": True}},
-            "mcpServers": {
-                "own": {"command": "x", "timeout": 2.5, "options": {"authTokens": ["mine"], "panicIfInvalid": False}},
-                "inherits": {"command": "x"},
-            },
-        }
+    loaded = settings.ProxySettings.from_config(
+        config.parse_config(
+            {
+                "mcpProxy": {"options": {"authTokens": ["global"], "timeout": 20, "panicIfInvalid": True}},
+                "mcpServers": {
+                    "own": {
+                        "command": "x",
+                        "timeout": 2.5,
+                        "options": {"authTokens": ["mine"], "panicIfInvalid": False},
+                    },
+                    "inherits": {"command": "x"},
+                },
+            }
+        )
     )
-    assert loaded.tokens_for("own") == ("mine",)
-    assert loaded.tokens_for("inherits") == ("global",)
-    assert (loaded.timeout_for("own"), loaded.timeout_for("inherits")) == (2.5, 20)
-    assert (loaded.required("own"), loaded.required("inherits")) == (False, True)
+    own, inherits = loaded.backends["own"], loaded.backends["inherits"]
+    assert (own.tokens, inherits.tokens) == (("mine",), ("global",))
+    assert (own.connection.timeout, inherits.connection.timeout) == (2.5, 20)
+    assert (own.required, inherits.required) == (False, True)
+
+
+def test_a_reload_reconnects_a_backend_only_when_its_connection_changed() -> None:
+    def backend(**changes: object) -> "settings.BackendSettings":
+        server = {"command": "x", **changes}
+        return settings.ProxySettings.from_config(config.parse_config({"mcpServers": {"a": server}})).backends["a"]
+
+    before = backend()
+    assert backend(timeout=5).connection != before.connection
+    assert backend(args=["--verbose"]).connection != before.connection
+    # Tokens and filters change what callers see, not the connection.
+    filtered = backend(options={"authTokens": ["t"], "toolFilter": {"mode": "block", "list": ["x"]}})
+    assert filtered.connection == before.connection
+    assert filtered != before

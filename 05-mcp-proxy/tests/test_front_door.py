@@ -1,23 +1,22 @@
-"""Front-door bearer tokens: in the header only, per backend, refused before any MCP message is read."""
+"""Lesson 05's front door: bearer tokens in the header only, per backend, checked before any MCP message is read."""
+
+from importlib import import_module
 
 import httpx2
 import pytest
 
+clients = import_module("05-mcp-proxy.tests.support.clients")
+raw_http = import_module("05-mcp-proxy.tests.support.raw_http")
+tokens = import_module("05-mcp-proxy.tests.support.tokens")
+
 pytestmark = pytest.mark.anyio
 
-FRONT = "front-door-token-0001"  # the tokens the `guarded` proxy is configured with (conftest.py)
-FAULTY_ONLY = "faulty-only-token-0002"
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
-}
-ACCEPT = {"Accept": "application/json, text/event-stream"}
+FRONT, FAULTY_ONLY = tokens.FRONT_DOOR, tokens.FAULTY_ONLY  # what the `guarded` proxy admits (conftest.py)
 
 
 def post(url: str, headers: dict[str, str] | None = None) -> httpx2.Response:
-    return httpx2.post(url, json=INITIALIZE, headers={**ACCEPT, **(headers or {})}, timeout=10)
+    """An `initialize` request, the first thing a client sends."""
+    return httpx2.post(url, json=raw_http.INITIALIZE, headers={**raw_http.ACCEPT, **(headers or {})}, timeout=10)
 
 
 @pytest.mark.parametrize(
@@ -50,12 +49,12 @@ def test_a_valid_token_opens_the_door(guarded) -> None:
     assert "mcp-session-id" in response.headers
 
 
-async def test_each_token_sees_only_the_backends_it_admits(guarded, open_client) -> None:
-    async with open_client(guarded.mcp_url, FRONT) as client:
+async def test_each_token_sees_only_the_backends_it_admits(guarded) -> None:
+    async with clients.connect(guarded.mcp_url, FRONT) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
         hidden = await client.call_tool("faulty__calc", {"a": 1, "b": 1})
     assert names == {"basic__echo_message", "basic__add_numbers"}
-    assert hidden.content[0].text == "Unknown tool: faulty__calc"
+    assert clients.text(hidden) == "Unknown tool: faulty__calc"
     # The per-backend route takes that backend's tokens, and only those.
     assert post(f"{guarded.base_url}/basic/mcp", {"Authorization": f"Bearer {FRONT}"}).status_code == 200
     assert post(f"{guarded.base_url}/basic/mcp", {"Authorization": f"Bearer {FAULTY_ONLY}"}).status_code == 401
@@ -78,3 +77,13 @@ def test_the_proxy_log_never_holds_a_token(guarded) -> None:
     assert FRONT not in log
     assert FAULTY_ONLY not in log
     assert "wrong-token-in-log" not in log
+
+
+def test_the_base_url_is_a_name_the_proxy_answers_to_and_no_other(guarded) -> None:
+    # `baseURL` (http://proxy.workshop.test:9090) is how clients reach this proxy, say through a
+    # reverse proxy: its Host and Origin pass the DNS-rebinding check; a name nobody configured does not.
+    admitted = {"Authorization": f"Bearer {FRONT}", "Host": "proxy.workshop.test:9090"}
+    assert post(guarded.mcp_url, admitted).status_code == 200
+    assert post(guarded.mcp_url, {**admitted, "Origin": "http://proxy.workshop.test:9090"}).status_code == 200
+    assert post(guarded.mcp_url, {**admitted, "Host": "evil.example:9090"}).status_code == 421
+    assert post(guarded.mcp_url, {**admitted, "Origin": "http://evil.example"}).status_code == 403

@@ -1,9 +1,17 @@
-"""What flows back through the proxy: progress, cancellation, log lines, questions, list changes."""
+"""What flows back through lesson 05's proxy: progress, cancellation, log lines, questions, list changes."""
+
+from importlib import import_module
 
 import anyio
 import pytest
 from mcp import MCPError
 from mcp_types import CreateMessageResult, ElicitResult, TextContent
+
+backends = import_module("05-mcp-proxy.tests.support.backends")
+clients = import_module("05-mcp-proxy.tests.support.clients")
+proxies = import_module("05-mcp-proxy.tests.support.proxies")
+eventually_async = import_module("05-mcp-proxy.tests.support.waiting").eventually_async
+connect, text = clients.connect, clients.text
 
 pytestmark = pytest.mark.anyio
 
@@ -11,25 +19,26 @@ MODES = ["auto", "legacy"]  # a 2026-07-28 client, and a handshake-era one
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_progress_is_relayed_to_the_caller(aggregate, open_client, mode: str) -> None:
+async def test_progress_is_relayed_to_the_caller(aggregate, mode: str) -> None:
     seen: list[tuple[float, float | None, str | None]] = []
 
     async def progress(value: float, total: float | None, message: str | None) -> None:
         seen.append((value, total, message))
 
-    async with open_client(aggregate.mcp_url, mode=mode) as client:
+    async with connect(aggregate.mcp_url, mode=mode) as client:
         result = await client.call_tool("faulty__slow", {"steps": 3}, progress_callback=progress)
-    assert result.content[0].text == "slow done"
+    assert text(result) == "slow done"
     assert seen == [(1, 3, "step 1"), (2, 3, "step 2"), (3, 3, "step 3")]
 
 
 async def cancellations(client) -> int:
-    return (await client.call_tool("faulty__events", {})).content[0].text.count("cancelled slow")
+    """How many `slow` calls the faulty backend has seen cancelled (it counts them in its `events` tool)."""
+    return text(await client.call_tool("faulty__events", {})).count("cancelled slow")
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_cancelling_a_call_cancels_it_on_the_backend(aggregate, open_client, mode: str) -> None:
-    async with open_client(aggregate.mcp_url, mode=mode) as client:
+async def test_cancelling_a_call_cancels_it_on_the_backend(aggregate, mode: str) -> None:
+    async with connect(aggregate.mcp_url, mode=mode) as client:
         before = await cancellations(client)
         started = anyio.Event()
 
@@ -41,25 +50,27 @@ async def test_cancelling_a_call_cancels_it_on_the_backend(aggregate, open_clien
             await started.wait()  # the backend is working on it
             group.cancel_scope.cancel()  # the caller gives up: the SDK sends the cancellation
 
-        with anyio.fail_after(10):
-            while await cancellations(client) == before:
-                await anyio.sleep(0.05)
+        async def cancelled_on_the_backend() -> bool:
+            return await cancellations(client) > before
+
+        await eventually_async(cancelled_on_the_backend, message="the backend's slow call cancelled")
+        assert await cancellations(client) == before + 1  # exactly the one call, not every call in flight
 
 
-async def test_a_backends_question_reaches_the_caller_and_the_answer_goes_back(aggregate, open_client) -> None:
+async def test_a_backends_question_reaches_the_caller_and_the_answer_goes_back(aggregate) -> None:
     asked: list[str] = []
 
     async def answer(context, params) -> ElicitResult:
         asked.append(params.message)
         return ElicitResult(action="accept", content={"answer": "blue"})
 
-    async with open_client(aggregate.mcp_url, mode="legacy", elicitation_callback=answer) as client:
+    async with connect(aggregate.mcp_url, mode="legacy", elicitation_callback=answer) as client:
         result = await client.call_tool("faulty__ask", {"question": "Favourite colour?"})
     assert asked == ["Favourite colour?"]
-    assert result.content[0].text == "accept: {'answer': 'blue'}"
+    assert text(result) == "accept: {'answer': 'blue'}"
 
 
-async def test_a_backends_sampling_request_reaches_the_callers_model(aggregate, open_client) -> None:
+async def test_a_backends_sampling_request_reaches_the_callers_model(aggregate) -> None:
     async def model(context, params) -> CreateMessageResult:
         return CreateMessageResult(
             role="assistant",
@@ -67,57 +78,59 @@ async def test_a_backends_sampling_request_reaches_the_callers_model(aggregate, 
             model="t",
         )
 
-    async with open_client(aggregate.mcp_url, mode="legacy", sampling_callback=model) as client:
+    async with connect(aggregate.mcp_url, mode="legacy", sampling_callback=model) as client:
         result = await client.call_tool("faulty__sample", {"prompt": "meaning of life?"})
-    assert result.content[0].text == "the model said: 42 (meaning of life?)"
+    assert text(result) == "the model said: 42 (meaning of life?)"
 
 
-async def test_a_question_to_a_client_that_cannot_answer_fails_clearly(aggregate, open_client) -> None:
-    async with open_client(aggregate.mcp_url) as client:  # 2026-07-28: no channel for server requests
+async def test_a_question_to_a_client_that_cannot_answer_fails_clearly(aggregate) -> None:
+    async with connect(aggregate.mcp_url) as client:  # 2026-07-28: no channel for server requests
         with pytest.raises(MCPError, match="no back-channel"):
             await client.call_tool("faulty__ask", {"question": "anyone?"})
         # The backend and the proxy carry on.
-        assert (await client.call_tool("faulty__calc", {"a": 1, "b": 1})).content[0].text == "2"
+        assert text(await client.call_tool("faulty__calc", {"a": 1, "b": 1})) == "2"
 
 
 @pytest.mark.parametrize(("mode", "opt_in"), [("legacy", None), ("auto", "info")])
-async def test_a_backends_log_lines_reach_the_caller_named_after_the_backend(aggregate, open_client, mode, opt_in):
+async def test_a_backends_log_lines_reach_the_caller_named_after_the_backend(aggregate, mode, opt_in) -> None:
     lines = []
 
     async def on_log(params) -> None:
         lines.append((params.level, params.logger, params.data))
 
-    async with open_client(aggregate.mcp_url, mode=mode, logging_callback=on_log, log_level=opt_in) as client:
+    async with connect(aggregate.mcp_url, mode=mode, logging_callback=on_log, log_level=opt_in) as client:
         await client.call_tool("faulty__log", {"message": "disk 91% full"})
-        with anyio.fail_after(5):
-            while not lines:
-                await anyio.sleep(0.02)
+
+        async def arrived() -> list:
+            return lines
+
+        await eventually_async(arrived, 5, "the backend's log line at the client")
     assert lines == [("warning", "faulty.tools", "disk 91% full")]
 
 
-async def test_a_2026_client_gets_no_log_lines_it_did_not_ask_for(aggregate, open_client) -> None:
+async def test_a_2026_client_gets_no_log_lines_it_did_not_ask_for(aggregate) -> None:
     lines = []
 
     async def on_log(params) -> None:
         lines.append(params)
 
-    async with open_client(aggregate.mcp_url, logging_callback=on_log) as client:
+    async with connect(aggregate.mcp_url, logging_callback=on_log) as client:
         await client.call_tool("faulty__log", {"message": "nobody asked"})
         await client.call_tool("faulty__calc", {"a": 1, "b": 1})  # any log would have arrived by now
     assert lines == []
 
 
-async def test_a_backends_list_changed_reaches_every_connected_client(start_proxy, backends, open_client) -> None:
+async def test_a_backends_list_changed_reaches_every_connected_client() -> None:
     changed = anyio.Event()
 
     async def on_message(message) -> None:
         if getattr(message, "method", None) == "notifications/tools/list_changed":
             changed.set()
 
-    with start_proxy({"faulty": backends.faulty()}, pinTools=False) as proxy:
+    with proxies.start_proxy({"faulty": backends.faulty()}, pinTools=False) as proxy:
         async with (
-            open_client(proxy.mcp_url) as modern,
-            open_client(proxy.mcp_url, mode="legacy", message_handler=on_message) as legacy,
+            connect(proxy.mcp_url) as modern,
+            connect(proxy.mcp_url, mode="legacy", message_handler=on_message) as legacy,
             modern.listen(tools_list_changed=True) as events,
         ):
             await legacy.list_tools()  # the proxy now knows this session

@@ -1,100 +1,133 @@
-"""A backend that fails to start, hangs, crashes or restarts is isolated, and comes back."""
+"""A backend of lesson 05's proxy that fails to start, hangs, crashes, dies or restarts is isolated, and comes back."""
 
 import json
+import os
 import signal
-import time
+import tempfile
 import uuid
-from pathlib import Path
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import import_module
 
 import anyio
 import pytest
 
+backends = import_module("05-mcp-proxy.tests.support.backends")
+clients = import_module("05-mcp-proxy.tests.support.clients")
+processes = import_module("05-mcp-proxy.tests.support.processes")
+proxies = import_module("05-mcp-proxy.tests.support.proxies")
+waiting = import_module("05-mcp-proxy.tests.support.waiting")
+connect, text = clients.connect, clients.text
+eventually, eventually_async = waiting.eventually, waiting.eventually_async
+
 pytestmark = pytest.mark.anyio
 
-
-def processes_with(marker: str) -> list[str]:
-    """The ids of running processes whose command line contains `marker`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and marker in (entry / "cmdline").read_text():
-                found.append(entry.name)
-        except OSError:
-            pass  # it exited while we looked
-    return found
+TOGETHER = ("slow1", "slow2", "slow3")  # backends that answer only once all three have started
+DOWN = (  # what a call to a backend that is down (or on its way back) may answer
+    "error: Backend faulty went away during the call",
+    "error: Backend faulty failed during the call",
+    "error: Backend faulty is unavailable (failed: ",
+    "error: Backend faulty is unavailable (connecting: ",
+)
 
 
-def states(proxy) -> dict[str, str]:
-    return {name: backend["state"] for name, backend in proxy.health()["backends"].items()}
+@dataclass
+class MixedLot:
+    proxy: "proxies.RunningProxy"
+    tag: str  # on the command line of the `faulty` backend's process, to find it and kill it
 
 
-async def test_a_backend_that_fails_to_start_is_isolated(start_proxy, backends, open_client) -> None:
-    with start_proxy({"basic": backends.basic(), "broken": backends.broken()}) as proxy:
-        # /healthz answers once every backend has had its first try.
-        health = proxy.health()
-        assert health["status"] == "degraded"
-        assert health["backends"]["basic"]["state"] == "ready"
-        assert health["backends"]["broken"]["state"] in ("failed", "connecting")
-        assert "Connection closed" in health["backends"]["broken"]["error"]
-        async with open_client(proxy.mcp_url) as client:
-            names = {tool.name for tool in (await client.list_tools()).tools}
-            added = await client.call_tool("basic__add_numbers", {"num1": 1, "num2": 2})
-            refused = await client.call_tool("broken__calc", {"a": 1, "b": 2})
-    assert names == {"basic__echo_message", "basic__add_numbers"}
-    assert added.structured_content == {"result": 3}
+@pytest.fixture(scope="module")
+def lot() -> Iterator[MixedLot]:
+    """One proxy for this module, in front of a mixed lot of backends.
+
+    `broken` exits at once, `stuck` never answers, `slow1`..`slow3` answer only once all three
+    have started, and `faulty` is the one the tests crash and kill (each test waits until it
+    is back before it ends).
+    """
+    tag = f"resilience-test-{uuid.uuid4()}"
+    with tempfile.TemporaryDirectory() as rendezvous:
+        servers = {
+            "broken": backends.broken(),
+            "stuck": backends.stuck(timeout=1),
+            **{
+                name: backends.faulty("--rendezvous", rendezvous, "--peers", str(len(TOGETHER)), timeout=15)
+                for name in TOGETHER
+            },
+            "faulty": backends.faulty("--tag", tag),
+        }
+        with proxies.start_proxy(servers) as proxy:
+            yield MixedLot(proxy, tag)
+
+
+def test_backends_start_together_not_one_after_another(lot) -> None:
+    # Each of these answers only once all three are running: had the proxy waited for one
+    # before starting the next, the first would never have answered, and none would be ready.
+    states = lot.proxy.states()
+    assert {name: states[name] for name in TOGETHER} == dict.fromkeys(TOGETHER, "ready")
+
+
+async def test_a_backend_that_fails_to_start_is_isolated(lot) -> None:
+    # /healthz answers once every backend has had its first try.
+    health = lot.proxy.health()
+    assert health["status"] == "degraded"
+    assert health["backends"]["slow1"]["state"] == "ready"
+    assert health["backends"]["broken"]["state"] in ("failed", "connecting")
+    assert "Connection closed" in health["backends"]["broken"]["error"]
+    async with connect(lot.proxy.mcp_url) as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+        added = await client.call_tool("slow1__calc", {"a": 1, "b": 2})
+        refused = await client.call_tool("broken__calc", {"a": 1, "b": 2})
+    assert {"slow1__calc", "slow2__calc", "slow3__calc"} <= names
+    assert not any(name.startswith(("broken__", "stuck__")) for name in names)
+    assert text(added) == "3"
     assert refused.is_error
-    assert refused.content[0].text.startswith("Backend broken is unavailable")
+    assert text(refused).startswith("Backend broken is unavailable (")
 
 
-async def test_a_backend_that_never_answers_is_given_up_on_after_its_timeout(start_proxy, backends, open_client):
-    started = time.monotonic()
-    with start_proxy({"basic": backends.basic(), "stuck": backends.stuck(timeout=1)}) as proxy:
-        ready_after = time.monotonic() - started
-        health = proxy.health()
-        async with open_client(proxy.mcp_url) as client:
-            added = await client.call_tool("basic__add_numbers", {"num1": 1, "num2": 2})
+def test_a_backend_that_never_answers_is_given_up_on_after_its_timeout(lot) -> None:
+    health = lot.proxy.health()
+    assert health["backends"]["stuck"]["state"] in ("failed", "connecting")
     assert health["backends"]["stuck"]["error"] == "TimeoutError: no answer within 1s"
-    assert health["backends"]["basic"]["state"] == "ready"
-    assert added.structured_content == {"result": 3}
-    assert ready_after < 15
+    assert health["backends"]["slow1"]["state"] == "ready"
 
 
-async def test_a_hanging_call_times_out_without_blocking_calls_to_others(aggregate, open_client) -> None:
-    timings: dict[str, float] = {}
-    results = {}
+async def test_a_hanging_call_times_out_without_blocking_calls_to_others(aggregate) -> None:
+    finished: list[str] = []
 
-    async def call(name: str, arguments: dict) -> None:
-        start = time.monotonic()
-        async with open_client(aggregate.mcp_url) as client:
-            results[name] = await client.call_tool(name, arguments)
-        timings[name] = time.monotonic() - start
+    async with connect(aggregate.mcp_url) as hanging, connect(aggregate.mcp_url) as other:
 
-    async def hangs_started() -> int:
-        async with open_client(aggregate.mcp_url) as client:
-            return (await client.call_tool("faulty__events", {})).content[0].text.count("hang started")
+        async def hang() -> None:
+            finished.append(text(await hanging.call_tool("faulty__hang", {})))
 
-    before = await hangs_started()
-    async with anyio.create_task_group() as group:
-        group.start_soon(call, "faulty__hang", {})
-        with anyio.fail_after(5):  # the other calls start only once the hang is really in flight
-            while await hangs_started() == before:
-                await anyio.sleep(0.05)
-        group.start_soon(call, "basic__add_numbers", {"num1": 1, "num2": 1})
-        group.start_soon(call, "faulty__calc", {"a": 1, "b": 1})  # the same backend, too
+        async def hangs_started() -> int:
+            return text(await other.call_tool("faulty__events", {})).count("hang started")
 
-    assert results["faulty__hang"].is_error
-    assert results["faulty__hang"].content[0].text == "Backend faulty did not answer hang within 3s"
-    assert timings["faulty__hang"] >= 3
-    assert results["basic__add_numbers"].structured_content == {"result": 2}
-    assert results["faulty__calc"].content[0].text == "2"
-    assert timings["basic__add_numbers"] < 2.5
-    assert timings["faulty__calc"] < 2.5
+        before = await hangs_started()
+        async with anyio.create_task_group() as group:
+            group.start_soon(hang)
+
+            async def hang_in_flight() -> bool:
+                return await hangs_started() > before
+
+            await eventually_async(hang_in_flight, message="the hang in flight on the backend")
+            # While it hangs: another backend, and the same backend, answer at once.
+            added = await other.call_tool("basic__add_numbers", {"num1": 1, "num2": 1})
+            calc = await other.call_tool("faulty__calc", {"a": 1, "b": 1})
+            finished.append("the others")
+
+    assert added.structured_content == {"result": 2}
+    assert text(calc) == "2"
+    assert finished == ["the others", "Backend faulty did not answer hang within 2s"]
 
 
-async def test_a_crashed_stdio_backend_is_respawned_and_clients_are_told(
-    start_proxy, backends, open_client, eventually
-) -> None:
-    tag = f"crash-test-{uuid.uuid4()}"
+def connects(proxy: "proxies.RunningProxy") -> int:
+    return proxy.health()["backends"]["faulty"]["connects"]
+
+
+async def test_a_crashed_stdio_backend_is_respawned_and_clients_are_told(lot) -> None:
+    proxy = lot.proxy
+    before = connects(proxy)
     changes = 0
 
     async def on_message(message) -> None:
@@ -102,72 +135,119 @@ async def test_a_crashed_stdio_backend_is_respawned_and_clients_are_told(
         if getattr(message, "method", None) == "notifications/tools/list_changed":
             changes += 1
 
-    with start_proxy({"basic": backends.basic(), "faulty": backends.faulty("--tag", tag)}) as proxy:
-        async with open_client(proxy.mcp_url, mode="legacy", message_handler=on_message) as client:
-            await client.list_tools()
-            crashed = await client.call_tool("faulty__crash", {})
-            assert crashed.is_error
-            assert "went away during the call" in crashed.content[0].text
+    async with connect(proxy.mcp_url, mode="legacy", message_handler=on_message) as client:
+        await client.list_tools()
+        crashed = await client.call_tool("faulty__crash", {})
+        assert crashed.is_error
+        assert text(crashed) == "Backend faulty went away during the call; reconnecting"
 
-            eventually(lambda: proxy.health()["backends"]["faulty"]["connects"] == 2, message="faulty not respawned")
-            assert states(proxy) == {"basic": "ready", "faulty": "ready"}
-            with anyio.fail_after(5):
-                while changes < 2:  # its tools went away, then came back
-                    await anyio.sleep(0.05)
-            again = await client.call_tool("faulty__calc", {"a": 2, "b": 2})
-            assert again.content[0].text == "4"
-        log = proxy.stop()  # SIGTERM
-    assert "backend faulty lost" in log
-    assert "Application shutdown complete" in log
-    # No stdio child outlives the proxy.
-    assert not processes_with(tag)
+        eventually(lambda: connects(proxy) == before + 1, 20, "faulty respawned")
+        assert proxy.states()["faulty"] == "ready"
+
+        async def told_twice() -> bool:
+            return changes >= 2  # its tools went away, then came back
+
+        await eventually_async(told_twice, message="two list_changed notifications")
+        assert text(await client.call_tool("faulty__calc", {"a": 2, "b": 2})) == "4"
+    assert "backend faulty lost" in proxy.logged()
 
 
-async def test_an_http_backend_that_restarts_gets_a_new_session(
-    start_proxy, spawn, unused_port, open_client, eventually
-) -> None:
-    port = unused_port
-    backend_url = f"http://127.0.0.1:{port}/mcp"
+async def test_a_backend_killed_under_load_reads_as_unavailable_never_as_a_changed_tool(lot) -> None:
+    proxy = lot.proxy
+    before = connects(proxy)
+    answers: dict[str, list[str]] = {"slow1": [], "faulty": []}
+    running = True
 
+    async def keep_calling(client, backend: str, tool: str, arguments: dict) -> None:
+        while running:
+            result = await client.call_tool(tool, arguments)
+            answers[backend].append(f"error: {text(result)}" if result.is_error else text(result))
+
+    async def flowing() -> bool:
+        return len(answers["faulty"]) > 10
+
+    async def respawned() -> bool:
+        return connects(proxy) == before + 1
+
+    async def answering_again() -> bool:
+        return "2" in answers["faulty"][served_before_respawn:]
+
+    async with connect(proxy.mcp_url) as client, anyio.create_task_group() as group:
+        for _ in range(3):
+            group.start_soon(keep_calling, client, "faulty", "faulty__calc", {"a": 1, "b": 1})
+            group.start_soon(keep_calling, client, "slow1", "slow1__echo_message", {"message": "hi"})
+        await eventually_async(flowing, message="calls flowing to both backends")
+        [pid] = processes.processes_with(lot.tag)
+        os.kill(pid, signal.SIGKILL)
+        await eventually_async(respawned, 20, "faulty respawned")
+        served_before_respawn = len(answers["faulty"])
+        await eventually_async(answering_again, message="faulty answering again")
+        running = False
+
+    refusals = [answer for answer in answers["faulty"] if answer.startswith("error:")]
+    assert refusals, "the kill was never seen by a call"
+    assert not [answer for answer in answers["faulty"] if "rug pull" in answer]
+    for refusal in refusals:  # each says the backend is down, and how it knows
+        assert refusal.startswith(DOWN), refusal
+    assert set(answers["slow1"]) == {"faulty echo: hi"}  # the other backends never noticed
+
+
+async def test_an_http_backend_that_restarts_gets_a_new_session() -> None:
+    port = processes.free_port()
+    lesson_01 = ("01-basic-mcp.server", "--transport", "http")
     with (
-        spawn("01-basic-mcp.server", "--transport", "http", port=port) as lesson_01,
-        start_proxy({"remote": {"url": backend_url}}) as proxy,
+        processes.launched(*lesson_01, port=port) as first,  # starting while the proxy does
+        proxies.start_proxy({"remote": {"url": f"http://127.0.0.1:{port}/mcp"}}) as proxy,
     ):
-        async with open_client(proxy.mcp_url) as client:
-            assert (await client.call_tool("remote__echo_message", {"message": "1"})).content[0].text == "Echo: 1"
-        lesson_01.stop()
-        eventually(lambda: states(proxy)["remote"] != "ready", message="the proxy never noticed")
-        with spawn("01-basic-mcp.server", "--transport", "http", port=port):
-            eventually(lambda: states(proxy)["remote"] == "ready", message="the proxy never reconnected")
-            async with open_client(proxy.mcp_url) as client:
+        eventually(lambda: proxy.states()["remote"] == "ready", 30, "the proxy connecting")
+        async with connect(proxy.mcp_url) as client:
+            assert text(await client.call_tool("remote__echo_message", {"message": "1"})) == "Echo: 1"
+        first.stop()
+        eventually(lambda: proxy.states()["remote"] != "ready", message="the proxy noticing")
+        with processes.start_process(*lesson_01, port=port):
+            eventually(lambda: proxy.states()["remote"] == "ready", message="the proxy reconnecting")
+            async with connect(proxy.mcp_url) as client:
                 result = await client.call_tool("remote__echo_message", {"message": "2"})
-            assert result.content[0].text == "Echo: 2"
+            assert text(result) == "Echo: 2"
             assert proxy.health()["backends"]["remote"]["connects"] == 2
 
 
-async def test_sighup_reloads_the_config(start_proxy, backends, open_client, eventually) -> None:
-    with start_proxy({"basic": backends.basic()}) as proxy:
+async def test_sighup_reloads_the_config_and_restarts_only_what_changed() -> None:
+    tag = f"reload-test-{uuid.uuid4()}"
+    with proxies.start_proxy({"basic": backends.lesson_01()}) as proxy:
         config = json.loads(proxy.config_path.read_text())
-        config["mcpServers"] = {"faulty": backends.faulty()}
-        proxy.config_path.write_text(json.dumps(config))
-        proxy.process.send_signal(signal.SIGHUP)
-        eventually(lambda: states(proxy) == {"faulty": "ready"}, message="reload did not swap the backends")
-        async with open_client(proxy.mcp_url) as client:
+
+        def reload(servers: dict) -> None:
+            proxy.config_path.write_text(json.dumps({**config, "mcpServers": servers}))
+            proxy.process.send_signal(signal.SIGHUP)
+
+        reload({"faulty": backends.faulty("--tag", tag)})
+        eventually(lambda: proxy.states() == {"faulty": "ready"}, message="the reload swapping the backends")
+        async with connect(proxy.mcp_url) as client:
             names = {tool.name for tool in (await client.list_tools()).tools}
         assert "faulty__calc" in names and "basic__add_numbers" not in names
+
+        # A new tool filter changes what callers see, not the connection: no restart.
+        reload({"faulty": backends.faulty("--tag", tag, options={"toolFilter": {"mode": "block", "list": ["calc"]}})})
+        eventually(lambda: proxy.logged().count("INFO    05-mcp-proxy.server.proxy: reloaded ") == 2)
+        async with connect(proxy.mcp_url) as client:
+            assert "faulty__calc" not in {tool.name for tool in (await client.list_tools()).tools}
+        assert proxy.health()["backends"]["faulty"]["connects"] == 1
 
         proxy.config_path.write_text('{"mcpServers": {"x": {}}}')
         proxy.process.send_signal(signal.SIGHUP)
         eventually(lambda: "keeps running on the previous config" in proxy.logged())
         assert "mcpServers.x: needs 'command'" in proxy.logged()
-        assert states(proxy) == {"faulty": "ready"}
+        assert proxy.states() == {"faulty": "ready"}
+        log = proxy.stop()  # SIGTERM
+    assert "Application shutdown complete" in log
+    assert not processes.processes_with(tag)  # no stdio child outlives the proxy
 
 
-def test_a_required_backend_that_fails_stops_the_proxy(tmp_path, backends, run_cli, unused_port) -> None:
+def test_a_required_backend_that_fails_stops_the_proxy(tmp_path) -> None:
     config = tmp_path / "config.json"
-    broken = backends.broken(options={"panicIfInvalid": True})
-    config.write_text(json.dumps({"mcpServers": {"basic": backends.basic(), "broken": broken}}))
-    address = f"127.0.0.1:{unused_port}"
-    result = run_cli("server", "--config", str(config), "--pins", str(tmp_path / "p.json"), "--addr", address)
+    config.write_text(json.dumps({"mcpServers": {"broken": backends.broken(options={"panicIfInvalid": True})}}))
+    address = f"127.0.0.1:{processes.free_port()}"
+    result = processes.run_cli("server", "--config", str(config), "--pins", str(tmp_path / "p.json"), "--addr", address)
     assert result.returncode != 0
     assert "required backend(s) failed to start (panicIfInvalid): broken" in result.stderr

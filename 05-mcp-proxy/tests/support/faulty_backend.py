@@ -1,15 +1,18 @@
-"""A deliberately difficult MCP backend for the proxy's tests, over stdio.
+"""A deliberately difficult MCP backend for lesson 05's tests, over stdio: what a proxy must survive.
 
-`python 05-mcp-proxy/tests/backends/faulty.py [--page-size N] [--tag T]`
+`python 05-mcp-proxy/tests/support/faulty_backend.py [--page-size N] [--tag T] [--rendezvous DIR --peers N]`
 
 Built on the low-level `Server` so it can do what well-behaved servers avoid:
-hang, crash, page its lists, change a tool's description at run time, and ask
-its client questions in the middle of a call.
+hang, crash, page its lists, change a tool's description at run time, ask its
+client questions in the middle of a call, and refuse to start until its peers
+have started too (so only a proxy that starts its backends together sees it).
 """
 
 import argparse
 import os
 import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -159,11 +162,26 @@ async def serve(server: Server) -> None:
         await server.run(read, write, options)
 
 
+def meet(folder: Path, peers: int) -> None:
+    """Wait, before answering anything, until `peers` backends (this one too) have arrived in `folder`.
+
+    A proxy that started its backends one after another would wait for this one
+    forever (or until its timeout), and never start the others.
+    """
+    (folder / str(os.getpid())).touch()
+    while len(list(folder.iterdir())) < peers:
+        time.sleep(0.02)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tag", help="ignored: lets a test find this process")
     parser.add_argument("--page-size", type=int, default=None, help="list tools this many per page")
+    parser.add_argument("--rendezvous", type=Path, help="a folder where this backend's peers arrive")
+    parser.add_argument("--peers", type=int, default=1, help="how many backends must arrive before any answers")
     options = parser.parse_args()
+    if options.rendezvous:
+        meet(options.rendezvous, options.peers)
     anyio.run(serve, build(options.page_size))
 
 

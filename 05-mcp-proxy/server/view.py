@@ -1,0 +1,173 @@
+"""What one caller sees: the backends their token admits, under the names they call things by.
+
+A caller is who is asking: the endpoint they came through (`/mcp` for every
+backend, `/<backend>/mcp` for one under its own names) and the backends their
+token admits. The front door (auth.py) works that out for each HTTP request and
+sets `caller`; the MCP handlers (app.py) ask the proxy for that caller's view,
+which is built once from the backends' cached catalogs:
+
+    every ready backend the caller's token admits
+      -> its tools, minus those the tool filter hides           (filters.py)
+      -> minus those whose definition changed since approved     (pinning.py)
+      -> renamed backend__tool (names.py), unless the caller came through /<backend>/mcp
+
+and then answers every request of that caller, listing and routing alike, until
+something it was built from changes: a catalog, the pins or the config (the
+proxy then drops every view, proxy.py). A filtered tool is simply absent, so it
+answers "Unknown tool" exactly like a tool that does not exist; a tool held back
+by its pin is absent too, but `why_not` says why, and how an operator approves it.
+"""
+
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from mcp_types import Prompt, Resource, ResourceTemplate, Tool
+
+from .backends import Backend
+from .filters import allowed
+from .names import exposed_name, exposed_uri, split_uri
+from .pinning import PinStore
+from .settings import ProxySettings
+
+META_KEY = "mcp-workshop/proxy"  # in each exposed tool's _meta: where it really lives
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking, as far as the proxy cares."""
+
+    backend: str | None  # None: the merged /mcp; else the one backend of /<backend>/mcp
+    admitted: frozenset[str]  # the backends this caller's token admits
+
+
+NOBODY = Caller(backend=None, admitted=frozenset())
+
+# Set for each HTTP request by the front door (auth.py); read by the MCP handlers (app.py).
+caller: ContextVar[Caller] = ContextVar("caller", default=NOBODY)
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a name the caller uses leads: a backend, and that backend's own name for it."""
+
+    backend: Backend
+    name: str
+
+
+def shown(item: Tool | Prompt, name: str, backend: str) -> Any:
+    """The item under the name the caller sees, with a note in `_meta` of where it lives."""
+    meta = {**(item.meta or {}), META_KEY: {"backend": backend, "name": item.name}}
+    return item.model_copy(update={"name": name, "meta": meta})
+
+
+class View:
+    def __init__(
+        self, caller: Caller, backends: Mapping[str, Backend], settings: ProxySettings, pins: PinStore, operator: str
+    ) -> None:
+        self.caller = caller
+        self._separator = settings.separator
+        self._operator = operator  # the command line an operator reviews and approves pins with
+        names = [caller.backend] if caller.backend else list(backends)
+        self._admitted = {name: backends[name] for name in names if name in caller.admitted and name in backends}
+        ready = [backend for backend in self._admitted.values() if backend.state == "ready"]
+
+        self._tools: dict[str, Route] = {}
+        self._listed_tools: list[Tool] = []
+        self._held: dict[str, str] = {}  # exposed name -> the name `approve` takes, for tools awaiting approval
+        for backend in ready:
+            tool_filter = settings.backends[backend.name].tool_filter
+            for tool in backend.catalog.tools:
+                if not allowed(tool_filter, tool.name):
+                    continue
+                name = self._name(backend.name, tool.name)
+                digest = backend.catalog.digests[tool.name]
+                if settings.pin_tools and not pins.is_approved(backend.name, tool.name, digest):
+                    self._held[name] = exposed_name(backend.name, tool.name, self._separator)
+                    continue
+                self._tools[name] = Route(backend, tool.name)
+                self._listed_tools.append(shown(tool, name, backend.name))
+
+        self._prompts: dict[str, Route] = {}
+        self._listed_prompts: list[Prompt] = []
+        for backend in ready:
+            for prompt in backend.catalog.prompts:
+                name = self._name(backend.name, prompt.name)
+                self._prompts[name] = Route(backend, prompt.name)
+                self._listed_prompts.append(shown(prompt, name, backend.name))
+
+        self._resources = [
+            resource.model_copy(update={"uri": self.shown_uri(backend, resource.uri)})
+            for backend in ready
+            for resource in backend.catalog.resources
+        ]
+        self._templates = [
+            template.model_copy(update={"uri_template": self.shown_uri(backend, template.uri_template)})
+            for backend in ready
+            for template in backend.catalog.templates
+        ]
+
+    def _name(self, backend: str, name: str) -> str:
+        return name if self.caller.backend else exposed_name(backend, name, self._separator)
+
+    # -- listing -------------------------------------------------------------
+
+    def tools(self) -> list[Tool]:
+        return self._listed_tools
+
+    def prompts(self) -> list[Prompt]:
+        return self._listed_prompts
+
+    def resources(self) -> list[Resource]:
+        return self._resources
+
+    def templates(self) -> list[ResourceTemplate]:
+        return self._templates
+
+    # -- routing -------------------------------------------------------------
+
+    def tool(self, name: str) -> Route | None:
+        return self._tools.get(name)
+
+    def prompt(self, name: str) -> Route | None:
+        return self._prompts.get(name)
+
+    def backend(self, name: str) -> Backend | None:
+        """The backend of that name, if this caller may use it and it is ready."""
+        backend = self._admitted.get(name)
+        return backend if backend is not None and backend.state == "ready" else None
+
+    def resource(self, uri: str) -> tuple[Backend, str] | None:
+        """The backend a resource URI (or template) routes to, and the URI as that backend knows it."""
+        if self.caller.backend:
+            backend_name, own_uri = self.caller.backend, uri
+        else:
+            backend_name, own_uri = split_uri(uri) or ("", "")
+        backend = self.backend(backend_name)
+        return (backend, own_uri) if backend is not None else None
+
+    def shown_uri(self, backend: Backend, uri: str) -> str:
+        """A backend's URI as this caller knows it: prefixed with the backend on /mcp."""
+        return uri if self.caller.backend else exposed_uri(backend.name, uri)
+
+    def why_not(self, name: str) -> str:
+        """Why `name` is no tool this caller can call: held back by its pin, its backend is not ready, or unknown.
+
+        Only a ready backend's tools can be held back, so a backend that is down or
+        reconnecting reads as unavailable, never as a definition that changed.
+        """
+        if name in self._held:
+            return (
+                f"Tool {name} is refused: its definition changed since it was approved (a possible rug pull). "
+                f"An operator can review the change with `{self._operator} pins` "
+                f"and accept it with `{self._operator} approve {self._held[name]}`."
+            )
+        if self.caller.backend:
+            owner = self._admitted.get(self.caller.backend)
+        else:
+            prefix, separator, _ = name.partition(self._separator)
+            owner = self._admitted.get(prefix) if separator else None
+        if owner is not None and owner.state != "ready":
+            return owner.unavailable()
+        return f"Unknown tool: {name}"

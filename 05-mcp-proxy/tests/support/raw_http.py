@@ -1,0 +1,46 @@
+"""MCP's Streamable HTTP spoken by hand, to send what the SDK client never would.
+
+A test of bad input, or of the front door, needs the wire without a client in the way: these
+helpers build the classic `initialize` request, open a session with it, and read the JSON-RPC
+answer, whether it came back as plain JSON or as one server-sent event.
+"""
+
+import json
+from typing import Any
+
+import httpx2
+
+ACCEPT = {"Accept": "application/json, text/event-stream"}
+PROTOCOL_VERSION = "2025-11-25"  # the classic handshake: initialize, then a session id on every request
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 0,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": PROTOCOL_VERSION,
+        "capabilities": {},
+        "clientInfo": {"name": "raw-http-test", "version": "0"},
+    },
+}
+
+
+def open_session(http: httpx2.Client, path: str = "/mcp") -> str:
+    """Initialize an MCP session over `http` and return its id (the `Mcp-Session-Id` header to send)."""
+    hello = http.post(path, headers=ACCEPT, json=INITIALIZE)
+    assert hello.status_code == 200, hello.text
+    session_id = hello.headers["mcp-session-id"]
+    initialized = http.post(
+        path,
+        headers={**ACCEPT, "Mcp-Session-Id": session_id, "MCP-Protocol-Version": PROTOCOL_VERSION},
+        json={"jsonrpc": "2.0", "method": "notifications/initialized"},
+    )
+    assert initialized.status_code == 202, initialized.text
+    return session_id
+
+
+def jsonrpc_body(response: httpx2.Response) -> dict[str, Any]:
+    """The JSON-RPC message in a response, whether sent as JSON or as one SSE event."""
+    if response.headers["content-type"].startswith("text/event-stream"):
+        data = [line.removeprefix("data: ") for line in response.text.splitlines() if line.startswith("data: ")]
+        return json.loads(data[0])
+    return response.json()
