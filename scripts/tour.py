@@ -181,15 +181,22 @@ def lesson_03() -> None:
     state = Path(tempfile.mkdtemp(prefix="tour-03-"))
     issuer_addr = f"127.0.0.1:{port_or_free(9000)}"
     addr = f"127.0.0.1:{port_or_free(8095)}"
+    upstream = f"127.0.0.1:{port_or_free(8097)}"
     url, issuer = f"http://{addr}/mcp", f"http://{issuer_addr}"
     client = f"03-oauth-mcp.client --url {url} --token-file {state}/tokens.json --callback-port {port_or_free(8096)}"
     with (
         background(
-            f"03-oauth-mcp.auth_server --addr {issuer_addr} --db {state}/auth.db --resource {url}",
+            f"03-oauth-mcp.auth_server --addr {issuer_addr} --db {state}/auth.db --resource {url}"
+            f" --upstream http://{upstream}",
             health_url=f"{issuer}/healthz",
         ),
         background(
-            f"03-oauth-mcp.server --transport http --addr {addr} --issuer {issuer} --db {state}/journal.db",
+            f"03-oauth-mcp.upstream --addr {upstream} --issuer {issuer}",
+            health_url=f"http://{upstream}/healthz",
+        ),
+        background(
+            f"03-oauth-mcp.server --transport http --addr {addr} --issuer {issuer} --db {state}/journal.db"
+            f" --upstream-url http://{upstream}/anything",
             health_url=f"http://{addr}/healthz",
         ),
     ):
@@ -201,8 +208,13 @@ def lesson_03() -> None:
         )
         step("the stored token: no login this time", f"{client} call list_entries", expect="Hello OAuth")
         step(
+            "the upstream gets a token exchanged for it: alice, acted for by the MCP server",
+            f"{client} call make_authenticated_request 'message=hello upstream'",
+            expect='"sub": "journal-mcp-server"',
+        )
+        step(
             "a machine client: client credentials, no user",
-            f"{client} --client-id journal-bot --client-secret dev-journal-bot-secret --issuer {issuer} call whoami",
+            f"{client} --client-credentials --client-id journal-bot --client-secret dev-journal-bot-secret --issuer {issuer} call whoami",
             expect='"subject": "journal-bot"',
         )
         step(
