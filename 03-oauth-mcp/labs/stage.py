@@ -1,4 +1,5 @@
-"""What every lesson 03 lab needs on stage: free ports, the lesson's processes, and a user at a browser."""
+"""What every lesson 03 lab needs on stage: free ports, the lesson's processes, a user at a browser, and an
+attacker replaying what it stole."""
 
 import json
 import re
@@ -6,12 +7,15 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 
 ROOT = Path(__file__).resolve().parents[2]
 USER = ("alice", "wonderland")  # a development user the authorization server seeds
@@ -64,6 +68,11 @@ def the_user_logs_in(authorization_url: str) -> str:
         return asked
 
 
+async def open_in_browser(url: str) -> None:
+    """A client's `open_page`: a browser is another program, it goes its own way while the client waits."""
+    threading.Thread(target=the_user_logs_in, args=(url,), daemon=True).start()
+
+
 def log_in(mcp_url: str, token_file: Path) -> str:
     """The user logs in to `mcp_url` with lesson 03's client; returns the access token the client kept."""
     command = [sys.executable, "-m", "03-oauth-mcp.client", "--url", mcp_url, "--no-browser"]
@@ -73,3 +82,12 @@ def log_in(mcp_url: str, token_file: Path) -> str:
             if line.startswith("  http"):
                 the_user_logs_in(line.strip())
     return json.loads(token_file.read_text())[mcp_url]["tokens"]["access_token"]
+
+
+async def whoami(mcp_url: str, token: str) -> dict:
+    """Call an MCP server's `whoami` with a stolen token, as any client would."""
+    async with (
+        httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as http,
+        Client(streamable_http_client(mcp_url, http_client=http)) as client,
+    ):
+        return (await client.call_tool("whoami", {})).structured_content or {}

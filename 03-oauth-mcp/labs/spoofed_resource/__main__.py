@@ -11,7 +11,6 @@ Everything runs on 127.0.0.1 and stops at the end.
 import json
 import logging
 import tempfile
-import threading
 from contextlib import ExitStack
 from importlib import import_module
 from pathlib import Path
@@ -30,14 +29,12 @@ FileTokenStorage = import_module(f"{LESSON}.client.token_storage").FileTokenStor
 BelievingProvider = import_module(f"{LESSON}.labs.spoofed_resource.vulnerable").BelievingProvider
 
 
-async def open_in_browser(url: str) -> None:
-    threading.Thread(target=stage.the_user_logs_in, args=(url,), daemon=True).start()
-
-
 async def connect(provider_class: type, mcp_url: str, token_file: Path) -> str:
     callback = LoopbackCallback(stage.free_port())
     storage = FileTokenStorage(token_file, mcp_url)
-    provider = provider_class(mcp_url, oauth.client_metadata(callback), storage, callback, open_page=open_in_browser)
+    provider = provider_class(
+        mcp_url, oauth.client_metadata(callback), storage, callback, open_page=stage.open_in_browser
+    )
     outcome = "connected"
     try:
         async with httpx2.AsyncClient(auth=provider) as http, Client(streamable_http_client(mcp_url, http_client=http)):

@@ -13,19 +13,11 @@ Whatever it gets is appended to `--record`.
 import argparse
 import json
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import import_module
 
 import anyio
-import httpx2
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 
-
-async def whoami(mcp_url: str, token: str) -> dict:
-    async with (
-        httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as http,
-        Client(streamable_http_client(mcp_url, http_client=http)) as client,
-    ):
-        return (await client.call_tool("whoami", {})).structured_content or {}
+stage = import_module("03-oauth-mcp.labs.stage")
 
 
 def main() -> None:
@@ -58,7 +50,7 @@ def main() -> None:
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             scheme, _, token = self.headers.get("Authorization", "").partition(" ")
             if scheme.lower() == "bearer" and token:
-                identity = anyio.run(whoami, options.honest_resource, token)
+                identity = anyio.run(stage.whoami, options.honest_resource, token)
                 with open(options.record, "a") as file:
                     file.write(json.dumps({"whoami": identity}) + "\n")
             challenge = f'Bearer resource_metadata="{me}/.well-known/oauth-protected-resource/mcp"'

@@ -6,6 +6,7 @@ SDK sends to the authorization server goes over real HTTP to the real process.
 """
 
 import time
+from importlib import import_module
 from typing import Any
 
 import httpx2
@@ -13,28 +14,12 @@ import jwt
 import pytest
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuthProvider
-from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
+
+MemoryTokenStorage = import_module("03-oauth-mcp.client.token_storage").MemoryTokenStorage
 
 RESOURCE = "http://127.0.0.1:8095/mcp"  # the default --resource; nothing listens there
 PRM_URL = "http://127.0.0.1:8095/.well-known/oauth-protected-resource/mcp"
-
-
-class MemoryStorage:
-    def __init__(self) -> None:
-        self.tokens: OAuthToken | None = None
-        self.client_info: OAuthClientInformationFull | None = None
-
-    async def get_tokens(self) -> OAuthToken | None:
-        return self.tokens
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = tokens
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        return self.client_info
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client_info = client_info
 
 
 class ResourceServerStandIn(httpx2.AsyncBaseTransport):
@@ -89,7 +74,7 @@ class Browser:
 
 @pytest.mark.anyio
 async def test_sdk_client_registers_authorizes_and_refreshes(oauth) -> None:
-    browser, storage = Browser(oauth), MemoryStorage()
+    browser, storage = Browser(oauth), MemoryTokenStorage()
     provider = OAuthClientProvider(
         server_url=RESOURCE,
         client_metadata=OAuthClientMetadata(
@@ -124,7 +109,7 @@ async def test_sdk_client_credentials_provider(oauth) -> None:
     for method in ("client_secret_basic", "client_secret_post"):
         provider = ClientCredentialsOAuthProvider(
             server_url=RESOURCE,
-            storage=MemoryStorage(),
+            storage=MemoryTokenStorage(),
             client_id=client_id,
             client_secret=secret,
             token_endpoint_auth_method=method,
