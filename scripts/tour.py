@@ -214,7 +214,8 @@ def lesson_03() -> None:
         )
         step(
             "a machine client: client credentials, no user",
-            f"{client} --client-credentials --client-id journal-bot --client-secret dev-journal-bot-secret --issuer {issuer} call whoami",
+            f"{client} --client-credentials --client-id journal-bot --client-secret dev-journal-bot-secret"
+            f" --issuer {issuer} call whoami",
             expect='"subject": "journal-bot"',
         )
         step(
