@@ -3,8 +3,9 @@
     python -m 05-mcp-proxy.benchmark [--calls 300] [--repeats 3] [--seconds 20] [--mcp-proxy PATH]
 
 Latency. Lesson 01's server runs over Streamable HTTP and over stdio, this proxy
-in front of it, and, if its command is found, PyPI `mcp-proxy` in front of the
-same stdio server. One client session per route, all in the handshake era (the
+in front of it (twice: answering each call with an SSE stream, its default, and
+with one JSON body, `jsonResponse`), and, if its command is found, PyPI
+`mcp-proxy` in front of the same stdio server. One client session per route, all in the handshake era (the
 only one `mcp-proxy` speaks), calling `add_numbers` one call at a time with a
 short untimed pause between calls; the routes take turns call by call, so a
 burst of load from elsewhere on a shared machine hits them alike. Then more
@@ -60,7 +61,10 @@ MARKER = "BENCHMARK_BACKEND"  # in each stdio backend's environment: how the ben
 DEADLINE = 30.0
 PAUSE = 0.003  # seconds between two timed calls
 PYPI = "PyPI mcp-proxy -> stdio backend"
-COMPARED = ("direct, stdio", "direct, Streamable HTTP", "this proxy -> stdio backend", PYPI)
+PROXIED = "this proxy -> stdio backend"
+PROXIED_JSON = "this proxy, jsonResponse -> stdio backend"
+MODES = {"an SSE stream per call (the default)": PROXIED, "one JSON body per call (jsonResponse)": PROXIED_JSON}
+COMPARED = ("direct, stdio", "direct, Streamable HTTP", PROXIED, PROXIED_JSON, PYPI)
 
 cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
 
@@ -109,11 +113,13 @@ def lesson_01_over_http(stack: ExitStack) -> tuple[str, subprocess.Popen[str]]:
     return f"http://127.0.0.1:{port}/mcp", process
 
 
-def this_proxy(stack: ExitStack, scratch: Path, servers: dict[str, object]) -> tuple[str, subprocess.Popen[str]]:
+def this_proxy(
+    stack: ExitStack, scratch: Path, servers: dict[str, object], **options: object
+) -> tuple[str, subprocess.Popen[str]]:
     """The lesson's proxy with `servers` as its backends, logging warnings only (as a busy proxy would)."""
     port = free_port()
     config = scratch / f"proxy-{port}.json"
-    config.write_text(json.dumps({"mcpServers": servers}))
+    config.write_text(json.dumps({"mcpProxy": {"options": options}, "mcpServers": servers}))
     argv = [sys.executable, "-m", f"{LESSON}.server", "--config", str(config), "--log-level", "warning"]
     argv += ["--addr", f"127.0.0.1:{port}", "--pins", str(scratch / f"pins-{port}.json")]
     process = stack.enter_context(running(argv, f"http://127.0.0.1:{port}/healthz"))
@@ -224,25 +230,21 @@ def report_latency(runs: list[tuple[dict[str, list[float]], dict[str, list[float
     versus = {"direct HTTP": http} | (
         {"PyPI mcp-proxy": statistics.median(compared[PYPI]) * 1000} if PYPI in compared else {}
     )
-    median = table(compared, versus)
-    proxied = median["this proxy -> stdio backend"]
+    median_of = table(compared, versus)
 
-    def ratio(run: dict[str, list[float]], route: str) -> str:
-        return f"{statistics.median(run['this proxy -> stdio backend']) / statistics.median(run[route]):.2f}x"
+    def ratio(run: dict[str, list[float]], proxied: str, route: str) -> str:
+        return f"{statistics.median(run[proxied]) / statistics.median(run[route]):.2f}x"
 
-    print("\nThis proxy -> stdio backend, run by run (the spread is the machine's noise):\n")
-    for name, route in {"direct HTTP": "direct, Streamable HTTP", "PyPI mcp-proxy": PYPI}.items():
-        if route in compared:
-            print(f"- vs {name}: {', '.join(ratio(run[0], route) for run in runs)}")
+    for proxied in MODES.values():
+        print(f"\n{proxied}, run by run (the spread is the machine's noise):\n")
+        for name, route in {"direct HTTP": "direct, Streamable HTTP", "PyPI mcp-proxy": PYPI}.items():
+            if route in compared:
+                print(f"- vs {name}: {', '.join(ratio(run[0], proxied, route) for run in runs)}")
 
     print("\nThe same, with routes that split a call in parts (measured on their own: each added route costs every")
     print("other a little, PyPI mcp-proxy's most, so the comparison above leaves them out):\n")
     median = table(split, {"direct HTTP": statistics.median(split["direct, Streamable HTTP"]) * 1000})
-    http, proxied_here, stdio = (
-        median["direct, Streamable HTTP"],
-        median["this proxy -> stdio backend"],
-        median["direct, stdio"],
-    )
+    http, proxied_here, stdio = median["direct, Streamable HTTP"], median[PROXIED], median["direct, stdio"]
     answered_at_once = median["direct, Streamable HTTP, a name lesson 01 refuses"]
     proxy_front = median["this proxy, a name it refuses itself"]
     tool = http - answered_at_once  # lesson 01 running add_numbers, and a real result on its way back
@@ -265,14 +267,18 @@ def report_latency(runs: list[tuple[dict[str, list[float]], dict[str, list[float
         f"- floor, a direct HTTP call plus one stdio round trip: {floor:.2f} ms ({floor / http:.2f}x direct HTTP); "
         f"this proxy: {proxied_here:.2f} ms ({proxied_here / http:.2f}x), {proxied_here - floor:+.2f} ms from the floor"
     )
-    print("\nTargets (from the comparison):\n")
-    print(f"- this proxy -> stdio <= 1.40x direct HTTP: {proxied / versus['direct HTTP']:.2f}x, ", end="")
-    print(mark(proxied / versus["direct HTTP"] <= 1.40))
-    if "PyPI mcp-proxy" in versus:
-        against_pypi = proxied / versus["PyPI mcp-proxy"]
-        print(f"- this proxy -> stdio <= 0.95x PyPI mcp-proxy: {against_pypi:.2f}x, {mark(against_pypi <= 0.95)}")
-    else:
-        print("- vs PyPI mcp-proxy: not measured (give --mcp-proxy PATH)")
+    print("\nTargets (from the comparison), in each mode:\n")
+    for mode, proxied in MODES.items():
+        against_http = median_of[proxied] / versus["direct HTTP"]
+        print(f"- {mode}: this proxy -> stdio <= 1.40x direct HTTP: {against_http:.2f}x, {mark(against_http <= 1.40)}")
+        if "PyPI mcp-proxy" in versus:
+            against_pypi = median_of[proxied] / versus["PyPI mcp-proxy"]
+            print(
+                f"- {mode}: this proxy -> stdio <= 0.95x PyPI mcp-proxy: {against_pypi:.2f}x, "
+                f"{mark(against_pypi <= 0.95)}"
+            )
+        else:
+            print(f"- {mode}: vs PyPI mcp-proxy: not measured (give --mcp-proxy PATH)")
 
 
 # -- load --------------------------------------------------------------------
@@ -437,10 +443,12 @@ def latency_run(
         direct_url, _ = lesson_01_over_http(stack)
         stdio = {"command": "python", "args": LESSON_01}
         proxy_url, _ = this_proxy(stack, Path(scratch), {"stdio": stdio, "http": {"url": direct_url}})
+        json_url, _ = this_proxy(stack, Path(scratch), {"stdio": stdio}, jsonResponse=True)
         routes = {
             "direct, stdio": Route(StdioServerParameters(command=sys.executable, args=LESSON_01), "add_numbers"),
             "direct, Streamable HTTP": Route(direct_url, "add_numbers"),
-            "this proxy -> stdio backend": Route(proxy_url, "stdio__add_numbers"),
+            PROXIED: Route(proxy_url, "stdio__add_numbers"),
+            PROXIED_JSON: Route(json_url, "stdio__add_numbers"),
             "this proxy -> HTTP backend": Route(proxy_url, "http__add_numbers"),
             "this proxy, a name it refuses itself": Route(proxy_url, "nobody__add_numbers", refused=True),
             "direct, Streamable HTTP, a name lesson 01 refuses": Route(direct_url, "no_such_tool", refused=True),
@@ -452,7 +460,7 @@ def latency_run(
             stack.enter_context(running(pypi, f"http://127.0.0.1:{port}/mcp"))
             routes["PyPI mcp-proxy -> stdio backend"] = Route(f"http://127.0.0.1:{port}/mcp", "add_numbers")
         compared = {name: route for name, route in routes.items() if name in COMPARED}
-        split = {name: route for name, route in routes.items() if name != PYPI}
+        split = {name: route for name, route in routes.items() if name not in (PYPI, PROXIED_JSON)}
         return anyio.run(interleaved, compared, calls, warmup), anyio.run(interleaved, split, calls, warmup)
 
 

@@ -16,6 +16,7 @@ from .config import Config, ConfigError, load_config
 from .logs import configure_logging
 from .pinning import PinStore, pin_key
 from .settings import ProxySettings
+from .streams import StreamLimits
 
 logger = logging.getLogger(__package__)  # the package, e.g. "05-mcp-proxy.server", not "__main__"
 
@@ -74,6 +75,12 @@ def main(
     log_level: Annotated[
         Literal["debug", "info", "warning", "error"], typer.Option(help="Log level; logs go to stderr.")
     ] = "info",
+    max_streams: Annotated[
+        int, typer.Option(min=1, help="Server-to-client streams open at once; one more gets 503.")
+    ] = StreamLimits.max_open,
+    stream_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds before the server ends a stream; the client may open another.")
+    ] = StreamLimits.max_seconds,
 ) -> None:
     """Run the MCP proxy: every configured server's tools behind one Streamable HTTP endpoint, /mcp."""
     ctx.obj = {"config": config, "pins": pins or default_pins(config)}
@@ -97,11 +104,15 @@ def main(
     if not loopback and open_backends:
         logger.warning("listening on %s: anyone who can reach it can use %s (no authTokens)", host, open_backends)
     proxy = Proxy(settings, config, PinStore(ctx.obj["pins"]), operator_command(config, ctx.obj["pins"]))
-    app = create_http_app(proxy, host=host)
+    app = create_http_app(proxy, host=host, limits=StreamLimits(max_open=max_streams, max_seconds=stream_timeout))
     endpoint = settings.base_url or f"http://{host}:{port}"  # baseURL: where clients really reach it
     logger.info("MCP endpoint: %s/mcp (backends: %s)", endpoint, ", ".join(settings.backends))
     logger.info("tool pins: %s", ctx.obj["pins"])
-    uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None)
+    # uvicorn stops gracefully on SIGINT and SIGTERM: it stops accepting,
+    # finishes in-flight requests, then runs the lifespan shutdown. By default it
+    # waits as long as they last, and a stream lasts until --stream-timeout: what
+    # is still open after 5 s is cancelled.
+    uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None, timeout_graceful_shutdown=5)
 
 
 def operator_command(config: Path, pins: Path) -> str:
@@ -116,17 +127,22 @@ def operator_command(config: Path, pins: Path) -> str:
 
 @cli.command("pins")
 def pins_command(ctx: typer.Context) -> None:
-    """Show the pinned tools, and the diff of every change waiting for approval."""
+    """Show the pinned tools, and the diff of every definition waiting for approval (new tools: from nothing)."""
     store = PinStore(ctx.obj["pins"])
-    print(f"{ctx.obj['pins']}: {len(store.approved)} approved, {len(store.changed)} changed")
+    new = sorted(key for key in store.changed if key not in store.approved)
+    changed = len(store.changed) - len(new)
+    print(f"{ctx.obj['pins']}: {len(store.approved)} approved, {changed} changed, {len(new)} new")
     for key in sorted(store.approved):
         print(
             f"  {'CHANGED ' if key in store.changed else 'ok      '}{key}  sha256:{store.approved[key]['sha256'][:12]}"
         )
+    for key in new:
+        print(f"  NEW     {key}  sha256:{store.changed[key]['sha256'][:12]}")
     for key, change in sorted(store.changed.items()):
-        before = json.dumps(store.approved[key]["definition"], indent=2, sort_keys=True).splitlines()
+        approved = store.approved.get(key)
+        before = json.dumps(approved["definition"], indent=2, sort_keys=True).splitlines() if approved else []
         after = json.dumps(change["definition"], indent=2, sort_keys=True).splitlines()
-        print(f"\n{key} changed (seen {change['seen']}):")
+        print(f"\n{key} {'changed' if approved else 'is new'} (seen {change['seen']}):")
         for line in difflib.unified_diff(before, after, "approved", "now", lineterm="", n=1):
             print(f"  {line}")
 
@@ -137,9 +153,9 @@ def approve_command(
     names: Annotated[
         list[str] | None, typer.Argument(metavar="[NAME]...", help="Tools to approve: server__tool or server/tool.")
     ] = None,
-    every: Annotated[bool, typer.Option("--all", help="Approve every changed tool.")] = False,
+    every: Annotated[bool, typer.Option("--all", help="Approve every new or changed tool.")] = False,
 ) -> None:
-    """Accept the current definition of changed tools; a running proxy serves them again."""
+    """Accept the waiting definition of new or changed tools; a running proxy serves them (again)."""
     separator = ProxySettings.from_config(load(ctx.obj["config"])).separator
     store = PinStore(ctx.obj["pins"])
     keys = sorted(store.changed) if every else [as_key(name, separator) for name in names or []]

@@ -154,6 +154,8 @@ class ProxyOptions(Model):
     tool_name_separator: str = "__"
     page_size: int | None = Field(default=None, ge=1)
     pin_tools: bool = True
+    approve_new_tools: bool = False  # pinTools trusts a tool on first use; this holds it until approved
+    json_response: bool = False  # one JSON body per call instead of an SSE stream: see settings.py
     timeout: float = Field(default=60.0, gt=0, le=LONGEST_TIMEOUT_SECONDS)
     health_interval: float = Field(default=10.0, gt=0)
     reconnect: Reconnect = Reconnect()
@@ -164,6 +166,12 @@ class ProxyOptions(Model):
         if not SEPARATOR.match(value):
             raise ValueError(f"{value!r} must be 1-3 of A-Z a-z 0-9 _ - (what LLM APIs accept in tool names)")
         return value
+
+    @model_validator(mode="after")
+    def approval_needs_pins(self) -> "ProxyOptions":
+        if self.approve_new_tools and not self.pin_tools:
+            raise ValueError("approveNewTools needs pinTools: approvals are kept in the pins file")
+        return self
 
     _tokens = field_validator("auth_tokens")(expand_tokens)
 

@@ -10,6 +10,11 @@ is made directly, so its handler can sit behind the front door, and the FastAPI
 lifespan runs it. The lifespan then starts the backends and waits for each one's
 first connection attempt: when `/healthz` first answers, every backend is either
 ready or reported failed. SIGHUP reloads the config.
+
+Each answer to a call is an SSE stream by default: the stream that carries the
+call's progress, log lines and a backend's questions to the caller.
+`jsonResponse` answers with one JSON body instead (settings.py says what that
+costs). Streams a client holds open are bounded as in lesson 01 (streams.py).
 """
 
 import ipaddress
@@ -29,6 +34,7 @@ from starlette.routing import Route
 from .app import create_server
 from .auth import FrontDoor, admits, bearer_token
 from .proxy import Proxy
+from .streams import DEFAULT_LIMITS, BoundedStreams, StreamLimits
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +59,13 @@ def dns_rebinding_protection(host: str, base_url: str | None) -> TransportSecuri
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
 
 
-def create_http_app(proxy: Proxy, host: str = "127.0.0.1") -> FastAPI:
+def create_http_app(proxy: Proxy, host: str = "127.0.0.1", limits: StreamLimits = DEFAULT_LIMITS) -> FastAPI:
     server = create_server(proxy)
     # `host` is the address we bind: see dns_rebinding_protection.
     sessions = StreamableHTTPSessionManager(
-        server, security_settings=dns_rebinding_protection(host, proxy.settings.base_url)
+        server,
+        json_response=proxy.settings.json_response,
+        security_settings=dns_rebinding_protection(host, proxy.settings.base_url),
     )
 
     @asynccontextmanager
@@ -84,6 +92,8 @@ def create_http_app(proxy: Proxy, host: str = "127.0.0.1") -> FastAPI:
     methods = ["GET", "POST", "DELETE"]
     app.router.routes.append(Route("/mcp", FrontDoor(sessions.handle_request, proxy), methods=methods))
     app.router.routes.append(Route("/{backend}/mcp", FrontDoor(sessions.handle_request, proxy), methods=methods))
+    # Whatever the path: a stream on /mcp and one on /<backend>/mcp count alike.
+    app.add_middleware(BoundedStreams, limits=limits)
     return app
 
 

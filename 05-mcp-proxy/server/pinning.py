@@ -13,9 +13,16 @@ says why, and logs a warning, until an operator reviews the change and approves
 it (`python -m 05-mcp-proxy.server approve NAME`). A tool that changes back to
 its approved definition is served again.
 
+Trust on first use cannot judge a first definition: a tool that arrives with
+instructions for the model already in its description (*tool poisoning*) is
+pinned as it is. With `approveNewTools`, a new tool is not trusted either: it
+waits, hidden and refused, as a changed one does, its change a change from no
+definition at all.
+
 The pins live in a JSON file the operator can read: each approved definition in
-full, and each refused change next to it, so approving is a decision made
-looking at a diff. The running proxy re-reads the file when it changes on disk.
+full, and each definition waiting for approval next to it (under `changed`,
+new or changed), so approving is a decision made looking at a diff. The running
+proxy re-reads the file when it changes on disk.
 """
 
 import datetime
@@ -87,27 +94,31 @@ class PinStore:
         os.replace(file.name, self.path)
         self._mtime = self.path.stat().st_mtime
 
-    def observe(self, backend: str, tools: list[Tool]) -> None:
-        """Pin tools seen for the first time; record (and log) the ones whose definition changed."""
+    def observe(self, backend: str, tools: list[Tool], trust_new: bool = True) -> None:
+        """Pin tools seen for the first time (or, not `trust_new`, hold them); record the ones that changed."""
         self.reload_if_changed()
         dirty = False
         for tool in tools:
             key, seen, sha = pin_key(backend, tool.name), definition(tool), digest(tool)
             pinned = self.approved.get(key)
-            if pinned is None:
+            if pinned is None and trust_new:
                 self.approved[key] = {"sha256": sha, "definition": seen, "approved": now()}
+                self.changed.pop(key, None)  # held while new tools waited for approval: trusted now
                 dirty = True
-            elif pinned["sha256"] == sha:
+            elif pinned is not None and pinned["sha256"] == sha:
                 dirty |= self.changed.pop(key, None) is not None  # changed back: nothing to approve
             elif self.changed.get(key, {}).get("sha256") != sha:
                 self.changed[key] = {"sha256": sha, "definition": seen, "seen": now()}
                 dirty = True
-                logger.warning(
-                    "tool %s changed its definition (sha256 %s... -> %s...): hidden and refused until approved",
-                    key,
-                    pinned["sha256"][:12],
-                    sha[:12],
-                )
+                if pinned is None:
+                    logger.warning("tool %s is new (sha256 %s...): hidden and refused until approved", key, sha[:12])
+                else:
+                    logger.warning(
+                        "tool %s changed its definition (sha256 %s... -> %s...): hidden and refused until approved",
+                        key,
+                        pinned["sha256"][:12],
+                        sha[:12],
+                    )
         if dirty:
             self.save()
 
@@ -116,8 +127,12 @@ class PinStore:
         pinned = self.approved.get(pin_key(backend, tool))
         return pinned is not None and pinned["sha256"] == sha256
 
+    def is_new(self, backend: str, tool: str) -> bool:
+        """Whether no definition of this tool was ever approved (it waits because of approveNewTools)."""
+        return pin_key(backend, tool) not in self.approved
+
     def approve(self, keys: list[str]) -> list[str]:
-        """Accept the changed definitions of `keys`; returns the keys that had none."""
+        """Accept the waiting (new or changed) definitions of `keys`; returns the keys that had none."""
         self.reload_if_changed()
         unknown = [key for key in keys if key not in self.changed]
         for key in keys:

@@ -124,7 +124,7 @@ class Proxy:
     async def catalog_changed(self, backend: Backend) -> None:
         """A backend connected, was lost, or re-listed: record new tools' pins, rebuild views, tell clients."""
         if self.settings.pin_tools and backend.catalog.tools:
-            self.pins.observe(backend.name, backend.catalog.tools)
+            self.pins.observe(backend.name, backend.catalog.tools, trust_new=not self.settings.approve_new_tools)
         self._views.clear()
         await self.announce()
 

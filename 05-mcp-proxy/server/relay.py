@@ -15,7 +15,9 @@ calls are in flight on that backend:
 A question reaches the client on the stream of the call that caused it (its
 `related_request_id`), so it works over Streamable HTTP as the specification
 intends. Only a client on a handshake-era session (`Client(..., mode="legacy")`)
-can answer one: 2026-07-28 sessions have no channel for server requests.
+can answer one: 2026-07-28 sessions have no channel for server requests. With
+`jsonResponse` a call has no stream at all: log lines and progress for it are
+dropped, and a question is refused.
 """
 
 import itertools
@@ -99,7 +101,11 @@ class InFlight:
         try:
             return await call.ctx.session.send_request(request, result_type, metadata=metadata)
         except NoBackChannelError:
-            message = f"the client cannot answer {request.method}: its session has no back-channel (use mode='legacy')"
+            # A 2026-07-28 request has no channel for it, nor does a call answered with one JSON body (jsonResponse).
+            message = (
+                f"the client cannot answer {request.method}: no back-channel to it "
+                "(it needs a handshake-era session, mode='legacy', and a proxy without jsonResponse)"
+            )
             return ErrorData(code=INVALID_REQUEST, message=message)
         except MCPError as error:  # the client said no: pass its answer on
             return ErrorData(code=error.code, message=error.message, data=error.data)

@@ -52,6 +52,10 @@ class ProxySettings:
     separator: str
     page_size: int | None
     pin_tools: bool
+    approve_new_tools: bool  # a tool seen for the first time waits for an operator too (pinning.py)
+    # One JSON body per call instead of an SSE stream: a little faster, but nothing reaches the caller
+    # during the call (progress, log lines, a backend's questions). Read at start: SIGHUP keeps it.
+    json_response: bool
     backends: MappingProxyType[str, BackendSettings]
 
     @property
@@ -88,5 +92,7 @@ class ProxySettings:
             separator=options.tool_name_separator,
             page_size=options.page_size,
             pin_tools=options.pin_tools,
+            approve_new_tools=options.approve_new_tools,
+            json_response=options.json_response,
             backends=MappingProxyType({name: resolve(name, spec) for name, spec in config.mcp_servers.items()}),
         )

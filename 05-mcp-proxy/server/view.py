@@ -8,14 +8,16 @@ which is built once from the backends' cached catalogs:
 
     every ready backend the caller's token admits
       -> its tools, minus those the tool filter hides           (filters.py)
-      -> minus those whose definition changed since approved     (pinning.py)
+      -> minus those awaiting approval: changed since approved,  (pinning.py)
+         or, with approveNewTools, never approved
       -> renamed backend__tool (names.py), unless the caller came through /<backend>/mcp
 
 and then answers every request of that caller, listing and routing alike, until
 something it was built from changes: a catalog, the pins or the config (the
 proxy then drops every view, proxy.py). A filtered tool is simply absent, so it
 answers "Unknown tool" exactly like a tool that does not exist; a tool held back
-by its pin is absent too, but `why_not` says why, and how an operator approves it.
+by its pin (changed, or new with approveNewTools) is absent too, but `why_not`
+says why, and how an operator approves it.
 """
 
 from collections.abc import Mapping
@@ -75,7 +77,8 @@ class View:
 
         self._tools: dict[str, Route] = {}
         self._listed_tools: list[Tool] = []
-        self._held: dict[str, str] = {}  # exposed name -> the name `approve` takes, for tools awaiting approval
+        # Tools awaiting approval: exposed name -> the name `approve` takes, and whether the tool is new.
+        self._held: dict[str, tuple[str, bool]] = {}
         for backend in ready:
             tool_filter = settings.backends[backend.name].tool_filter
             for tool in backend.catalog.tools:
@@ -84,7 +87,8 @@ class View:
                 name = self._name(backend.name, tool.name)
                 digest = backend.catalog.digests[tool.name]
                 if settings.pin_tools and not pins.is_approved(backend.name, tool.name, digest):
-                    self._held[name] = exposed_name(backend.name, tool.name, self._separator)
+                    approve_as = exposed_name(backend.name, tool.name, self._separator)
+                    self._held[name] = (approve_as, pins.is_new(backend.name, tool.name))
                     continue
                 self._tools[name] = Route(backend, tool.name)
                 self._listed_tools.append(shown(tool, name, backend.name))
@@ -158,10 +162,14 @@ class View:
         reconnecting reads as unavailable, never as a definition that changed.
         """
         if name in self._held:
+            approve_as, new = self._held[name]
+            if new:
+                why, what = "it is new, and this proxy serves no tool before an operator approved it", "it"
+            else:
+                why, what = "its definition changed since it was approved (a possible rug pull)", "the change"
             return (
-                f"Tool {name} is refused: its definition changed since it was approved (a possible rug pull). "
-                f"An operator can review the change with `{self._operator} pins` "
-                f"and accept it with `{self._operator} approve {self._held[name]}`."
+                f"Tool {name} is refused: {why}. An operator can review {what} with `{self._operator} pins` "
+                f"and accept it with `{self._operator} approve {approve_as}`."
             )
         if self.caller.backend:
             owner = self._admitted.get(self.caller.backend)

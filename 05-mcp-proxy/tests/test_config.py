@@ -79,6 +79,11 @@ def test_a_claude_style_config_loads() -> None:
         ({"mcpServers": []}, "mcpServers: Input should be a valid dictionary"),
         ({"mcpProxy": {"baseURL": "localhost:9090"}}, "mcpProxy.baseURL: must be an http(s) URL"),
         ({"mcpProxy": {"baseURL": "http://localhost:9090/mcp"}}, "mcpProxy.baseURL: must be the proxy's origin"),
+        (
+            {"mcpProxy": {"options": {"pinTools": False, "approveNewTools": True}}},
+            "mcpProxy.options: approveNewTools needs pinTools",
+        ),
+        ({"mcpProxy": {"options": {"jsonResponse": "sometimes"}}}, "mcpProxy.options.jsonResponse: Input should be"),
     ],
 )
 def test_a_mistake_is_an_error_naming_the_field(data: object, expected: str) -> None:
@@ -127,6 +132,14 @@ def test_per_server_options_fall_back_to_the_proxys() -> None:
     assert (own.tokens, inherits.tokens) == (("mine",), ("global",))
     assert (own.connection.timeout, inherits.connection.timeout) == (2.5, 20)
     assert (own.required, inherits.required) == (False, True)
+
+
+def test_the_proxys_own_options_default_to_pins_trusted_on_first_use_and_sse_answers() -> None:
+    shipped = settings.ProxySettings.from_config(config.load_config(LESSON_DIR / "config.json"))
+    assert (shipped.pin_tools, shipped.approve_new_tools, shipped.json_response) == (True, False, False)
+    options = {"approveNewTools": True, "jsonResponse": True}
+    chosen = settings.ProxySettings.from_config(config.parse_config({"mcpProxy": {"options": options}}))
+    assert (chosen.approve_new_tools, chosen.json_response) == (True, True)
 
 
 def test_a_reload_reconnects_a_backend_only_when_its_connection_changed() -> None:

@@ -1,4 +1,5 @@
-"""A rug pull, end to end: a backend changes a tool's description; lesson 05's proxy refuses it until approved."""
+"""Pinning, end to end: a tool whose definition changes (a rug pull), or with `approveNewTools` any new tool,
+is refused by lesson 05's proxy until an operator has read it and approved it."""
 
 from importlib import import_module
 
@@ -53,6 +54,41 @@ async def test_a_changed_tool_definition_is_refused_until_an_operator_approves_i
                 return "faulty__calc" in await clients.tool_names(client)
 
             await waiting.eventually_async(listed_again, message="faulty__calc listed again after approval")
+            assert text(await client.call_tool("faulty__calc", {"a": 1, "b": 2})) == "3"
+
+
+async def test_with_approve_new_tools_no_tool_is_served_before_an_operator_approves_it() -> None:
+    with proxies.start_proxy({"faulty": backends.faulty()}, approveNewTools=True) as proxy:
+        pins = proxy.operator_options
+        async with connect(proxy.mcp_url) as client:
+            assert await clients.tool_names(client) == set()  # a poisoned description reaches no model
+            refused = await client.call_tool("faulty__calc", {"a": 1, "b": 2})
+            assert refused.is_error
+            operator = f"python -m 05-mcp-proxy.server {' '.join(pins)}"
+            assert text(refused) == (
+                "Tool faulty__calc is refused: it is new, and this proxy serves no tool before an operator "
+                f"approved it. An operator can review it with `{operator} pins` "
+                f"and accept it with `{operator} approve faulty__calc`."
+            )
+
+            # The operator reads each new tool's whole definition, as a diff from nothing...
+            review = run_cli("server", *pins, "pins")
+            assert review.returncode == 0, review.stderr
+            assert review.stdout.startswith(f"{proxy.pins_path}: 0 approved, 0 changed, 11 new\n")
+            assert "  NEW     faulty/calc  sha256:" in review.stdout
+            assert "faulty/calc is new (seen " in review.stdout
+            assert '  +  "description": "Add two integers.",' in review.stdout
+
+            # ...approves one, and the running proxy serves that one only.
+            approved = run_cli("server", *pins, "approve", "faulty__calc")
+            assert approved.stdout.strip() == "approved faulty/calc", approved.stderr
+
+            async def served() -> set[str]:
+                return await clients.tool_names(client)
+
+            assert await waiting.eventually_async(served, message="faulty__calc served once approved") == {
+                "faulty__calc"
+            }
             assert text(await client.call_tool("faulty__calc", {"a": 1, "b": 2})) == "3"
 
 

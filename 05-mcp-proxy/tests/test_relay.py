@@ -1,8 +1,12 @@
-"""What flows back through lesson 05's proxy: progress, cancellation, log lines, questions, list changes."""
+"""What flows back through lesson 05's proxy: progress, cancellation, log lines, questions, list changes.
+
+And what does not, when the proxy answers each call with one JSON body (`jsonResponse`).
+"""
 
 from importlib import import_module
 
 import anyio
+import httpx2
 import pytest
 from mcp import MCPError
 from mcp_types import CreateMessageResult, ElicitResult, TextContent
@@ -10,6 +14,7 @@ from mcp_types import CreateMessageResult, ElicitResult, TextContent
 backends = import_module("05-mcp-proxy.tests.support.backends")
 clients = import_module("05-mcp-proxy.tests.support.clients")
 proxies = import_module("05-mcp-proxy.tests.support.proxies")
+raw_http = import_module("05-mcp-proxy.tests.support.raw_http")
 eventually_async = import_module("05-mcp-proxy.tests.support.waiting").eventually_async
 connect, text = clients.connect, clients.text
 
@@ -141,3 +146,32 @@ async def test_a_backends_list_changed_reaches_every_connected_client() -> None:
             assert type(event).__name__ == "ToolsListChanged"
             tools = {tool.name: tool for tool in (await modern.list_tools()).tools}
     assert "id_rsa" in tools["faulty__calc"].description  # pinning is off here: the change is served
+
+
+async def test_with_json_response_a_call_is_one_json_body_and_nothing_reaches_the_caller_during_it() -> None:
+    with proxies.start_proxy({"faulty": backends.faulty()}, jsonResponse=True) as proxy:
+        with httpx2.Client(base_url=proxy.base_url, headers=raw_http.ACCEPT, timeout=10) as http:
+            http.headers["Mcp-Session-Id"] = raw_http.open_session(http)
+            http.headers["MCP-Protocol-Version"] = raw_http.PROTOCOL_VERSION
+            call = {"name": "faulty__calc", "arguments": {"a": 1, "b": 2}}
+            answer = http.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": call})
+        assert answer.headers["content-type"] == "application/json"  # not text/event-stream
+        assert answer.json()["result"]["content"][0]["text"] == "3"
+
+        # What the caller loses: the backend's progress, its log lines and its questions.
+        progress, lines = [], []
+
+        async def on_progress(value: float, total: float | None, message: str | None) -> None:
+            progress.append(value)
+
+        async def on_log(params) -> None:
+            lines.append(params.data)
+
+        async with connect(proxy.mcp_url, mode="legacy", logging_callback=on_log) as client:
+            slow = await client.call_tool("faulty__slow", {"steps": 2}, progress_callback=on_progress)
+            logged = await client.call_tool("faulty__log", {"message": "disk 91% full"})
+            with pytest.raises(MCPError, match="no back-channel"):
+                await client.call_tool("faulty__ask", {"question": "anyone?"})
+            assert text(await client.call_tool("faulty__calc", {"a": 1, "b": 1})) == "2"
+        assert (text(slow), text(logged)) == ("slow done", "logged")
+        assert (progress, lines) == ([], [])

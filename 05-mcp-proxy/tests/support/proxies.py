@@ -2,7 +2,8 @@
 
 Each proxy gets its own folder for its config and pins file, a free port, and options that make
 recovery fast enough to test: a lost backend is noticed within a third of a second and retried
-within half a second. A test can override any option, e.g. `start_proxy(servers, pinTools=False)`.
+within half a second. A test can override any option, e.g. `start_proxy(servers, pinTools=False)`,
+and add command-line flags, e.g. `start_proxy(servers, flags=("--max-streams", "2"))`.
 """
 
 import json
@@ -42,6 +43,7 @@ def start_proxy(
     env: dict[str, str] | None = None,
     base_url: str | None = None,
     log_level: str = "info",
+    flags: tuple[str, ...] = (),
     **options: Any,
 ) -> Iterator[RunningProxy]:
     """The proxy with `servers` as its backends, healthy: every backend has had its first try."""
@@ -49,6 +51,6 @@ def start_proxy(
         config_path, pins_path = Path(scratch) / "config.json", Path(scratch) / "pins.json"
         proxy = {"options": {**FAST, **options}} | ({"baseURL": base_url} if base_url else {})
         config_path.write_text(json.dumps({"mcpProxy": proxy, "mcpServers": servers}))
-        extra = ("--config", str(config_path), "--pins", str(pins_path), "--log-level", log_level)
+        extra = ("--config", str(config_path), "--pins", str(pins_path), "--log-level", log_level, *flags)
         with processes.start_process(f"{processes.LESSON}.server", *extra, env=env) as server:
             yield RunningProxy(server.process, server.base_url, server.log_path, config_path, pins_path)

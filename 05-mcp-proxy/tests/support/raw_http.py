@@ -1,8 +1,9 @@
 """MCP's Streamable HTTP spoken by hand, to send what the SDK client never would.
 
 A test of bad input, or of the front door, needs the wire without a client in the way: these
-helpers build the classic `initialize` request, open a session with it, and read the JSON-RPC
-answer, whether it came back as plain JSON or as one server-sent event.
+helpers build the classic `initialize` request, open a session with it, write a 2026-07-28
+`subscriptions/listen`, and read the JSON-RPC answer, whether it came back as plain JSON or as
+one server-sent event.
 """
 
 import json
@@ -12,6 +13,7 @@ import httpx2
 
 ACCEPT = {"Accept": "application/json, text/event-stream"}
 PROTOCOL_VERSION = "2025-11-25"  # the classic handshake: initialize, then a session id on every request
+MODERN = "2026-07-28"  # the sessionless protocol: each request carries its version in `_meta` and headers
 INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 0,
@@ -44,3 +46,18 @@ def jsonrpc_body(response: httpx2.Response) -> dict[str, Any]:
         data = [line.removeprefix("data: ") for line in response.text.splitlines() if line.startswith("data: ")]
         return json.loads(data[0])
     return response.json()
+
+
+def listen_request() -> dict[str, Any]:
+    """The keyword arguments of `http.stream("POST", "/mcp", ...)` for a 2026-07-28 `subscriptions/listen`,
+    whose answer is a stream of notifications that stays open."""
+    meta = {"io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientCapabilities": {}}
+    return {
+        "headers": {**ACCEPT, "MCP-Protocol-Version": MODERN, "Mcp-Method": "subscriptions/listen"},
+        "json": {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "subscriptions/listen",
+            "params": {"notifications": {"toolsListChanged": True}, "_meta": meta},
+        },
+    }

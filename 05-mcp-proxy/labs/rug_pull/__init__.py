@@ -1,0 +1,1 @@
+"""Rug pulls: `python -m 05-mcp-proxy.labs.rug_pull`."""

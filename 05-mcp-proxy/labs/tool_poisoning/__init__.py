@@ -1,0 +1,1 @@
+"""Tool poisoning: `python -m 05-mcp-proxy.labs.tool_poisoning`."""
