@@ -5,11 +5,13 @@
 Starts the lesson's HTTP server twice, side by side on free loopback ports: one
 exporting traces, metrics and logs over OTLP/HTTP with the default batch
 processors (as in production) to a sink process that accepts and discards them,
-one with `OTEL_SDK_DISABLED=true`. `--concurrency` sessions per server call
-`echo_message`, the cheapest tool, so the difference is the telemetry and not the
-tool. The two servers take turns in short rounds (off, on, on, off, ...), so a
-burst of load from elsewhere on the machine hits both alike. The driver itself
-has no SDK installed: only the server's overhead is measured.
+one with `OTEL_SDK_DISABLED=true`; neither inherits the shell's OTEL_* settings.
+`--concurrency` sessions per server call `echo_message`, the cheapest tool, so
+the difference is the telemetry and not the tool. The two servers take turns in
+short rounds (off, on, on, off, ...), so a burst of load from elsewhere on the
+machine hits both alike. The driver itself has no SDK installed: only the
+server's overhead is measured. On Linux it also reports each server's CPU time
+per call, which other load disturbs far less than latency.
 
 Not a test: numbers vary with the machine, so nothing here passes or fails.
 """
@@ -64,12 +66,15 @@ def otlp_sink(port: int) -> None:
 
 @contextmanager
 def running_server(env: dict[str, str]):
-    """`python -m 04-observability.server --transport http` on a free port; yields its MCP URL."""
+    """`python -m 04-observability.server --transport http` on a free port; yields its process and MCP URL."""
     port = free_port()
+    # Only the settings given here: an OTEL_METRICS_EXPORTER=console left in the
+    # shell (as the Phoenix example sets it) would change what is measured.
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith("OTEL_")}
     process = subprocess.Popen(
         [sys.executable, "-m", f"{LESSON}.server", "--transport", "http", "--addr", f"127.0.0.1:{port}"],
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={**inherited, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -79,10 +84,20 @@ def running_server(env: dict[str, str]):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the server ({env}) did not start")
             time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}/mcp"
+        yield process, f"http://127.0.0.1:{port}/mcp"
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """The user and system CPU time a process has used, from /proc (Linux only: None elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def healthy(port: int) -> bool:
@@ -98,9 +113,11 @@ class Mode:
 
     name: str
     url: str
+    pid: int
     clients: list[Client] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     busy_seconds: float = 0.0
+    cpu_seconds: float | None = None  # the server's, over all the timed rounds
 
     @property
     def throughput(self) -> float:
@@ -108,6 +125,11 @@ class Mode:
 
     def percentile(self, n: int) -> float:
         return statistics.quantiles(self.latencies, n=100)[n - 1] * 1000
+
+    @property
+    def cpu_per_call(self) -> str:
+        """The server's CPU milliseconds per call, or "n/a" where it cannot be read."""
+        return "n/a" if self.cpu_seconds is None else f"{self.cpu_seconds / len(self.latencies) * 1000:.2f}"
 
 
 async def open_sessions(mode: Mode, concurrency: int, stack: AsyncExitStack) -> None:
@@ -143,10 +165,15 @@ async def compare(off: Mode, on: Mode, calls: int, concurrency: int, rounds: int
         for mode in (off, on):
             await open_sessions(mode, concurrency, stack)
             await run_round(mode, min(calls, 200), record=False)  # warm the server up
+        cpu_before = {mode.name: cpu_seconds(mode.pid) for mode in (off, on)}
         for index in range(rounds):
             # Alternate who goes first, so neither mode always follows the other.
             for mode in (off, on) if index % 2 == 0 else (on, off):
                 await run_round(mode, calls // rounds, record=True)
+        # Over the whole run, not per round: the span export thread works when it likes.
+        for mode in (off, on):
+            before, after = cpu_before[mode.name], cpu_seconds(mode.pid)
+            mode.cpu_seconds = after - before if before is not None and after is not None else None
 
 
 def machine() -> str:
@@ -170,10 +197,11 @@ def main(
     sink.start()
     try:
         with (
-            running_server({"OTEL_SDK_DISABLED": "true"}) as off_url,
-            running_server({"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink_port}"}) as on_url,
+            running_server({"OTEL_SDK_DISABLED": "true"}) as (off_process, off_url),
+            running_server({"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink_port}"}) as (on_process, on_url),
         ):
-            off, on = Mode("off (OTEL_SDK_DISABLED)", off_url), Mode("on (OTLP, batch export)", on_url)
+            off = Mode("off (OTEL_SDK_DISABLED)", off_url, off_process.pid)
+            on = Mode("on (OTLP, batch export)", on_url, on_process.pid)
             anyio.run(compare, off, on, calls, concurrency, rounds)
     finally:
         sink.terminate()
@@ -182,9 +210,12 @@ def main(
         f"{len(on.latencies)} tools/call echo_message per mode over {concurrency} Streamable HTTP sessions, "
         f"in {rounds} alternating rounds\n"
     )
-    print(f"{'telemetry':<26} {'calls/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
+    print(f"{'telemetry':<26} {'calls/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'server CPU ms/call':>19}")
     for mode in (off, on):
-        print(f"{mode.name:<26} {mode.throughput:>8.0f} {mode.percentile(50):>8.2f} {mode.percentile(95):>8.2f}")
+        print(
+            f"{mode.name:<26} {mode.throughput:>8.0f} {mode.percentile(50):>8.2f} {mode.percentile(95):>8.2f} "
+            f"{mode.cpu_per_call:>19}"
+        )
     print(
         f"\non/off: throughput x{on.throughput / off.throughput:.2f}, "
         f"p50 x{on.percentile(50) / off.percentile(50):.2f}, p95 x{on.percentile(95) / off.percentile(95):.2f}"

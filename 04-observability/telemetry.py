@@ -44,8 +44,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 def configure_telemetry(service_name: str, service_version: str) -> Callable[[], None]:
     """Install the global tracer, meter and logger providers; return the function that flushes and stops them."""
     # The stable HTTP conventions (`http.request.method`, `url.full`, durations in
-    # seconds) rather than the instrumentations' legacy default. The instrumentations
-    # read this variable only, once, when first used: set it before any of them is.
+    # seconds) rather than the httpx2 instrumentation's legacy default. It reads
+    # this variable only, once, when first used: set it before instrumenting.
     # An explicit setting in the environment wins.
     os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
     if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
@@ -78,8 +78,8 @@ def configure_telemetry(service_name: str, service_version: str) -> Callable[[],
         # older opentelemetry-api than this set: keep the SDK's for now.
         warnings.simplefilter("ignore", DeprecationWarning)
         bridge = LoggingHandler(logger_provider=logger_provider)
-    # uvicorn's access line ("POST /mcp 200") says what the HTTP server span already
-    # records: it stays on stderr, but exporting it too would bill every request twice.
+    # uvicorn's access line ("POST /mcp 200") says what http.server.request.duration
+    # already counts: it stays on stderr, but exporting it too would bill every request twice.
     bridge.addFilter(lambda record: record.name != "uvicorn.access")
     if log_processors:
         logging.getLogger().addHandler(bridge)

@@ -114,10 +114,11 @@ def caller_attributes(ctx: ServerRequestContext) -> dict[str, Any]:
 
 def link_http_span(ctx: ServerRequestContext, span: trace.Span) -> None:
     """Link, not parent: the MCP span's parent is the client's MCP span, from the
-    message's `_meta`; the HTTP request that carried the message is a link."""
-    http_span = getattr(ctx.request.state, "http_span", None) if ctx.request is not None else None
-    if http_span is not None:
-        span.add_link(http_span.get_span_context())
+    message's `_meta`; the client's HTTP request that carried the message (its
+    `traceparent` header, read by HttpTelemetry in http.py) is a link."""
+    http_span = getattr(ctx.request.state, "http_client_span", None) if ctx.request is not None else None
+    if http_span is not None and http_span.is_valid:
+        span.add_link(http_span)
 
 
 def time_session(ctx: ServerRequestContext, attributes: dict[str, Any]) -> None:

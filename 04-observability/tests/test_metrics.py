@@ -1,4 +1,4 @@
-"""Metrics: the three MCP duration histograms, in seconds with the advised buckets, and Prometheus's view of them."""
+"""Metrics: the MCP duration histograms and the HTTP one, in seconds with the advised buckets; Prometheus's view."""
 
 import re
 from importlib import import_module
@@ -18,6 +18,8 @@ pytestmark = pytest.mark.anyio
 
 BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300]
 SERVER_OPERATION = "mcp.server.operation.duration"
+HTTP_DURATION, HTTP_SCOPE = "http.server.request.duration", f"{processes.LESSON}.server.http"
+HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]
 
 
 async def test_server_operation_duration_is_a_histogram_in_seconds(servers_in_process, telemetry) -> None:
@@ -130,11 +132,52 @@ async def test_client_operation_duration_is_recorded_around_each_call(servers_in
     }
 
 
+async def test_every_http_request_is_timed_refusals_too_but_not_probes(servers_in_process, telemetry) -> None:
+    """`http.server.request.duration` also sees the requests that never become an MCP message."""
+
+    def timed(**attributes: object) -> int:
+        return telemetry.count(HTTP_DURATION, scope=HTTP_SCOPE, **attributes)
+
+    before = {"ok": timed(http__response__status_code=200), "refused": timed(http__response__status_code=400)}
+    before |= {"made-up": timed(http__request__method="_OTHER"), "all": timed()}
+    async with clients.connect(servers_in_process.mcp_url) as client:
+        await client.call_tool("echo_message", {"message": "timed"})
+    async with httpx2.AsyncClient() as http:
+        refused = await http.post(servers_in_process.mcp_url, content=b"{}", headers={"Content-Type": "text/plain"})
+        assert refused.status_code == 400
+        # A made-up method counts as `_OTHER`: one series per method a client invents would grow without bound.
+        assert (await http.request("BREW", servers_in_process.mcp_url)).status_code == 405
+        assert (await http.get(servers_in_process.mcp_url.replace("/mcp", "/healthz"))).status_code == 200
+
+    ok = timed(http__response__status_code=200) - before["ok"]
+    assert ok >= 2  # the client's POSTs: server/discover, tools/call (and tools/list)
+    assert timed(http__response__status_code=400) == before["refused"] + 1
+    assert timed(http__request__method="_OTHER", http__response__status_code=405) == before["made-up"] + 1
+    assert timed() == before["all"] + ok + 2  # and the probe not at all
+    metric, points = telemetry.histogram(HTTP_DURATION, HTTP_SCOPE)
+    assert metric.unit == "s"
+    (point,) = [
+        point
+        for point in points
+        if point.attributes.get("http.request.method") == "POST"
+        and point.attributes.get("http.response.status_code") == 200
+    ]
+    assert list(point.explicit_bounds) == HTTP_BUCKETS
+    assert dict(point.attributes) == {
+        "http.request.method": "POST",
+        "url.scheme": "http",
+        "network.protocol.version": "1.1",
+        "http.response.status_code": 200,
+    }
+
+
 async def test_prometheus_scrapes_the_histograms_from_metrics() -> None:
     with processes.start_http_server(env={"OTEL_METRICS_EXPORTER": "prometheus"}) as server:
         async with clients.connect(server.mcp_url) as client:
             await client.call_tool("add_numbers", {"num1": 1, "num2": 2})
             await client.call_tool("show_auth_token", {})  # no token: a tool error
+        for made_up in ("BREW", "WHEN", "XYZZY"):  # each one more series, were methods not bounded
+            assert httpx2.request(made_up, server.mcp_url, timeout=5).status_code == 405
         scrape = httpx2.get(f"{server.base_url}/metrics", timeout=5)
     assert scrape.status_code == 200
     assert scrape.headers["content-type"].startswith("text/plain")
@@ -155,6 +198,12 @@ async def test_prometheus_scrapes_the_histograms_from_metrics() -> None:
     # Prometheus gives every series of a metric the same label names.
     assert re.search(r'mcp_server_operation_duration_seconds_count\{[^}]*error_type="tool_error"', scrape.text)
     assert re.search(r'mcp_server_operation_duration_seconds_count\{[^}]*error_type=""', scrape.text)
+    # The HTTP histogram: the made-up methods are one series, `_OTHER`, and none is named.
+    (other,) = re.findall(
+        r'http_server_request_duration_seconds_count\{[^}]*http_request_method="_OTHER"[^}]*\} (\S+)', scrape.text
+    )
+    assert float(other) == 3
+    assert not re.search("BREW|WHEN|XYZZY", scrape.text)
 
 
 async def test_without_prometheus_chosen_metrics_serves_no_mcp_metrics(server) -> None:

@@ -146,5 +146,9 @@ def test_logs_carry_trace_ids_and_never_the_token(server) -> None:
         r"HTTP Request: GET http://127\.0\.0\.1:\d+/anything\?message=trace",
         server.logged(),
     )
+    # uvicorn's access lines carry it too: the server reads the `traceparent` header of each request.
+    assert re.search(
+        rf'uvicorn\.access \[trace_id={trace_id} span_id=[0-9a-f]{{16}}\] .* "POST /mcp HTTP/1\.1" 200', server.logged()
+    )
     # The server is shared: this holds for every token every test has sent it so far.
     assert TOKEN not in server.logged()

@@ -2,11 +2,13 @@
 
 from importlib import import_module
 
+import httpx2
 import pytest
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, StatusCode
 
 clients = import_module("04-observability.tests.support.clients")
+raw = import_module("04-observability.tests.support.raw_jsonrpc")
 tokens = import_module("04-observability.tests.support.tokens")
 
 pytestmark = pytest.mark.anyio
@@ -26,16 +28,13 @@ async def test_one_trace_from_client_to_upstream_over_http(servers_in_process, t
     # The server span's parent is the client span, from the message's `_meta`, across the wire.
     assert served.parent.span_id == sent.context.span_id
     assert served.parent.is_remote
-    # The HTTP request that carried the message: httpx2's CLIENT span, the ASGI SERVER span under it,
-    # and a link to that one from the MCP span.
+    # The HTTP request that carried the message: httpx2's CLIENT span, which the MCP span links to.
+    # The server makes no HTTP span of its own: nothing comes between the two processes' spans.
     (post,) = [
         span for span in telemetry.spans() if span.name == "POST" and span.parent.span_id == sent.context.span_id
     ]
-    (http,) = [
-        span for span in telemetry.spans() if span.name == "POST /mcp" and span.parent.span_id == post.context.span_id
-    ]
-    assert http.kind == SpanKind.SERVER
-    assert [link.context.span_id for link in served.links] == [http.context.span_id]
+    assert [link.context.span_id for link in served.links] == [post.context.span_id]
+    assert not [span for span in telemetry.spans() if span.parent and span.parent.span_id == post.context.span_id]
     # The tool's upstream call: a CLIENT span under the tool's span.
     (upstream_call,) = [span for span in telemetry.spans() if span.name == "GET"]
     assert upstream_call.kind == SpanKind.CLIENT
@@ -44,7 +43,7 @@ async def test_one_trace_from_client_to_upstream_over_http(servers_in_process, t
     assert upstream_call.attributes["http.response.status_code"] == 200
 
     trace_id = sent.context.trace_id
-    assert {span.context.trace_id for span in (served, post, http, upstream_call)} == {trace_id}
+    assert {span.context.trace_id for span in (served, post, upstream_call)} == {trace_id}
     # The upstream received the context and logged it: the trace id, and the GET span as its parent.
     traceparent = f"00-{trace_id:032x}-{upstream_call.context.span_id:016x}-"  # then the flags: sampled, ...
     assert result.structured_content["headers"]["Traceparent"].startswith(traceparent)
@@ -83,6 +82,21 @@ async def test_one_trace_from_client_to_upstream_over_stdio(
     assert upstream_call.kind == "SPAN_KIND_CLIENT"
     assert upstream_call.parent_span_id == served.span_id
     assert f"trace_id={trace_id} parent_span_id={upstream_call.span_id}" in caplog.text
+
+
+async def test_a_message_without_trace_context_joins_the_trace_of_its_traceparent_header(
+    servers_in_process, telemetry
+) -> None:
+    """A client that propagates in HTTP headers only: the MCP span's parent is the caller's HTTP span."""
+    request = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": raw.MODERN_META}}
+    async with httpx2.AsyncClient() as http:  # instrumented: its span goes in a `traceparent` header
+        response = await http.post(servers_in_process.mcp_url, json=request, headers=raw.modern_headers("tools/list"))
+    assert response.status_code == 200, response.text
+
+    (post,) = [span for span in telemetry.spans() if span.name == "POST"]
+    (served,) = [span for span in telemetry.spans() if span.name == "tools/list" and span.kind == SpanKind.SERVER]
+    assert served.context.trace_id == post.context.trace_id
+    assert served.parent.span_id == post.context.span_id
 
 
 async def test_the_client_command_span_is_the_root_of_the_trace(servers_in_process, telemetry) -> None:

@@ -48,20 +48,24 @@ class InMemoryTelemetry:
     def logs(self) -> list[Any]:
         return [record.log_record for record in self.log_exporter.get_finished_logs()]
 
-    def histogram(self, name: str) -> tuple[Metric | None, list[HistogramDataPoint]]:
-        """The metric (for its unit) and its data points; cumulative since the process started."""
+    def histogram(self, name: str, scope: str | None = None) -> tuple[Metric | None, list[HistogramDataPoint]]:
+        """The metric (for its unit) and its data points; cumulative since the process started.
+
+        `scope` is the meter's name, for a metric that two instrumentations record: the in-process
+        echo upstream is a FastAPI app, whose own telemetry also records `http.server.request.duration`.
+        """
         data = self.metric_reader.get_metrics_data()
         for resource_metrics in data.resource_metrics if data else []:
             for scope_metrics in resource_metrics.scope_metrics:
                 for metric in scope_metrics.metrics:
-                    if metric.name == name:
+                    if metric.name == name and scope in (None, scope_metrics.scope.name):
                         return metric, list(metric.data.data_points)
         return None, []
 
-    def count(self, name: str, **attributes: Any) -> int:
+    def count(self, name: str, *, scope: str | None = None, **attributes: Any) -> int:
         """How many measurements of `name` carry (at least) these attributes; `a__b=1` means `a.b=1`."""
         wanted = {key.replace("__", "."): value for key, value in attributes.items()}
-        _, points = self.histogram(name)
+        _, points = self.histogram(name, scope)
         return sum(point.count for point in points if wanted.items() <= dict(point.attributes).items())
 
 

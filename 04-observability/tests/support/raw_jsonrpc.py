@@ -1,8 +1,9 @@
 """Speaking MCP over HTTP by hand, without the SDK's client: what a misbehaving client can send.
 
 `open_session` performs the 2025 handshake (`initialize`, then `notifications/initialized`) and
-returns the `Mcp-Session-Id` the server assigned; `jsonrpc_body` reads the one JSON-RPC message
-of a response, sent as plain JSON or as a single server-sent event.
+returns the `Mcp-Session-Id` the server assigned; a 2026-07-28 request needs no session, only
+`modern_headers` and `MODERN_META`; `jsonrpc_body` reads the one JSON-RPC message of a response,
+sent as plain JSON or as a single server-sent event.
 """
 
 import json
@@ -12,6 +13,17 @@ import httpx2
 
 ACCEPT = {"Accept": "application/json, text/event-stream"}
 PROTOCOL_VERSION = "2025-11-25"  # the classic initialize handshake, easy to drive by hand
+MODERN_PROTOCOL_VERSION = "2026-07-28"  # no handshake: each request says who sends it, in `_meta`
+MODERN_META = {
+    "io.modelcontextprotocol/protocolVersion": MODERN_PROTOCOL_VERSION,
+    "io.modelcontextprotocol/clientInfo": {"name": "raw-jsonrpc-test", "version": "0"},
+    "io.modelcontextprotocol/clientCapabilities": {},
+}
+
+
+def modern_headers(method: str) -> dict[str, str]:
+    """The headers of a 2026-07-28 request: the method travels in a header too."""
+    return {**ACCEPT, "Mcp-Protocol-Version": MODERN_PROTOCOL_VERSION, "Mcp-Method": method}
 
 
 def open_session(http: httpx2.Client, mcp_path: str = "/mcp") -> str:
