@@ -115,21 +115,3 @@ def sqlite_replicas(tmp_path_factory) -> Iterator[list["processes.RunningServer"
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-# -- kept until tests/auth_server/ imports these from tests/support/processes.py ----------------
-
-
-@pytest.fixture(scope="session")
-def launch():
-    return processes.start_process
-
-
-@pytest.fixture(scope="session")
-def allocate_port():
-    return processes.free_port
-
-
-@pytest.fixture
-def run_cli():
-    return processes.run_cli
