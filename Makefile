@@ -20,8 +20,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## every finished lesson, client against server, end to end, offline
 	$(PY) scripts/tour.py
 
-test: $(STAMP)  ## the whole suite, two workers (real processes, real ports); the 15 slowest tests listed last
-	$(PY) -m pytest -n 2 --dist loadgroup --durations=15
+# Three workers on two cores: while one waits for a server or a deadline, the others run. conftest.py
+# hands each worker whole files or lessons, so that the servers their tests share start once.
+test: $(STAMP)  ## the whole suite (real processes, real ports); the 15 slowest tests listed last
+	$(PY) -m pytest -n 3 --durations=15
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from mcp.server import MCPServer
 
-from .streams import DEFAULT_LIMITS, BoundedStreams, StreamLimits
+from .streams import DEFAULT_LIMITS, BoundedStreams, OpenStreams, StreamLimits
 
 
 def create_http_app(mcp: MCPServer, host: str = "127.0.0.1", limits: StreamLimits = DEFAULT_LIMITS) -> FastAPI:
@@ -45,5 +45,7 @@ def create_http_app(mcp: MCPServer, host: str = "127.0.0.1", limits: StreamLimit
 
     # Routes are matched in order and Mount("/") matches every path: mount last.
     app.mount("/", mcp_app)
-    app.add_middleware(BoundedStreams, limits=limits)
+    # On the app's state, so that the server can end them as it stops (__main__.py).
+    app.state.streams = OpenStreams(limits)
+    app.add_middleware(BoundedStreams, streams=app.state.streams)
     return app

@@ -16,7 +16,7 @@ from .app import DEFAULT_UPSTREAM_URL, create_server
 from .context import auth_token
 from .http import create_http_app
 from .logs import configure_logging
-from .streams import StreamLimits
+from .streams import StreamEndingServer, StreamLimits
 
 logger = logging.getLogger(__package__)  # the package, e.g. "01-basic-mcp.server", not "__main__"
 
@@ -59,11 +59,17 @@ def run_http(addr: str, log_level: str, upstream_url: str, limits: StreamLimits)
         logger.warning("listening on %s: reachable from other machines, with no authentication", host)
     app = create_http_app(create_server(upstream_url), host=host, limits=limits)
     logger.info("MCP endpoint: http://%s/mcp", addr)
-    # uvicorn stops gracefully on SIGINT and SIGTERM: it stops accepting,
-    # finishes in-flight requests, then runs the lifespan shutdown. By default it
-    # waits as long as they last, and a stream lasts until --stream-timeout: what
-    # is still open after 5 s is cancelled.
-    uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None, timeout_graceful_shutdown=5)
+    # uvicorn stops gracefully on SIGINT and SIGTERM: it stops accepting, ends
+    # the streams (StreamEndingServer), finishes in-flight requests, then runs the
+    # lifespan shutdown. By default it waits as long as requests last: what is
+    # still running after 5 s is cancelled.
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, log_config=None, timeout_graceful_shutdown=5
+    )
+    server = StreamEndingServer(config, app.state.streams)
+    server.run()
+    if not server.started:  # it could not listen (the port is taken, say): uvicorn has logged why
+        sys.exit(3)  # as uvicorn.run() exits
 
 
 @cli.command()

@@ -13,12 +13,17 @@ more is refused with 503 and Retry-After, while every other request is still ser
 most `max_seconds` for each, from the moment its request arrives (then the server ends it
 cleanly, and a client that still wants one opens another: the SDK's client reopens its GET
 stream by itself; a request whose body is still coming gets 408).
+
+A stopping server ends its open streams the same way, at once (`StreamEndingServer`): uvicorn
+would wait for them until its grace period is over, and then cut them off.
 """
 
 import math
-from dataclasses import dataclass
+import socket
+from dataclasses import dataclass, field
 
 import anyio
+import uvicorn
 from mcp.types import INTERNAL_ERROR, INVALID_REQUEST
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
@@ -34,6 +39,20 @@ class StreamLimits:
 DEFAULT_LIMITS = StreamLimits()
 
 
+@dataclass
+class OpenStreams:
+    """The streams open now, each with its deadline: counted against `limits`, and ended together when the
+    server stops. One per server: the middleware adds and removes them, the server's shutdown ends them."""
+
+    limits: StreamLimits = DEFAULT_LIMITS
+    deadlines: set[anyio.CancelScope] = field(default_factory=set)
+
+    def end_all(self) -> None:
+        """End every open stream now, cleanly, as if its time were up."""
+        for deadline in self.deadlines:
+            deadline.cancel()
+
+
 def is_stream(scope: Scope) -> bool:
     """A request whose answer is a stream: a GET that accepts an event stream, or a `subscriptions/listen`."""
     headers = Headers(scope=scope)
@@ -46,26 +65,27 @@ def is_stream(scope: Scope) -> bool:
 class BoundedStreams:
     """ASGI middleware: at most `limits.max_open` streams at once, each for at most `limits.max_seconds`."""
 
-    def __init__(self, app: ASGIApp, limits: StreamLimits) -> None:
+    def __init__(self, app: ASGIApp, streams: OpenStreams) -> None:
         self.app = app
-        self.limits = limits
-        self.open = 0
+        self.streams = streams
+        self.limits = streams.limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not is_stream(scope):
             await self.app(scope, receive, send)
             return
-        if self.open >= self.limits.max_open:
+        if len(self.streams.deadlines) >= self.limits.max_open:
             await self.refusal()(scope, receive, send)
             return
-        self.open += 1
+        deadline = anyio.CancelScope(deadline=anyio.current_time() + self.limits.max_seconds)
+        self.streams.deadlines.add(deadline)
         try:
-            await self.serve_for_a_while(scope, receive, send)
+            await self.serve_until(deadline, scope, receive, send)
         finally:
-            self.open -= 1
+            self.streams.deadlines.discard(deadline)
 
-    async def serve_for_a_while(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Let the app answer, and end its answer `max_seconds` after the request arrived."""
+    async def serve_until(self, deadline: anyio.CancelScope, scope: Scope, receive: Receive, send: Send) -> None:
+        """Let the app answer, and end its answer at the deadline (`max_seconds` after the request arrived)."""
         started = finished = False
 
         async def watched_send(message: Message) -> None:
@@ -74,7 +94,7 @@ class BoundedStreams:
             finished = message["type"] == "http.response.body" and not message.get("more_body", False)
             await send(message)
 
-        with anyio.move_on_after(self.limits.max_seconds):
+        with deadline:
             await self.app(scope, receive, watched_send)
         if not started:  # a request that never even arrived whole (its body still coming)
             await self.timeout()(scope, receive, send)
@@ -89,6 +109,19 @@ class BoundedStreams:
 
     def timeout(self) -> JSONResponse:
         return error_response(408, INVALID_REQUEST, "The request did not arrive in time")
+
+
+class StreamEndingServer(uvicorn.Server):
+    """uvicorn, which ends the open streams as it begins to stop, rather than wait for them."""
+
+    def __init__(self, config: uvicorn.Config, streams: OpenStreams) -> None:
+        super().__init__(config)
+        self.streams = streams
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # Cancelled here, they end once the shutdown first waits: after uvicorn has stopped accepting.
+        self.streams.end_all()
+        await super().shutdown(sockets)
 
 
 def error_response(status: int, code: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

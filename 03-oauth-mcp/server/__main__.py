@@ -26,8 +26,8 @@ from .exchange import TokenExchanger
 from .http import create_http_app
 from .journal import Journal
 from .logs import configure_logging
-from .streams import StreamLimits
-from .verifier import IntrospectionVerifier, JWTVerifier
+from .streams import StreamEndingServer, StreamLimits
+from .verifier import INTROSPECTION_CACHE_SECONDS, IntrospectionVerifier, JWTVerifier
 
 DEFAULT_DB = Path.home() / ".local" / "state" / "mcp-workshop" / "journal.db"
 
@@ -90,11 +90,17 @@ def run_http(
     logger.info("MCP endpoint: http://%s/mcp, for tokens with audience %s from %s", addr, resource, issuer)
     if stateless:
         logger.info("stateless: no MCP sessions, any replica answers any request")
-    # uvicorn stops gracefully on SIGINT and SIGTERM: it stops accepting,
-    # finishes in-flight requests, then runs the lifespan shutdown. By default it
-    # waits as long as they last, and a stream lasts until --stream-timeout: what
-    # is still open after 5 s is cancelled.
-    uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None, timeout_graceful_shutdown=5)
+    # uvicorn stops gracefully on SIGINT and SIGTERM: it stops accepting, ends
+    # the streams (StreamEndingServer), finishes in-flight requests, then runs the
+    # lifespan shutdown. By default it waits as long as requests last: what is
+    # still running after 5 s is cancelled.
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, log_config=None, timeout_graceful_shutdown=5
+    )
+    server = StreamEndingServer(config, app.state.streams)
+    server.run()
+    if not server.started:  # it could not listen (the port is taken, say): uvicorn has logged why
+        sys.exit(3)  # as uvicorn.run() exits
 
 
 @cli.command()
@@ -126,6 +132,14 @@ def main(
         Literal["jwt", "introspection"],
         typer.Option(help="jwt: check signatures locally with the issuer's JWKS; introspection: ask the issuer."),
     ] = "jwt",
+    introspection_cache: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            metavar="SECONDS",
+            help="Seconds an introspection answer is reused: how late a revocation may count (0: ask every time).",
+        ),
+    ] = INTROSPECTION_CACHE_SECONDS,
     client_id: Annotated[
         str, typer.Option(help="This server's client id at the issuer, for introspection and token exchange.")
     ] = "journal-mcp-server",
@@ -174,7 +188,7 @@ def main(
     token_verifier: TokenVerifier = (
         JWTVerifier(metadata, resource)
         if verifier == "jwt"
-        else IntrospectionVerifier(metadata, resource, client_id, client_secret)
+        else IntrospectionVerifier(metadata, resource, client_id, client_secret, introspection_cache)
     )
     try:
         journal = Journal(db)

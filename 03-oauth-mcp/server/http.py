@@ -29,7 +29,7 @@ from mcp.shared.auth import ProtectedResourceMetadata
 
 from .app import BASE_SCOPES, scopes_for
 from .gate import BearerGate
-from .streams import DEFAULT_LIMITS, BoundedStreams, StreamLimits
+from .streams import DEFAULT_LIMITS, BoundedStreams, OpenStreams, StreamLimits
 
 METADATA_PATH = "/.well-known/oauth-protected-resource"
 
@@ -113,5 +113,7 @@ def create_http_app(
     )
     # Routes are matched in order and Mount("/") matches every path: mount last.
     app.mount("/", gate)
-    app.add_middleware(BoundedStreams, limits=limits)
+    # On the app's state, so that the server can end them as it stops (__main__.py).
+    app.state.streams = OpenStreams(limits)
+    app.add_middleware(BoundedStreams, streams=app.state.streams)
     return app

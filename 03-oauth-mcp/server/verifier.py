@@ -39,7 +39,7 @@ REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "jti", "client_id"]  # RFC 9068 ย
 CLOCK_LEEWAY_SECONDS = 30
 JWKS_MAX_AGE_SECONDS = 300
 JWKS_MIN_REFETCH_SECONDS = 30  # an unknown kid cannot make us hammer the authorization server
-INTROSPECTION_CACHE_SECONDS = 5  # how late a revocation may take effect
+INTROSPECTION_CACHE_SECONDS = 5.0  # how late a revocation may take effect (--introspection-cache)
 REFUSAL_CACHE_SECONDS = 5  # a refused token asked again within this gets the same answer, at no cost
 CACHE_ENTRIES = 4096  # random tokens from an attacker evict each other, not our memory
 
@@ -208,15 +208,23 @@ def basic_credentials(client_id: str, client_secret: str) -> str:
 
 
 class IntrospectionVerifier:
-    def __init__(self, metadata: IssuerMetadata, resource: str, client_id: str, client_secret: str) -> None:
+    def __init__(
+        self,
+        metadata: IssuerMetadata,
+        resource: str,
+        client_id: str,
+        client_secret: str,
+        cache_seconds: float = INTROSPECTION_CACHE_SECONDS,
+    ) -> None:
         self.metadata = metadata
         self.issuer = metadata.issuer
         self.resource = resource
         self._authorization = basic_credentials(client_id, client_secret)  # RFC 7662 ยง2.1: the caller authenticates
         self._decided = VerifiedTokens()
+        self._cache_seconds = cache_seconds
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        return await self._decided.decide(token, self._introspect, at_most=INTROSPECTION_CACHE_SECONDS)
+        return await self._decided.decide(token, self._introspect, at_most=self._cache_seconds)
 
     async def _introspect(self, token: str) -> AccessToken | None:
         try:

@@ -82,6 +82,8 @@ def parties(tmp_path_factory) -> Iterator[Parties]:
             *mcp,
             "--verifier",
             "introspection",
+            "--introspection-cache",
+            "1",  # a revocation counts after 1 s, not the default 5: test_flow.py waits for one
             "--db",
             str(state / "j2.db"),
             port=introspecting_port,

@@ -203,7 +203,7 @@ def test_introspection_sees_a_revocation_that_a_jwt_cannot(parties, tmp_path: Pa
 
     assert run_client(parties.introspecting_mcp_url, tokens, "logout").returncode == 0
 
-    def status() -> int:
+    def status(http: httpx2.Client) -> int:
         body = {
             "jsonrpc": "2.0",
             "id": 1,
@@ -215,10 +215,13 @@ def test_introspection_sees_a_revocation_that_a_jwt_cannot(parties, tmp_path: Pa
             },
         }
         headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json, text/event-stream"}
-        return httpx2.post(parties.introspecting_mcp_url, json=body, headers=headers, timeout=10).status_code
+        return http.post(parties.introspecting_mcp_url, json=body, headers=headers).status_code
 
-    # The verifier caches answers for a few seconds: the revocation shows within that.
-    eventually(lambda: status() == 401, timeout=15, message="the revoked token refused by the introspecting server")
+    # The verifier reuses an answer for a second (--introspection-cache 1): the revocation shows within that.
+    with httpx2.Client(timeout=10) as http:
+        eventually(
+            lambda: status(http) == 401, timeout=15, message="the revoked token refused by the introspecting server"
+        )
 
 
 def test_a_raw_token_is_used_as_is_and_a_forged_one_is_explained(parties, tmp_path: Path) -> None:

@@ -29,9 +29,6 @@ oauth_driver = import_module("03-oauth-mcp.tests.support.oauth_driver")
 at_once = import_module("03-oauth-mcp.tests.support.at_once").at_once
 tool_results = import_module("03-oauth-mcp.tests.support.mcp_sessions").tool_results
 
-# One worker runs them all, with one deployment, where the run groups tests (pytest -n 2 --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("replicas")
-
 
 def stored_tokens(token_file: Path, resource: str) -> dict[str, str]:
     return json.loads(token_file.read_text())[resource]["tokens"]

@@ -33,7 +33,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .context import auth_token, bearer_token
-from .streams import DEFAULT_LIMITS, BoundedStreams, StreamLimits
+from .streams import DEFAULT_LIMITS, BoundedStreams, OpenStreams, StreamLimits
 
 
 class AuthorizationToContext:
@@ -171,7 +171,9 @@ def create_http_app(
     # Routes are matched in order and Mount("/") matches every path: mount last.
     app.mount("/", mcp_app)
     app.add_middleware(AuthorizationToContext)
-    app.add_middleware(BoundedStreams, limits=limits)
+    # On the app's state, so that the server can end them as it stops (__main__.py).
+    app.state.streams = OpenStreams(limits)
+    app.add_middleware(BoundedStreams, streams=app.state.streams)
     # Added last, so outermost: it times everything below it, refusals included.
     app.add_middleware(HttpTelemetry)
     return app

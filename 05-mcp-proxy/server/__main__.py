@@ -16,7 +16,7 @@ from .config import Config, ConfigError, load_config
 from .logs import configure_logging
 from .pinning import PinStore, pin_key
 from .settings import ProxySettings
-from .streams import StreamLimits
+from .streams import StreamEndingServer, StreamLimits
 
 logger = logging.getLogger(__package__)  # the package, e.g. "05-mcp-proxy.server", not "__main__"
 
@@ -108,11 +108,17 @@ def main(
     endpoint = settings.base_url or f"http://{host}:{port}"  # baseURL: where clients really reach it
     logger.info("MCP endpoint: %s/mcp (backends: %s)", endpoint, ", ".join(settings.backends))
     logger.info("tool pins: %s", ctx.obj["pins"])
-    # uvicorn stops gracefully on SIGINT and SIGTERM: it stops accepting,
-    # finishes in-flight requests, then runs the lifespan shutdown. By default it
-    # waits as long as they last, and a stream lasts until --stream-timeout: what
-    # is still open after 5 s is cancelled.
-    uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None, timeout_graceful_shutdown=5)
+    # uvicorn stops gracefully on SIGINT and SIGTERM: it stops accepting, ends
+    # the streams (StreamEndingServer), finishes in-flight requests, then runs the
+    # lifespan shutdown. By default it waits as long as requests last: what is
+    # still running after 5 s is cancelled.
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, log_config=None, timeout_graceful_shutdown=5
+    )
+    server = StreamEndingServer(config, app.state.streams)
+    server.run()
+    if not server.started:  # it could not listen (the port is taken, say): uvicorn has logged why
+        sys.exit(3)  # as uvicorn.run() exits
 
 
 def operator_command(config: Path, pins: Path) -> str:

@@ -34,7 +34,7 @@ from starlette.routing import Route
 from .app import create_server
 from .auth import FrontDoor, admits, bearer_token
 from .proxy import Proxy
-from .streams import DEFAULT_LIMITS, BoundedStreams, StreamLimits
+from .streams import DEFAULT_LIMITS, BoundedStreams, OpenStreams, StreamLimits
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,9 @@ def create_http_app(proxy: Proxy, host: str = "127.0.0.1", limits: StreamLimits 
     app.router.routes.append(Route("/mcp", FrontDoor(sessions.handle_request, proxy), methods=methods))
     app.router.routes.append(Route("/{backend}/mcp", FrontDoor(sessions.handle_request, proxy), methods=methods))
     # Whatever the path: a stream on /mcp and one on /<backend>/mcp count alike.
-    app.add_middleware(BoundedStreams, limits=limits)
+    # On the app's state, so that the server can end them as it stops (__main__.py).
+    app.state.streams = OpenStreams(limits)
+    app.add_middleware(BoundedStreams, streams=app.state.streams)
     return app
 
 

@@ -81,17 +81,18 @@ def start_oidc_provider(port: int, **config: str) -> Iterator[str]:
             [str(node), "provider.mjs", json.dumps({"port": port, **config})], cwd=home, stdout=log, stderr=log
         )
 
-        def ready() -> bool:
+        def ready(http: httpx2.Client) -> bool:
             if process.poll() is not None:
                 log.seek(0)
                 raise RuntimeError(f"oidc-provider exited: {log.read()}")
             try:
-                return httpx2.get(f"{issuer}/.well-known/openid-configuration", timeout=1).status_code == 200
+                return http.get(f"{issuer}/.well-known/openid-configuration").status_code == 200
             except httpx2.TransportError:
                 return False
 
         try:
-            eventually(ready, timeout=20, message="oidc-provider answering")
+            with httpx2.Client(timeout=1) as http:  # one client for every poll: a new one costs ~20 ms of CPU
+                eventually(lambda: ready(http), timeout=20, message="oidc-provider answering")
             yield issuer
         finally:
             process.terminate()
