@@ -82,6 +82,13 @@ def test_well_formed_addresses_are_accepted(addr: str) -> None:
     assert server_cli.parse_addr(addr) == addr
 
 
+def test_a_port_already_in_use_is_refused_with_uvicorns_exit_code(server) -> None:
+    taken = server.base_url.removeprefix("http://")  # the shared server listens there
+    result = run_cli("server", "--transport", "http", "--addr", taken)
+    assert result.returncode == 3, result.stderr  # what uvicorn.run() exits with when it cannot start
+    assert "address already in use" in result.stderr
+
+
 def test_sigterm_shuts_the_http_server_down_gracefully() -> None:
     with processes.start_process("server", "--transport", "http") as server:
         log = server.stop()

@@ -82,6 +82,13 @@ def test_well_formed_addresses_are_accepted(addr: str) -> None:
     assert server_cli.parse_addr(addr) == addr
 
 
+def test_a_port_already_in_use_is_refused_with_uvicorns_exit_code(server) -> None:
+    taken = server.base_url.removeprefix("http://")  # the shared server listens there
+    result = run_cli("server", "--transport", "http", "--addr", taken)
+    assert result.returncode == 3, result.stderr  # what uvicorn.run() exits with when it cannot start
+    assert "address already in use" in result.stderr
+
+
 def test_stdio_server_logs_to_stderr_and_exits_cleanly_on_eof() -> None:
     # A client closing stdin is how a stdio session ends; stdout must stay empty of logs.
     result = run_cli("server", "--log-level", "debug")
