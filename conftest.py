@@ -36,7 +36,7 @@ class ByUnit(LoadScopeScheduling):
     def several_lessons(self) -> bool:
         return len({nodeid.split("/")[0] for nodeid in self.collection}) > 1
 
-    def _split_scope(self, nodeid: str) -> str:
+    def _split_scope(self, nodeid: str) -> str:  # the method xdist's own loadfile and loadscope override
         return unit_of(nodeid) if self.several_lessons else nodeid.split("::")[0]
 
 

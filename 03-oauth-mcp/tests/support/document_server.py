@@ -6,12 +6,14 @@ document out slowly over `drip_seconds` (a server holding the fetch open).
 """
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+from importlib import import_module
 from typing import Any
+
+loopback_http = import_module("03-oauth-mcp.tests.support.loopback_http")
 
 
 def client_document(url: str, **overrides: Any) -> dict[str, Any]:
@@ -59,8 +61,7 @@ class DocumentServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = loopback_http.loopback_server(Handler)
         self.port = self.httpd.server_address[1]
 
     def url(self, path: str = "/oauth/client.json", host: str = "127.0.0.1", scheme: str = "http") -> str:
@@ -68,10 +69,5 @@ class DocumentServer:
 
     @contextmanager
     def running(self) -> Iterator["DocumentServer"]:
-        thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        thread.start()
-        try:
+        with loopback_http.serving(self.httpd):
             yield self
-        finally:
-            self.httpd.shutdown()
-            self.httpd.server_close()

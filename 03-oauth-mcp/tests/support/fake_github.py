@@ -6,12 +6,14 @@ that token with the login `octocat`. `exchanges` records every code exchange it 
 """
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+from importlib import import_module
 from typing import Any
 from urllib.parse import parse_qs
+
+loopback_http = import_module("03-oauth-mcp.tests.support.loopback_http")
 
 CLIENT_ID, CLIENT_SECRET = "gh-app", "gh-secret"  # the OAuth app the authorization server is configured with
 CODE = "github-code-that-must-stay-out-of-logs"
@@ -47,15 +49,10 @@ class FakeGitHub:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = loopback_http.loopback_server(Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     @contextmanager
     def running(self) -> Iterator["FakeGitHub"]:
-        thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        thread.start()
-        try:
+        with loopback_http.serving(self.httpd):
             yield self
-        finally:
-            self.httpd.shutdown()
-            self.httpd.server_close()

@@ -16,12 +16,14 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from threading import Thread
+from http.server import BaseHTTPRequestHandler
+from importlib import import_module
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
+
+loopback_http = import_module("03-oauth-mcp.tests.support.loopback_http")
 
 # Drop a claim by overriding it with this, e.g. mint(resource, aud=OMIT).
 OMIT = object()
@@ -130,10 +132,7 @@ def serve_test_issuer(path: str = "", **options: Any) -> Iterator[TestIssuer]:
         def log_message(self, *args: object) -> None:
             pass
 
-    with ThreadingHTTPServer(("127.0.0.1", 0), Handler) as http:
-        issuer.url = f"http://127.0.0.1:{http.server_address[1]}{path}"
-        Thread(target=http.serve_forever, daemon=True).start()
-        try:
-            yield issuer
-        finally:
-            http.shutdown()
+    http = loopback_http.loopback_server(Handler)
+    issuer.url = f"http://127.0.0.1:{http.server_address[1]}{path}"
+    with loopback_http.serving(http):
+        yield issuer

@@ -6,12 +6,16 @@ the default is a 2026-07-28 client.
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import import_module
 from typing import Any
 
 import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-from mcp_types import CallToolResult, TextContent, Tool
+from mcp_types import CallToolResult, TextContent
+
+# Every page of tools/list, the way the lesson's own client follows nextCursor.
+every_tool = import_module("05-mcp-proxy.client.__main__").all_tools
 
 
 @asynccontextmanager
@@ -23,17 +27,6 @@ async def connect(url: str, token: str | None = None, **options: Any) -> AsyncIt
         Client(streamable_http_client(url, http_client=http), **options) as client,
     ):
         yield client
-
-
-async def every_tool(client: Client) -> list[Tool]:
-    """Follow nextCursor to the end: the proxy pages its merged list when told to."""
-    tools, cursor = [], None
-    while True:
-        page = await client.list_tools(cursor=cursor)
-        tools += page.tools
-        cursor = page.next_cursor
-        if cursor is None:
-            return tools
 
 
 async def tool_names(client: Client) -> set[str]:
