@@ -3,8 +3,9 @@
     python -m 05-mcp-proxy.benchmark [--calls 300] [--repeats 3] [--seconds 20] [--mcp-proxy PATH]
 
 Latency. Lesson 01's server runs over Streamable HTTP and over stdio, this proxy
-in front of it (twice: answering each call with an SSE stream, its default, and
-with one JSON body, `jsonResponse`), and, if its command is found, PyPI
+in front of it (twice: as shipped, where a call's answer is a stream only if
+something comes before the result, and with `jsonResponse`, which never
+streams), and, if its command is found, PyPI
 `mcp-proxy` in front of the same stdio server. One client session per route, all in the handshake era (the
 only one `mcp-proxy` speaks), calling `add_numbers` one call at a time with a
 short untimed pause between calls; the routes take turns call by call, so a
@@ -63,7 +64,7 @@ PAUSE = 0.003  # seconds between two timed calls
 PYPI = "PyPI mcp-proxy -> stdio backend"
 PROXIED = "this proxy -> stdio backend"
 PROXIED_JSON = "this proxy, jsonResponse -> stdio backend"
-MODES = {"an SSE stream per call (the default)": PROXIED, "one JSON body per call (jsonResponse)": PROXIED_JSON}
+MODES = {"as shipped (a stream only when needed)": PROXIED, "jsonResponse (never a stream)": PROXIED_JSON}
 COMPARED = ("direct, stdio", "direct, Streamable HTTP", PROXIED, PROXIED_JSON, PYPI)
 
 cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
@@ -255,8 +256,8 @@ def report_latency(runs: list[tuple[dict[str, list[float]], dict[str, list[float
     print("another, so a line can be off by the noise in two medians):\n")
     print(f"- front hop, client to server and back, lesson 01 refusing a name at once: {answered_at_once:.2f} ms")
     print(
-        f"- proxy work, its front door, view and routing (refusing a name itself, less the above): "
-        f"{proxy_front - answered_at_once:+.2f} ms"
+        f"- proxy work, its front door, view and routing, less what its one JSON body saves over lesson 01's "
+        f"stream (refusing a name itself, less the above): {proxy_front - answered_at_once:+.2f} ms"
     )
     print(f"- the tool and a real result back (lesson 01 direct: add_numbers, less a refused name): {tool:.2f} ms")
     print(

@@ -155,7 +155,7 @@ class ProxyOptions(Model):
     page_size: int | None = Field(default=None, ge=1)
     pin_tools: bool = True
     approve_new_tools: bool = False  # pinTools trusts a tool on first use; this holds it until approved
-    json_response: bool = False  # one JSON body per call instead of an SSE stream: see settings.py
+    json_response: bool = False  # one JSON body for every call, never a stream: see settings.py
     timeout: float = Field(default=60.0, gt=0, le=LONGEST_TIMEOUT_SECONDS)
     health_interval: float = Field(default=10.0, gt=0)
     reconnect: Reconnect = Reconnect()

@@ -11,10 +11,10 @@ lifespan runs it. The lifespan then starts the backends and waits for each one's
 first connection attempt: when `/healthz` first answers, every backend is either
 ready or reported failed. SIGHUP reloads the config.
 
-Each answer to a call is an SSE stream by default: the stream that carries the
-call's progress, log lines and a backend's questions to the caller.
-`jsonResponse` answers with one JSON body instead (settings.py says what that
-costs). Streams a client holds open are bounded as in lesson 01 (streams.py).
+A call's answer is the SSE stream that carries its progress, log lines and a
+backend's questions to the caller, or one JSON body when it carries only the
+result (answers.py). `jsonResponse` always answers with one JSON body (settings.py
+says what that costs). Streams a client holds open are bounded as in lesson 01 (streams.py).
 """
 
 import ipaddress
@@ -31,6 +31,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.routing import Route
 
+from .answers import LoneResultAsJson
 from .app import create_server
 from .auth import FrontDoor, admits, bearer_token
 from .proxy import Proxy
@@ -88,10 +89,11 @@ def create_http_app(proxy: Proxy, host: str = "127.0.0.1", limits: StreamLimits 
                 backend.pop("error")
         return health
 
-    # The front door checks every request before the SDK reads it.
+    # The front door checks every request before the SDK reads it; a lone result leaves as JSON (answers.py).
+    endpoint = FrontDoor(LoneResultAsJson(sessions.handle_request), proxy)
     methods = ["GET", "POST", "DELETE"]
-    app.router.routes.append(Route("/mcp", FrontDoor(sessions.handle_request, proxy), methods=methods))
-    app.router.routes.append(Route("/{backend}/mcp", FrontDoor(sessions.handle_request, proxy), methods=methods))
+    app.router.routes.append(Route("/mcp", endpoint, methods=methods))
+    app.router.routes.append(Route("/{backend}/mcp", endpoint, methods=methods))
     # Whatever the path: a stream on /mcp and one on /<backend>/mcp count alike.
     # On the app's state, so that the server can end them as it stops (__main__.py).
     app.state.streams = OpenStreams(limits)

@@ -53,8 +53,9 @@ class ProxySettings:
     page_size: int | None
     pin_tools: bool
     approve_new_tools: bool  # a tool seen for the first time waits for an operator too (pinning.py)
-    # One JSON body per call instead of an SSE stream: a little faster, but nothing reaches the caller
-    # during the call (progress, log lines, a backend's questions). Read at start: SIGHUP keeps it.
+    # One JSON body for every call, never a stream (answers.py streams only when needed): the SDK skips
+    # setting a stream up, but nothing reaches the caller during the call (progress, log lines, a
+    # backend's questions). Read at start: SIGHUP keeps it.
     json_response: bool
     backends: MappingProxyType[str, BackendSettings]
 
