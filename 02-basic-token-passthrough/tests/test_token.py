@@ -165,6 +165,20 @@ async def test_a_call_keeps_its_callers_token_while_another_caller_comes_and_goe
     assert seen_by_bob["headers"]["Authorization"] == f"Bearer {tokens.BOB_SHOWN}"
 
 
+async def test_a_cookie_the_upstream_sets_for_one_caller_never_goes_out_with_the_next_call(
+    recorded_server, recorder
+) -> None:
+    # One HTTP client serves every caller (server/app.py): a cookie jar in it would hand Alice's
+    # upstream session to Bob.
+    async with clients.connect(recorded_server.mcp_url, tokens.ALICE) as alice:
+        await alice.call_tool("make_authenticated_request", {"message": "alice"})
+    async with clients.connect(recorded_server.mcp_url, tokens.BOB) as bob:
+        seen = await bob.call_tool("make_authenticated_request", {"message": "bob"})
+    assert recorder.authorizations[-2:] == [f"Bearer {tokens.ALICE}", f"Bearer {tokens.BOB}"]
+    assert recorder.cookies[-2:] == [None, None]
+    assert "Cookie" not in seen.structured_content["headers"]
+
+
 async def test_logs_carry_a_request_id_and_never_the_token(recorded_server) -> None:
     async with clients.connect(recorded_server.mcp_url, tokens.ALICE) as client:
         await client.call_tool("show_auth_token", {})

@@ -9,17 +9,23 @@ identity from the token the gate (HTTP) or the startup check (stdio) verified,
 and its subject decides whose journal a tool reads. Which scopes a request needs
 is decided in one place, `scopes_for`: the HTTP gate uses it to answer 403 with a
 challenge before the request reaches the SDK, and `require_scopes` applies it to
-every tool call on both transports (on stdio it is the only check).
+every tool call on both transports (on stdio it is the only check). The
+upstream, and the token exchange before it, are called with one HTTP client for
+the server's whole life (`upstream_client`), shared by every caller.
 """
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Annotated, Any
 
 import httpx2
 from mcp.server import MCPServer, ServerRequestContext
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.context import CallNext, HandlerResult
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
@@ -122,6 +128,22 @@ class TokenView(BaseModel):
     claims: dict[str, Any]
 
 
+@asynccontextmanager
+async def upstream_client(server: MCPServer) -> AsyncIterator[httpx2.AsyncClient]:
+    """The server's lifespan: one HTTP client for every upstream call, closed when the server stops.
+
+    A client is costly to make (about 20 ms of CPU, mostly its TLS settings), and it
+    keeps connections to the upstream open for the next call: made per call, it cost
+    more than the call. Shared by every caller, it must carry nothing of one caller's
+    into another's request: the token goes in each request's headers, never the
+    client's, and the client keeps no cookies (httpx2 would keep whatever an upstream
+    sets, and send it with everyone's calls from then on).
+    """
+    no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))  # no domain may set one
+    async with httpx2.AsyncClient(timeout=UPSTREAM_TIMEOUT_SECONDS, cookies=no_cookies) as http:
+        yield http
+
+
 def create_server(journal: Journal, upstream: Upstream | None = None) -> MCPServer:
     """Build the server. One factory serves both transports and every test."""
     mcp = MCPServer(
@@ -129,6 +151,7 @@ def create_server(journal: Journal, upstream: Upstream | None = None) -> MCPServ
         version=SERVER_VERSION,
         instructions="A personal journal: each user reads and writes only their own entries.",
         middleware=[assign_request_id, require_scopes],
+        lifespan=upstream_client,
     )
 
     @mcp.tool()
@@ -149,22 +172,23 @@ def create_server(journal: Journal, upstream: Upstream | None = None) -> MCPServ
     @mcp.tool()
     async def make_authenticated_request(
         message: Annotated[str, Field(description="The message to send as the 'message' query parameter.")],
+        ctx: Context,
     ) -> UpstreamEcho:
         """Call the upstream API as you, with a token issued to it for you (never your own token), and
         return what it saw."""
         you = caller()
         if upstream is None:
             raise ToolError("No upstream API is configured (--upstream-url)")
+        http: httpx2.AsyncClient = ctx.request_context.lifespan_context  # what upstream_client yielded
         try:
             # RFC 8693: the caller's token is traded for one whose audience is the upstream.
-            token = await upstream.exchanger.token_for(upstream.audience, you.token)
+            token = await upstream.exchanger.token_for(http, upstream.audience, you.token)
         except ExchangeRefused as refusal:
             raise ToolError(f"Cannot call the upstream API for you: {refusal}") from None
         try:
-            async with httpx2.AsyncClient(timeout=UPSTREAM_TIMEOUT_SECONDS) as http:
-                response = await http.get(
-                    upstream.url, params={"message": message}, headers={"Authorization": f"Bearer {token}"}
-                )
+            response = await http.get(
+                upstream.url, params={"message": message}, headers={"Authorization": f"Bearer {token}"}
+            )
         except httpx2.HTTPError as error:
             raise ToolError(f"Upstream {upstream.url} unreachable: {type(error).__name__}") from None
         if response.is_error:

@@ -27,21 +27,21 @@ class TokenExchanger:
         self.metadata = metadata
         self._authorization = basic_credentials(client_id, client_secret)
 
-    async def token_for(self, audience: str, subject_token: str) -> str:
-        """An access token for `audience`, acting for whoever `subject_token` was issued to."""
+    async def token_for(self, http: httpx2.AsyncClient, audience: str, subject_token: str) -> str:
+        """An access token for `audience`, acting for whoever `subject_token` was issued to; asked over
+        `http`, the server's one client (app.py), which keeps no cookies and no credentials of its own."""
         try:
             endpoint = await self.metadata.endpoint("token_endpoint")
-            async with httpx2.AsyncClient(timeout=10) as http:
-                response = await http.post(
-                    endpoint,
-                    data={
-                        "grant_type": TOKEN_EXCHANGE,
-                        "subject_token": subject_token,
-                        "subject_token_type": ACCESS_TOKEN_TYPE,
-                        "resource": audience,  # RFC 8707, which RFC 8693 §2.1 adopts
-                    },
-                    headers={"Authorization": self._authorization, "Accept": "application/json"},
-                )
+            response = await http.post(
+                endpoint,
+                data={
+                    "grant_type": TOKEN_EXCHANGE,
+                    "subject_token": subject_token,
+                    "subject_token_type": ACCESS_TOKEN_TYPE,
+                    "resource": audience,  # RFC 8707, which RFC 8693 §2.1 adopts
+                },
+                headers={"Authorization": self._authorization, "Accept": "application/json"},
+            )
             answer = response.json()
         except (httpx2.HTTPError, ValueError, MetadataUnavailable) as error:
             raise ExchangeRefused(f"the authorization server did not answer: {type(error).__name__}") from None

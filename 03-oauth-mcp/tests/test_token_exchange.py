@@ -3,10 +3,12 @@ with a token issued *to the upstream*, for the same user, naming the MCP server 
 
 Three real processes besides the client: the authorization server (with the upstream among its
 `--upstream` APIs), the MCP server, and the bundled upstream API, which accepts only tokens
-whose audience is itself.
+whose audience is itself. A second MCP server calls a stand-in upstream that sets cookies.
 """
 
+import json
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 from importlib import import_module
 
 import httpx2
@@ -15,6 +17,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 processes = import_module("03-oauth-mcp.tests.support.processes")
+loopback_http = import_module("03-oauth-mcp.tests.support.loopback_http")
 
 pytestmark = pytest.mark.anyio
 EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
@@ -23,32 +26,63 @@ RS_AUTH = ("journal-mcp-server", "dev-resource-server-secret")  # the seeded dev
 BOT_AUTH = ("journal-bot", "dev-journal-bot-secret")
 
 
+COOKIES_SEEN: list[str | None] = []  # the Cookie header of each request CookieSettingUpstream got
+
+
+class CookieSettingUpstream(BaseHTTPRequestHandler):
+    """An upstream that, like many web APIs, sets a session cookie for whoever calls; it records the
+    Cookie header of every request, and answers in the bundled upstream's shape."""
+
+    def do_GET(self) -> None:
+        COOKIES_SEEN.append(self.headers.get("Cookie"))
+        body = json.dumps({"args": {}, "headers": {}, "token": {}}).encode()
+        self.send_response(200)
+        self.send_header("Set-Cookie", f"session=caller-{len(COOKIES_SEEN)}; Path=/")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def mcp_server(state, issuer: str, upstream: str, port: int):
+    database = state / f"journal-{port}.db"
+    arguments = ["-t", "http", "--issuer", issuer, "--db", str(database), "--upstream-url", f"{upstream}/anything"]
+    return processes.start_process("server", *arguments, port=port)
+
+
 @pytest.fixture(scope="module")
 def exchange_parties(tmp_path_factory) -> Iterator[dict[str, str]]:
-    """The authorization server, the MCP server and the upstream API, wired for token exchange."""
+    """The authorization server, the MCP server and the upstream API, wired for token exchange; and a
+    second MCP server whose upstream sets cookies."""
     state = tmp_path_factory.mktemp("exchange")
-    auth_port, mcp_port, upstream_port = (processes.free_port() for _ in range(3))
+    auth_port, mcp_port, upstream_port, cookie_mcp_port = (processes.free_port() for _ in range(4))
     mcp_url, upstream = f"http://127.0.0.1:{mcp_port}/mcp", f"http://127.0.0.1:{upstream_port}"
+    cookie_mcp_url = f"http://127.0.0.1:{cookie_mcp_port}/mcp"
+    cookie_setter = loopback_http.loopback_server(CookieSettingUpstream)
+    cookie_upstream = f"http://127.0.0.1:{cookie_setter.server_address[1]}"
     issuer = f"http://127.0.0.1:{auth_port}"
+    resources = ["--resource", mcp_url, "--resource", cookie_mcp_url]
     with (
+        loopback_http.serving(cookie_setter),
         processes.start_process(
-            "auth_server", "--db", str(state / "a.db"), "--resource", mcp_url, "--upstream", upstream, port=auth_port
+            "auth_server",
+            "--db",
+            str(state / "a.db"),
+            *resources,
+            "--upstream",
+            upstream,
+            "--upstream",
+            cookie_upstream,
+            port=auth_port,
         ),
         processes.start_process("upstream", "--issuer", issuer, port=upstream_port),
-        processes.start_process(
-            "server",
-            "-t",
-            "http",
-            "--issuer",
-            issuer,
-            "--db",
-            str(state / "j.db"),
-            "--upstream-url",
-            f"{upstream}/anything",
-            port=mcp_port,
-        ),
+        mcp_server(state, issuer, upstream, mcp_port),
+        mcp_server(state, issuer, cookie_upstream, cookie_mcp_port),
     ):
-        yield {"issuer": issuer, "mcp": mcp_url, "upstream": upstream}
+        yield {"issuer": issuer, "mcp": mcp_url, "upstream": upstream, "cookie_mcp": cookie_mcp_url}
 
 
 def machine_token(parties: dict[str, str], resource: str, scope: str = "journal:read") -> str:
@@ -81,6 +115,20 @@ async def test_the_upstream_sees_the_user_the_actor_and_itself_as_audience(excha
     assert seen["token"]["act"] == {"sub": "journal-mcp-server"}  # the MCP server acts for them
     assert seen["token"]["aud"] == exchange_parties["upstream"]
     assert token[:20] not in str(seen)  # the caller's own token never left the MCP server
+
+
+async def test_a_cookie_the_upstream_sets_never_goes_out_with_a_later_call(exchange_parties) -> None:
+    # The server calls every upstream through one shared client (server/app.py): a cookie jar in it
+    # would send what the upstream set during one caller's call with every caller's calls after it.
+    for _ in range(2):
+        token = machine_token(exchange_parties, exchange_parties["cookie_mcp"])
+        async with (
+            httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as http,
+            Client(streamable_http_client(exchange_parties["cookie_mcp"], http_client=http)) as client,
+        ):
+            result = await client.call_tool("make_authenticated_request", {"message": "hi"})
+        assert not result.is_error, result.content
+    assert COOKIES_SEEN == [None, None]
 
 
 def test_the_upstream_refuses_the_callers_own_token(exchange_parties) -> None:

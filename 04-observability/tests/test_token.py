@@ -74,6 +74,21 @@ async def test_the_whole_token_reaches_the_upstream_but_not_the_result(connect, 
     assert TOKEN not in result.model_dump_json()
 
 
+@pytest.mark.parametrize("connect", ["http"], indirect=True)  # two callers share one server over HTTP only
+async def test_a_cookie_the_upstream_sets_for_one_caller_never_goes_out_with_the_next_call(
+    connect, recording_upstream
+) -> None:
+    # One HTTP client serves every caller (server/app.py): a cookie jar in it would hand Alice's
+    # upstream session to Bob.
+    async with connect(TOKEN) as alice:
+        await alice.call_tool("make_authenticated_request", {"message": "alice"})
+    async with connect(tokens.BOB) as bob:
+        seen = await bob.call_tool("make_authenticated_request", {"message": "bob"})
+    assert recording_upstream.authorizations[-2:] == [f"Bearer {TOKEN}", f"Bearer {tokens.BOB}"]
+    assert recording_upstream.cookies[-2:] == [None, None]
+    assert "Cookie" not in seen.structured_content["headers"]
+
+
 async def test_missing_token_is_a_tool_error_that_says_how_to_send_one(connect) -> None:
     async with connect(None) as client:
         for tool, arguments in (("show_auth_token", {}), ("make_authenticated_request", {"message": "hi"})):

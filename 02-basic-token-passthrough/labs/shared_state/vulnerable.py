@@ -17,6 +17,7 @@ from typing import Annotated
 import httpx2
 import uvicorn
 from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
 from pydantic import Field
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
@@ -44,18 +45,19 @@ class AuthorizationToGlobal:
 
 
 def create_server(upstream_url: str) -> MCPServer:
-    mcp = MCPServer("basic-token-passthrough, the token in a global")
+    mcp = MCPServer("basic-token-passthrough, the token in a global", lifespan=app.upstream_client)
 
     @mcp.tool()
     async def make_authenticated_request(
         message: Annotated[str, Field(description="The message to send as the 'message' query parameter.")],
+        ctx: Context,
     ) -> app.UpstreamEcho:
         """Call the upstream echo API with the caller's token and return what it saw."""
         token = caller_token  # the token of whichever request was read last
-        async with httpx2.AsyncClient(timeout=app.UPSTREAM_TIMEOUT_SECONDS) as http:
-            response = await http.get(
-                upstream_url, params={"message": message}, headers={"Authorization": f"Bearer {token}"}
-            )
+        http: httpx2.AsyncClient = ctx.request_context.lifespan_context  # lesson 02's one upstream client
+        response = await http.get(
+            upstream_url, params={"message": message}, headers={"Authorization": f"Bearer {token}"}
+        )
         seen = app.UpstreamEcho.model_validate(response.json())
         seen.headers["Authorization"] = f"Bearer {app.mask_token(token)}"
         return seen

@@ -1,7 +1,9 @@
-"""A stand-in for the echo upstream that remembers the Authorization header of every request it gets.
+"""A stand-in for the echo upstream that remembers the Authorization and Cookie headers of every request.
 
 The MCP server masks the token in what it returns, so only the upstream itself can show that the
-whole token arrived. This one runs on a thread of the test process, so a test reads what it recorded.
+whole token arrived. Like many web APIs, it also sets a session cookie for whoever called, which
+a client shared by every caller must not send on with the next caller's request. It runs on a
+thread of the test process, so a test reads what it recorded.
 """
 
 import json
@@ -17,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 class RecordingUpstream:
     url: str  # what the MCP server's --upstream-url points at
     authorizations: list[str | None] = field(default_factory=list)
+    cookies: list[str | None] = field(default_factory=list)
 
 
 @contextmanager
@@ -27,9 +30,11 @@ def start() -> Iterator[RecordingUpstream]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             recorder.authorizations.append(self.headers.get("Authorization"))
+            recorder.cookies.append(self.headers.get("Cookie"))
             args = {key: values[0] for key, values in parse_qs(urlsplit(self.path).query).items()}
             body = json.dumps({"args": args, "headers": dict(self.headers.items())}).encode()
             self.send_response(200)
+            self.send_header("Set-Cookie", f"session={args.get('message', '')[:20].replace(' ', '-')}; Path=/")
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

@@ -1,8 +1,9 @@
-"""An upstream API that remembers the Authorization header of every request it gets.
+"""An upstream API that remembers the Authorization and Cookie headers of every request it gets.
 
 The MCP server masks the token in what it returns, so only the upstream itself can show that
 the whole token arrived. It answers like the lesson's echo upstream (httpbin's `/anything`),
-from a thread of the test process.
+from a thread of the test process, and like many web APIs it sets a session cookie for
+whoever called, which the server's one shared client must not send with the next call.
 """
 
 import json
@@ -18,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 class RecordingUpstream:
     url: str = ""
     authorizations: list[str | None] = field(default_factory=list)
+    cookies: list[str | None] = field(default_factory=list)
 
 
 @contextmanager
@@ -27,9 +29,11 @@ def recording_upstream() -> Iterator[RecordingUpstream]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             recorder.authorizations.append(self.headers.get("Authorization"))
+            recorder.cookies.append(self.headers.get("Cookie"))
             args = {key: values[0] for key, values in parse_qs(urlsplit(self.path).query).items()}
             body = json.dumps({"args": args, "headers": dict(self.headers.items())}).encode()
             self.send_response(200)
+            self.send_header("Set-Cookie", f"session={args.get('message', '')[:20].replace(' ', '-')}; Path=/")
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
