@@ -14,14 +14,24 @@ Anyone else gets `401` before any MCP message is read. Tokens are compared with
 so response times do not leak a token character by character. A caller let in
 is set as `caller` (view.py) for the MCP handlers: which endpoint, which backends.
 
+A session belongs to the token that opened it. The caller's token is also handed
+to the SDK as the request's user (`session_owner`), and the SDK's session manager
+answers a request that carries someone else's session id as if the session did
+not exist (404): a leaked `Mcp-Session-Id` lets no one else answer that session's
+questions, read its stream or end it.
+
 The caller's `Authorization` header stops here: backends only ever receive the
 headers configured for them (backends.py). Passing it on would be the token
 passthrough that lesson 02 shows and the MCP specification forbids.
 """
 
+import hashlib
 import hmac
 import json
+import secrets
 
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
 from mcp_types import INVALID_REQUEST
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -52,6 +62,16 @@ def admitted_backends(settings: ProxySettings, presented: str | None) -> frozens
     return frozenset(name for name, backend in settings.backends.items() if admits(backend.tokens, presented))
 
 
+# A key of this process's own: the owner's label tells tokens apart, and is worth nothing to anyone who sees it.
+OWNER_KEY = secrets.token_bytes(32)
+
+
+def session_owner(token: str) -> AuthenticatedUser:
+    """The caller, as the SDK compares a request with the one that opened its session: by `subject`."""
+    label = hmac.new(OWNER_KEY, token.encode(), hashlib.sha256).hexdigest()
+    return AuthenticatedUser(AccessToken(token=token, client_id="front-door", scopes=[], subject=label))
+
+
 class FrontDoor:
     """ASGI wrapper around the MCP endpoint: checks the token, then sets `caller` for the handlers."""
 
@@ -65,12 +85,15 @@ class FrontDoor:
         if route is not None and route not in settings.backends:
             await refuse(send, 404, f"Not found: no backend named {route!r}")
             return
-        admitted = admitted_backends(settings, bearer_token(Headers(scope=scope).get("authorization")))
+        presented = bearer_token(Headers(scope=scope).get("authorization"))
+        admitted = admitted_backends(settings, presented)
         if (route is not None and route not in admitted) or (route is None and settings.guarded and not admitted):
             await refuse(
                 send, 401, "Unauthorized: missing or unknown bearer token; send 'Authorization: Bearer <token>'"
             )
             return
+        if presented is not None:
+            scope["user"] = session_owner(presented)  # the SDK binds the session to it
         reset = caller.set(Caller(backend=route, admitted=admitted))
         try:
             await self.app(scope, receive, send)

@@ -63,6 +63,27 @@ async def test_each_token_sees_only_the_backends_it_admits(guarded) -> None:
     assert post(f"{guarded.base_url}/nobody/mcp", {"Authorization": f"Bearer {FRONT}"}).status_code == 404
 
 
+def test_a_session_answers_only_the_token_that_opened_it(guarded) -> None:
+    # The attacker holds a valid token of their own, and the victim's session id (from a log, say).
+    def request(token: str, session_id: str, method: str = "POST") -> httpx2.Response:
+        headers = {
+            **raw_http.ACCEPT,
+            "Authorization": f"Bearer {token}",
+            "Mcp-Session-Id": session_id,
+            "MCP-Protocol-Version": raw_http.PROTOCOL_VERSION,
+        }
+        ping = {"jsonrpc": "2.0", "id": 7, "method": "ping"}
+        return httpx2.request(method, guarded.mcp_url, headers=headers, json=ping if method == "POST" else None)
+
+    with httpx2.Client(base_url=guarded.base_url, headers={"Authorization": f"Bearer {FRONT}"}, timeout=10) as http:
+        victims = raw_http.open_session(http)
+    for method in ("POST", "GET", "DELETE"):  # a question's answer, the session's stream, its end
+        refused = request(FAULTY_ONLY, victims, method)
+        assert refused.status_code == 404, (method, refused.text)
+        assert refused.json()["error"]["message"] == "Session not found"  # as if it did not exist
+    assert raw_http.jsonrpc_body(request(FRONT, victims)) == {"jsonrpc": "2.0", "id": 7, "result": {}}
+
+
 def test_healthz_shows_errors_only_to_a_token_holder(guarded) -> None:
     anonymous = guarded.health()
     insider = guarded.health(FRONT)
