@@ -16,6 +16,7 @@ from .app import create_app
 from .config import (
     DEFAULT_ACCESS_TOKEN_TTL,
     DEFAULT_ADDR,
+    DEFAULT_CIMD_CACHE_SIZE,
     DEFAULT_MAX_LOCKOUT,
     DEFAULT_REGISTRATION_LIMIT,
     DEFAULT_RESOURCE,
@@ -114,6 +115,10 @@ def main(
             show_default=False,
         ),
     ] = None,
+    cimd_cache_size: Annotated[
+        int,
+        typer.Option(min=0, help="Client metadata documents kept at most; the least recently used makes room."),
+    ] = DEFAULT_CIMD_CACHE_SIZE,
     github_client_id: Annotated[
         str | None,
         typer.Option(
@@ -154,6 +159,7 @@ def main(
         access_token_ttl=access_token_ttl,
         cimd_allow_hosts=frozenset(cimd_allow_host or []),
         cimd_ca_file=cimd_ca_file,
+        cimd_cache_size=cimd_cache_size,
         github_client_id=github_client_id,
         github_client_secret=github_client_secret,
         github_url=github_url,

@@ -44,7 +44,7 @@ def create_app(settings: Settings) -> FastAPI:
     keys = SigningKeys(storage, settings.access_token_ttl)
     metadata = server_metadata(settings)
     throttles = Throttles.create(settings, storage)
-    documents = MetadataDocuments(settings.cimd_allow_hosts, settings.cimd_ca_file)
+    documents = MetadataDocuments(settings.cimd_allow_hosts, settings.cimd_ca_file, settings.cimd_cache_size)
     server = AuthorizationServer(settings, storage, keys, metadata, documents, throttles)
     flow = AuthorizationFlow(server, storage, BrowserCookie(settings.issuer, storage))
     upstream = None

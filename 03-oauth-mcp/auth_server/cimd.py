@@ -13,7 +13,11 @@ URL that anyone can type is a server-side request forgery (SSRF) risk, so the fe
   would hold the request (and a worker) for as long as it liked;
 - the user's error page gives a generic reason for anything the network said (how a name
   resolved, which address refused): only the log gets the detail, so the page cannot be used
-  to map what this server can reach.
+  to map what this server can reach;
+- fetched documents are cached for as long as their Cache-Control allows (at most an hour), but
+  only so many of them (`--cimd-cache-size`): anyone who publishes documents at URLs of their
+  own can make this server fetch and keep one per URL, so an unbounded cache is memory anyone
+  can fill. The least recently used document makes room.
 """
 
 import ipaddress
@@ -66,18 +70,30 @@ class _Cached:
 
 
 class MetadataDocuments:
-    def __init__(self, allow_hosts: frozenset[str], ca_file: Path | None = None) -> None:
+    def __init__(self, allow_hosts: frozenset[str], ca_file: Path | None, cache_size: int) -> None:
         self.allow_hosts = allow_hosts
+        self.cache_size = cache_size
         # The system's certificate authorities, plus one for development (a client serving its
         # document on this machine with a throwaway CA: `python -m 03-oauth-mcp.client.document`).
         self.tls = ssl.create_default_context()
         if ca_file is not None:
             self.tls.load_verify_locations(cafile=ca_file)
-        self._cache: dict[str, _Cached] = {}
+        self._cache: dict[str, _Cached] = {}  # least recently used first
 
     def cached(self, client_id: str) -> Client | None:
-        entry = self._cache.get(client_id)
-        return entry.client if entry and entry.expires_at > time.monotonic() else None
+        entry = self._cache.pop(client_id, None)
+        if entry is None or entry.expires_at <= time.monotonic():
+            return None
+        self._cache[client_id] = entry  # now the most recently used
+        return entry.client
+
+    def _remember(self, client_id: str, client: Client, max_age: float) -> None:
+        if max_age <= 0:
+            return  # the publisher said no-store or no-cache
+        while self._cache and len(self._cache) >= self.cache_size:
+            del self._cache[next(iter(self._cache))]  # the least recently used
+        if self.cache_size > 0:
+            self._cache[client_id] = _Cached(client, time.monotonic() + max_age)
 
     async def resolve(self, client_id: str) -> Client:
         """The client a metadata-document URL describes, fetched or from the cache."""
@@ -90,7 +106,7 @@ class MetadataDocuments:
         except TimeoutError:
             raise MetadataDocumentError(UNREACHABLE, f"not fetched within {FETCH_DEADLINE:g} s") from None
         client = self._parse(client_id, body)
-        self._cache[client_id] = _Cached(client, time.monotonic() + max_age)
+        self._remember(client_id, client, max_age)
         logger.info("fetched client metadata document %s (%s)", client_id, client.client_name)
         return client
 

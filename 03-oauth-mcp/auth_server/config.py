@@ -35,6 +35,8 @@ FREE_CLIENT_SECRET_FAILURES_PER_ADDRESS = 5
 # /register is open to anyone: this many registrations per address and hour, then the same delays.
 DEFAULT_REGISTRATION_LIMIT = 30
 REGISTRATION_WINDOW = 3600
+# Anyone can make the server fetch a client metadata document (cimd.py): it keeps this many at most.
+DEFAULT_CIMD_CACHE_SIZE = 1000
 # No OAuth request needs more: a bigger body is refused (413) before it is read (limits.py).
 MAX_BODY_BYTES = 64 * 1024
 # How long resource servers may cache /jwks.json; a new signing key is published at least twice
@@ -57,6 +59,7 @@ class Settings:
     access_token_ttl: int = DEFAULT_ACCESS_TOKEN_TTL
     cimd_allow_hosts: frozenset[str] = field(default_factory=frozenset)
     cimd_ca_file: Path | None = None  # a development CA trusted for metadata documents, besides the system's
+    cimd_cache_size: int = DEFAULT_CIMD_CACHE_SIZE
     # Optional upstream identity provider (upstream.py): off unless a client id is given.
     github_client_id: str | None = None
     github_client_secret: str | None = None

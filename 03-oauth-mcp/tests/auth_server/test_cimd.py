@@ -51,9 +51,11 @@ def test_metadata_document_over_http_needs_the_allow_list(oauth, document_server
 
 @pytest.fixture(scope="module")
 def allow_listed(tmp_path_factory):
-    """A second server that may fetch documents from 127.0.0.1, over http: --cimd-allow-host."""
+    """A second server that may fetch documents from 127.0.0.1, over http (--cimd-allow-host), and keeps
+    two of them at most (--cimd-cache-size), so that a test sees the cache make room."""
     db = tmp_path_factory.mktemp("cimd") / "auth.db"
-    with processes.start_process("auth_server", "--db", str(db), "--cimd-allow-host", "127.0.0.1") as server:
+    arguments = ["--db", str(db), "--cimd-allow-host", "127.0.0.1", "--cimd-cache-size", "2"]
+    with processes.start_process("auth_server", *arguments) as server:
         oauth = OAuth(server.base_url)
         yield oauth
         oauth.close()
@@ -69,6 +71,23 @@ def test_metadata_document_accepted_from_an_allow_listed_host(allow_listed, docu
     assert claims["client_id"] == url
     refreshed = allow_listed.refresh(url, token["refresh_token"])
     assert refreshed.status_code == 200, refreshed.text
+
+
+def test_the_document_cache_is_bounded_and_keeps_the_most_recently_used(allow_listed, document_server) -> None:
+    # Anyone can publish documents at as many URLs as they like and have the server fetch each: a cache
+    # without a bound would keep them all. This server keeps two.
+    def authorize(name: str) -> int:
+        """Show the consent page for the client whose document is at /lru/<name>.json; how many fetches it took."""
+        url = document_server.url(path=f"/lru/{name}.json")
+        document_server.document = client_document(url)
+        before = document_server.requests
+        page = allow_listed.http.get(allow_listed.authorize_url(url)[0])
+        assert page.status_code == 200, page.text
+        return document_server.requests - before
+
+    assert [authorize(name) for name in ("a", "b", "a")] == [1, 1, 0]  # a is cached, and now the most recent
+    assert authorize("c") == 1  # full: b, the least recently used, makes room
+    assert [authorize("a"), authorize("b")] == [0, 1]
 
 
 @pytest.mark.parametrize(
