@@ -1,4 +1,5 @@
-"""How `make test` spreads the suite over its workers (pytest-xdist, `-n 3`).
+"""How `make test` spreads the suite over its workers (pytest-xdist, `-n 3`), and one TLS context for
+the HTTP clients of every test process (`shared_default_tls`).
 
 Each unit below runs whole on one worker, so that the servers its tests share start once. A unit is
 a test file (its module-scoped servers), except where files share session-wide servers: all of
@@ -9,9 +10,26 @@ those servers again on every worker that runs one of the files: correct, but sec
 It changes only where a test runs, never what it does; without `-n` it is not used at all.
 """
 
-from functools import cached_property
+from functools import cache, cached_property
 
+import httpcore2
 from xdist.scheduler import LoadScopeScheduling
+
+
+def shared_default_tls() -> None:
+    """One default TLS context for all the HTTP clients this test process makes.
+
+    Every `httpx2` client builds its TLS context from the system's certificate authorities, about 20 ms
+    of CPU, even to talk plain http to a loopback server; the tests make some 600 clients (each
+    `Client(url)` of the SDK makes one), about 12 s of the suite's CPU. Built once and shared, it is the
+    same context with the same settings (httpcore2 sets its ALPN list on each TLS connection, the same
+    list for every client here): nothing a test checks changes. The lessons' own processes,
+    the ones under test, are not touched; a test that needs another authority passes its own context.
+    """
+    httpcore2.default_ssl_context = cache(httpcore2.default_ssl_context)
+
+
+shared_default_tls()
 
 WHOLE_LESSONS = {"01-basic-mcp", "02-basic-token-passthrough", "04-observability", "05-mcp-proxy"}
 PARTIES = {f"03-oauth-mcp/tests/{name}" for name in ("test_flow.py", "test_client_attacks.py", "test_browser.py")}
