@@ -6,15 +6,14 @@ Three real processes besides the client: the authorization server (with the upst
 whose audience is itself. A second MCP server calls a stand-in upstream that sets cookies.
 """
 
-import json
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from importlib import import_module
 
 import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.types import CallToolResult
 
 processes = import_module("03-oauth-mcp.tests.support.processes")
 loopback_http = import_module("03-oauth-mcp.tests.support.loopback_http")
@@ -29,22 +28,14 @@ BOT_AUTH = ("journal-bot", "dev-journal-bot-secret")
 COOKIES_SEEN: list[str | None] = []  # the Cookie header of each request CookieSettingUpstream got
 
 
-class CookieSettingUpstream(BaseHTTPRequestHandler):
+class CookieSettingUpstream(loopback_http.JsonHandler):
     """An upstream that, like many web APIs, sets a session cookie for whoever calls; it records the
     Cookie header of every request, and answers in the bundled upstream's shape."""
 
     def do_GET(self) -> None:
         COOKIES_SEEN.append(self.headers.get("Cookie"))
-        body = json.dumps({"args": {}, "headers": {}, "token": {}}).encode()
-        self.send_response(200)
-        self.send_header("Set-Cookie", f"session=caller-{len(COOKIES_SEEN)}; Path=/")
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        cookie = f"session=caller-{len(COOKIES_SEEN)}; Path=/"
+        self.reply({"args": {}, "headers": {}, "token": {}}, headers={"Set-Cookie": cookie})
 
 
 def mcp_server(state, issuer: str, upstream: str, port: int):
@@ -101,13 +92,17 @@ def exchange(parties: dict[str, str], subject_token: str, auth=RS_AUTH, **extra:
     return httpx2.post(f"{parties['issuer']}/token", data=data, auth=auth, timeout=10)
 
 
-async def test_the_upstream_sees_the_user_the_actor_and_itself_as_audience(exchange_parties) -> None:
-    token = machine_token(exchange_parties, exchange_parties["mcp"])
+async def make_authenticated_request(mcp_url: str, token: str) -> CallToolResult:
     async with (
         httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as http,
-        Client(streamable_http_client(exchange_parties["mcp"], http_client=http)) as client,
+        Client(streamable_http_client(mcp_url, http_client=http)) as client,
     ):
-        result = await client.call_tool("make_authenticated_request", {"message": "hi"})
+        return await client.call_tool("make_authenticated_request", {"message": "hi"})
+
+
+async def test_the_upstream_sees_the_user_the_actor_and_itself_as_audience(exchange_parties) -> None:
+    token = machine_token(exchange_parties, exchange_parties["mcp"])
+    result = await make_authenticated_request(exchange_parties["mcp"], token)
     assert not result.is_error, result.content
     seen = result.structured_content
     assert seen["args"] == {"message": "hi"}
@@ -122,11 +117,7 @@ async def test_a_cookie_the_upstream_sets_never_goes_out_with_a_later_call(excha
     # would send what the upstream set during one caller's call with every caller's calls after it.
     for _ in range(2):
         token = machine_token(exchange_parties, exchange_parties["cookie_mcp"])
-        async with (
-            httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as http,
-            Client(streamable_http_client(exchange_parties["cookie_mcp"], http_client=http)) as client,
-        ):
-            result = await client.call_tool("make_authenticated_request", {"message": "hi"})
+        result = await make_authenticated_request(exchange_parties["cookie_mcp"], token)
         assert not result.is_error, result.content
     assert COOKIES_SEEN == [None, None]
 

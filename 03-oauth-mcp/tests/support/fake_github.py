@@ -5,12 +5,9 @@ exchanges the one code it knows (`CODE`, with the app's secret) for `TOKEN`, and
 that token with the login `octocat`. `exchanges` records every code exchange it was sent.
 """
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler
 from importlib import import_module
-from typing import Any
 from urllib.parse import parse_qs
 
 loopback_http = import_module("03-oauth-mcp.tests.support.loopback_http")
@@ -25,7 +22,7 @@ class FakeGitHub:
         self.exchanges: list[dict[str, str]] = []
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(loopback_http.JsonHandler):
             def do_POST(self) -> None:
                 form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
                 outer.exchanges.append({key: values[0] for key, values in form.items()})
@@ -37,17 +34,6 @@ class FakeGitHub:
                     self.reply({"login": "octocat", "id": 1})
                 else:
                     self.reply({"message": "Bad credentials"}, 401)
-
-            def reply(self, body: dict[str, Any], status: int = 200) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
 
         self.httpd = loopback_http.loopback_server(Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"

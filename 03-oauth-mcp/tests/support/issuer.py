@@ -16,7 +16,6 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from importlib import import_module
 from typing import Any
 
@@ -118,19 +117,14 @@ def serve_test_issuer(path: str = "", **options: Any) -> Iterator[TestIssuer]:
     """The stand-in on a free loopback port, its issuer URL ending in `path` (e.g. "/tenant1")."""
     issuer = TestIssuer(**options)
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(loopback_http.JsonHandler):
         def do_GET(self) -> None:
             issuer.fetched[self.path] += 1
             documents = issuer.documents()
-            body = json.dumps(documents[self.path]() if self.path in documents else {}).encode()
-            self.send_response(200 if self.path in documents else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
+            if self.path in documents:
+                self.reply(documents[self.path]())
+            else:
+                self.reply({}, 404)
 
     http = loopback_http.loopback_server(Handler)
     issuer.url = f"http://127.0.0.1:{http.server_address[1]}{path}"
