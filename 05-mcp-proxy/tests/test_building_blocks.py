@@ -1,10 +1,13 @@
-"""Lesson 05's small pieces on their own, in-process: names, filters, pins, pages, tokens, whom to ask."""
+"""Lesson 05's small pieces on their own, in-process: names, filters, pins, pages, tokens, whom to ask,
+which answers leave as JSON."""
 
+import json
 import re
 from importlib import import_module
 
 import pytest
 from mcp_types import PaginatedRequestParams, Tool
+from sse_starlette import ServerSentEvent
 
 names = import_module("05-mcp-proxy.server.names")
 filters = import_module("05-mcp-proxy.server.filters")
@@ -13,6 +16,7 @@ config = import_module("05-mcp-proxy.server.config")
 app = import_module("05-mcp-proxy.server.app")
 auth = import_module("05-mcp-proxy.server.auth")
 relay = import_module("05-mcp-proxy.server.relay")
+answers = import_module("05-mcp-proxy.server.answers")
 
 LLM_SAFE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
@@ -162,3 +166,33 @@ def test_a_backends_question_goes_to_the_one_client_in_flight_or_to_nobody() -> 
             refusal = inflight.caller()
             assert "calls from 2 clients are in flight; cannot tell which one to ask" in refusal.message
     assert "no client call in flight" in inflight.caller().message
+
+
+RESULT = {"jsonrpc": "2.0", "id": 3, "result": {"content": [{"type": "text", "text": "a\n\nevent: x"}]}}
+ERROR = {"jsonrpc": "2.0", "id": "a", "error": {"code": -32602, "message": "no"}}
+PROGRESS = {"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progressToken": 1, "progress": 1}}
+QUESTION = {"jsonrpc": "2.0", "id": 0, "method": "elicitation/create", "params": {}}
+
+
+def sdk_event(message: dict, **fields: str) -> ServerSentEvent:
+    """A JSON-RPC message as the SDK's stream carries it."""
+    return ServerSentEvent(json.dumps(message), event="message", **fields)
+
+
+@pytest.mark.parametrize(
+    ("event", "alone"),
+    [
+        (sdk_event(RESULT), True),
+        (sdk_event(ERROR), True),
+        (sdk_event(RESULT, id="stream-1/7"), False),  # resumable: the stream stays
+        (sdk_event(PROGRESS), False),
+        (sdk_event(QUESTION), False),
+        (sdk_event({**ERROR, "id": None}), False),  # an error that answers no request
+        (ServerSentEvent(comment="ping - 2026-11-26 11:00:00"), False),
+        (ServerSentEvent("not json", event="message"), False),
+    ],
+    ids=["result", "error", "with-an-event-id", "progress", "question", "error-for-no-request", "ping", "not-json"],
+)
+def test_only_an_event_that_is_a_result_leaves_as_one_json_body(event: ServerSentEvent, alone: bool) -> None:
+    """The chunk as the SDK writes it (sse_starlette's encoding); the JSON body is its data, byte for byte."""
+    assert answers.lone_result(event.encode()) == (event.data.encode() if alone else None)
