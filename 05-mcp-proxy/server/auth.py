@@ -67,9 +67,12 @@ OWNER_KEY = secrets.token_bytes(32)
 
 
 def session_owner(token: str) -> AuthenticatedUser:
-    """The caller, as the SDK compares a request with the one that opened its session: by `subject`."""
+    """The caller, as the SDK compares a request with the one that opened its session: by `subject`.
+
+    The token itself is left out (`token=""`): nothing downstream needs it, and what is not there cannot
+    be logged or passed on."""
     label = hmac.new(OWNER_KEY, token.encode(), hashlib.sha256).hexdigest()
-    return AuthenticatedUser(AccessToken(token=token, client_id="front-door", scopes=[], subject=label))
+    return AuthenticatedUser(AccessToken(token="", client_id="front-door", scopes=[], subject=label))
 
 
 class FrontDoor:
