@@ -34,7 +34,8 @@ def start() -> Iterator[RecordingUpstream]:
             args = {key: values[0] for key, values in parse_qs(urlsplit(self.path).query).items()}
             body = json.dumps({"args": args, "headers": dict(self.headers.items())}).encode()
             self.send_response(200)
-            self.send_header("Set-Cookie", f"session={args.get('message', '')[:20].replace(' ', '-')}; Path=/")
+            caller = "".join(c if c.isalnum() else "-" for c in args.get("message", ""))[:20]
+            self.send_header("Set-Cookie", f"session={caller}; Path=/")
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
