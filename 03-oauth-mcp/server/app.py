@@ -133,8 +133,8 @@ async def upstream_client(server: MCPServer) -> AsyncIterator[httpx2.AsyncClient
     """The server's lifespan: one HTTP client for every upstream call, closed when the server stops.
 
     A client is costly to make (about 20 ms of CPU, mostly its TLS settings), and it
-    keeps connections to the upstream open for the next call: made per call, it cost
-    more than the call. Shared by every caller, it must carry nothing of one caller's
+    keeps connections to the upstream open for the next call: made per call, it would
+    cost more than the call. Shared by every caller, it must carry nothing of one caller's
     into another's request: the token goes in each request's headers, never the
     client's, and the client keeps no cookies (httpx2 would keep whatever an upstream
     sets, and send it with everyone's calls from then on).
