@@ -13,6 +13,7 @@ It changes only where a test runs, never what it does; without `-n` it is not us
 from functools import cache, cached_property
 
 import httpcore2
+import pytest
 from xdist.scheduler import LoadScopeScheduling
 
 
@@ -26,10 +27,14 @@ def shared_default_tls() -> None:
     list for every client here): nothing a test checks changes. The lessons' own processes,
     the ones under test, are not touched; a test that needs another authority passes its own context.
     """
-    httpcore2.default_ssl_context = cache(httpcore2.default_ssl_context)
+    if not hasattr(httpcore2.default_ssl_context, "cache_info"):  # once, however often pytest configures
+        httpcore2.default_ssl_context = cache(httpcore2.default_ssl_context)
 
 
-shared_default_tls()
+def pytest_configure(config: pytest.Config) -> None:
+    """Set up at start, in the controller and in every xdist worker alike, not on import."""
+    shared_default_tls()
+
 
 WHOLE_LESSONS = {"01-basic-mcp", "02-basic-token-passthrough", "04-observability", "05-mcp-proxy"}
 PARTIES = {f"03-oauth-mcp/tests/{name}" for name in ("test_flow.py", "test_client_attacks.py", "test_browser.py")}
