@@ -81,6 +81,8 @@ class MetadataDocuments:
         self._cache: dict[str, _Cached] = {}  # least recently used first
 
     def cached(self, client_id: str) -> Client | None:
+        """The client a document fetched earlier describes, while it is fresh; a hit makes it the most
+        recently used. An expired entry is dropped here."""
         entry = self._cache.pop(client_id, None)
         if entry is None or entry.expires_at <= time.monotonic():
             return None
@@ -88,6 +90,7 @@ class MetadataDocuments:
         return entry.client
 
     def _remember(self, client_id: str, client: Client, max_age: float) -> None:
+        """Keep a fetched client for `max_age` seconds, the least recently used making room."""
         if max_age <= 0:
             return  # the publisher said no-store or no-cache
         while self._cache and len(self._cache) >= self.cache_size:
