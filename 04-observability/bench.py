@@ -1,6 +1,6 @@
 """What telemetry costs: tools/call throughput and latency with the server's telemetry on versus off.
 
-    python -m 04-observability.bench [--calls 3000] [--concurrency 4] [--rounds 30]
+    python -m 04-observability.bench [--calls 3000] [--concurrency 4] [--rounds 30] [--on-env NAME=VALUE ...]
 
 Starts the lesson's HTTP server twice, side by side on free loopback ports: one
 exporting traces, metrics and logs over OTLP/HTTP with the default batch
@@ -13,7 +13,13 @@ machine hits both alike. The driver itself has no SDK installed: only the
 server's overhead is measured. On Linux it also reports each server's CPU time
 per call, which other load disturbs far less than latency.
 
-Not a test: numbers vary with the machine, so nothing here passes or fails.
+`--on-env` gives the "on" server one more OTEL_* setting, to measure a what-if:
+`--on-env OTEL_TRACES_EXPORTER=none` (spans recorded, never exported), or
+`--on-env OTEL_TRACES_SAMPLER=parentbased_traceidratio --on-env OTEL_TRACES_SAMPLER_ARG=0.1`.
+
+Not a test: numbers vary with the machine, so nothing here passes or fails. The
+last lines compare the ratios with the workshop's targets (p50 within x1.10,
+throughput at least x0.90), for the reader to judge.
 """
 
 import os
@@ -176,6 +182,15 @@ async def compare(off: Mode, on: Mode, calls: int, concurrency: int, rounds: int
             mode.cpu_seconds = after - before if before is not None and after is not None else None
 
 
+def otel_settings(values: list[str] | None) -> list[str]:
+    """`--on-env NAME=VALUE`, checked: only the SDK's own OTEL_* settings, each given a value."""
+    for value in values or []:
+        name, equals, setting = value.partition("=")
+        if not equals or not name.startswith("OTEL_") or not setting:
+            raise typer.BadParameter(f"expected OTEL_NAME=VALUE, got {value!r}")
+    return values or []
+
+
 def machine() -> str:
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     return (
@@ -189,8 +204,17 @@ def main(
     calls: Annotated[int, typer.Option(min=20, max=50000, help="Timed tools/call per mode.")] = 3000,
     concurrency: Annotated[int, typer.Option(min=1, max=32, help="Concurrent client sessions per mode.")] = 4,
     rounds: Annotated[int, typer.Option(min=1, max=100, help="Turns each mode takes.")] = 30,
+    on_env: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="One more OTEL_NAME=VALUE for the 'on' server; repeatable.",
+            metavar="NAME=VALUE",
+            callback=otel_settings,
+        ),
+    ] = None,
 ) -> None:
     """Measure tools/call throughput and p50/p95 latency with the server's telemetry on and off."""
+    what_if = dict(value.split("=", 1) for value in on_env or [])
     print(f"machine: {machine()}")
     sink_port = free_port()
     sink = Process(target=otlp_sink, args=(sink_port,), daemon=True)
@@ -198,7 +222,10 @@ def main(
     try:
         with (
             running_server({"OTEL_SDK_DISABLED": "true"}) as (off_process, off_url),
-            running_server({"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink_port}"}) as (on_process, on_url),
+            running_server({"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink_port}", **what_if}) as (
+                on_process,
+                on_url,
+            ),
         ):
             off = Mode("off (OTEL_SDK_DISABLED)", off_url, off_process.pid)
             on = Mode("on (OTLP, batch export)", on_url, on_process.pid)
@@ -208,18 +235,19 @@ def main(
         sink.join()
     print(
         f"{len(on.latencies)} tools/call echo_message per mode over {concurrency} Streamable HTTP sessions, "
-        f"in {rounds} alternating rounds\n"
+        f"in {rounds} alternating rounds"
     )
+    print("".join(f"and for 'on': {name}={value}\n" for name, value in what_if.items()))
     print(f"{'telemetry':<26} {'calls/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'server CPU ms/call':>19}")
     for mode in (off, on):
         print(
             f"{mode.name:<26} {mode.throughput:>8.0f} {mode.percentile(50):>8.2f} {mode.percentile(95):>8.2f} "
             f"{mode.cpu_per_call:>19}"
         )
-    print(
-        f"\non/off: throughput x{on.throughput / off.throughput:.2f}, "
-        f"p50 x{on.percentile(50) / off.percentile(50):.2f}, p95 x{on.percentile(95) / off.percentile(95):.2f}"
-    )
+    throughput, p50 = on.throughput / off.throughput, on.percentile(50) / off.percentile(50)
+    print(f"\non/off: throughput x{throughput:.2f}, p50 x{p50:.2f}, p95 x{on.percentile(95) / off.percentile(95):.2f}")
+    print(f"targets: p50 at most x1.10: {'met' if p50 <= 1.10 else 'NOT met'}; ", end="")
+    print(f"throughput at least x0.90: {'met' if throughput >= 0.90 else 'NOT met'}")
 
 
 if __name__ == "__main__":
