@@ -185,9 +185,8 @@ class JWTVerifier:
     async def _fetch_keys(self) -> None:
         self._fetched_at = time.monotonic()  # a failing fetch waits its turn too
         jwks_uri = await self.metadata.endpoint("jwks_uri")
-        async with httpx2.AsyncClient(timeout=5) as http:
-            response = await http.get(jwks_uri)
-            response.raise_for_status()
+        response = await self.metadata.http.get(jwks_uri)
+        response.raise_for_status()
         keys: dict[str, jwt.PyJWK] = {}
         for jwk in response.json().get("keys", []):
             if not isinstance(jwk, dict) or not isinstance(jwk.get("kid"), str) or jwk.get("use", "sig") != "sig":
@@ -229,9 +228,8 @@ class IntrospectionVerifier:
     async def _introspect(self, token: str) -> AccessToken | None:
         try:
             endpoint = await self.metadata.endpoint("introspection_endpoint")
-            async with httpx2.AsyncClient(timeout=5) as http:
-                headers = {"Authorization": self._authorization, "Accept": "application/json"}
-                response = await http.post(endpoint, data={"token": token}, headers=headers)
+            headers = {"Authorization": self._authorization, "Accept": "application/json"}
+            response = await self.metadata.http.post(endpoint, data={"token": token}, headers=headers)
             response.raise_for_status()
             claims = response.json()
         except (httpx2.HTTPError, ValueError, MetadataUnavailable) as error:

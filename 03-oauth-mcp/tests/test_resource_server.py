@@ -5,6 +5,7 @@ it needs; test_flow.py runs the same server with the real authorization server.
 """
 
 import re
+import secrets
 import sys
 import time
 from importlib import import_module
@@ -111,6 +112,21 @@ def test_bad_tokens_are_401_invalid_token(resource_server, test_issuer, forge) -
     params = challenge(response)
     assert params["error"] == "invalid_token"
     assert params["resource_metadata"].endswith("/.well-known/oauth-protected-resource/mcp")
+
+
+def test_made_up_tokens_at_an_introspecting_server_share_one_connection_to_the_issuer(test_issuer, tmp_path) -> None:
+    """A flood of random tokens at an introspecting server: each is a question to the issuer. Asked with a
+    new HTTP client each time, each cost a TLS context and a connection (about 20 ms of CPU): one client,
+    kept for the process, asks them all over one connection."""
+    args = ["--transport", "http", "--issuer", test_issuer.url, "--db", str(tmp_path / "j.db")]
+    with processes.start_process("server", *args, "--verifier", "introspection") as introspecting:
+        test_issuer.introspected_from.clear()
+        for _ in range(6):
+            response = post(introspecting, token=secrets.token_urlsafe(32))
+            assert response.status_code == 401
+            assert challenge(response)["error"] == "invalid_token"
+    assert len(test_issuer.introspected_from) == 6
+    assert len(set(test_issuer.introspected_from)) == 1
 
 
 def test_a_valid_token_reaches_the_server(resource_server, test_issuer) -> None:

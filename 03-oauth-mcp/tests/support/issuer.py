@@ -6,7 +6,8 @@ MCP server refuses bad ones, this minter forges them on request: expired, for an
 audience, signed by another key, `alg: none`, a header `typ` that is a number. And it can look
 like the authorization servers found in the wild: an issuer with a path (`/tenant1`), metadata
 only at the OpenID Connect location, keys under any `jwks_uri`, RSA-PSS and EdDSA keys, or
-metadata that lies about its issuer. It counts what is fetched from it.
+metadata that lies about its issuer. It counts what is fetched from it, and answers every
+introspection "not active", noting the client port each one came from (one port: one connection).
 """
 
 import base64
@@ -38,6 +39,7 @@ class TestIssuer:
     extra_metadata: dict[str, Any] = field(default_factory=dict)
     extra_keys: list[dict[str, Any]] = field(default_factory=list)  # public JWKs of further signing keys
     fetched: Counter = field(default_factory=Counter)  # path -> how often it was requested
+    introspected_from: list[int] = field(default_factory=list)  # the client port of each introspection
 
     __test__ = False  # not a test class, whatever pytest thinks of its name
 
@@ -47,6 +49,7 @@ class TestIssuer:
             "jwks_uri": f"{self.url}/keys",  # anything but the {issuer}/jwks.json a resource server might guess
             "authorization_endpoint": f"{self.url}/authorize",
             "token_endpoint": f"{self.url}/token",
+            "introspection_endpoint": f"{self.url}/introspect",
             "response_types_supported": ["code"],
             "code_challenge_methods_supported": ["S256"],
             **self.extra_metadata,
@@ -118,11 +121,21 @@ def serve_test_issuer(path: str = "", **options: Any) -> Iterator[TestIssuer]:
     issuer = TestIssuer(**options)
 
     class Handler(loopback_http.JsonHandler):
+        protocol_version = "HTTP/1.1"  # keeps connections open between requests, as real servers do
+
         def do_GET(self) -> None:
             issuer.fetched[self.path] += 1
             documents = issuer.documents()
             if self.path in documents:
                 self.reply(documents[self.path]())
+            else:
+                self.reply({}, 404)
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.path.endswith("/introspect"):
+                issuer.introspected_from.append(self.client_address[1])
+                self.reply({"active": False})
             else:
                 self.reply({}, 404)
 
