@@ -32,6 +32,10 @@ FAILURE_WINDOW = 15 * 60
 FREE_PASSWORD_FAILURES_PER_USER = 5
 FREE_PASSWORD_FAILURES_PER_ADDRESS = 10  # one address may try several usernames (a shared NAT, a typo)
 FREE_CLIENT_SECRET_FAILURES_PER_ADDRESS = 5
+# A client secret that matched is checked again with an HMAC, not an scrypt, for this long
+# (passwords.py RecentlyVerified); this many such secrets at most.
+RIGHT_SECRET_MEMORY_SECONDS = 300
+RIGHT_SECRET_MEMORY_ENTRIES = 1024
 # /register is open to anyone: this many registrations per address and hour, then the same delays.
 DEFAULT_REGISTRATION_LIMIT = 30
 REGISTRATION_WINDOW = 3600

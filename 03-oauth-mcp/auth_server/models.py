@@ -10,8 +10,12 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
 
-from .config import DEFAULT_SCOPE
-from .passwords import verify_password
+from .config import DEFAULT_SCOPE, RIGHT_SECRET_MEMORY_ENTRIES, RIGHT_SECRET_MEMORY_SECONDS
+from .passwords import RecentlyVerified
+
+# One per process: a resource server that introspects checks its secret once every few minutes, not
+# once per token (passwords.py says why that matters).
+client_secrets = RecentlyVerified(RIGHT_SECRET_MEMORY_SECONDS, RIGHT_SECRET_MEMORY_ENTRIES)
 
 PUBLIC = frozenset({"none"})
 CONFIDENTIAL = frozenset({"client_secret_basic", "client_secret_post"})
@@ -72,7 +76,7 @@ class Client(ClientMixin):
         return redirect_uri in self.redirect_uris
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return self.secret_hash is not None and verify_password(client_secret, self.secret_hash)
+        return self.secret_hash is not None and client_secrets.verify(client_secret, self.secret_hash)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if endpoint == "introspection":

@@ -182,12 +182,13 @@ class AuthorizationServer(BaseAuthorizationServer):
     def authenticate_client(self, request: Any, methods: list[str], endpoint: str = "token") -> Client:
         """Authlib's client authentication, with failed secrets throttled.
 
-        Checking a secret costs an scrypt hash (~60 ms of CPU). Failures count per address, and an
-        address past its free failures is refused before any hash is computed. Per address, not
-        per client: a client secret is 256 random bits that nobody guesses; what needs protecting
-        is this server's CPU, and a per-client count would let anyone lock the resource server out
-        of /introspect by failing in its name. Requests without a secret (public clients) cost no
-        hash and are never throttled.
+        Checking a secret costs an scrypt hash (~60 ms of CPU), unless the same secret matched within
+        the last few minutes (models.py `client_secrets`). Failures count per address, and an address
+        past its free failures is refused before any hash is computed. Per address, not per client:
+        a client secret is 256 random bits that nobody guesses; what needs protecting is this
+        server's CPU, and a per-client count would let anyone lock the resource server out of
+        /introspect by failing in its name. Requests without a secret (public clients) cost no hash
+        and are never throttled.
         """
         if not presents_secret(request):
             return super().authenticate_client(request, methods, endpoint)

@@ -6,6 +6,7 @@ real lockout) and `--registration-limit 3`. Each test sends from its own loopbac
 address, and the tests stay independent of each other on one shared server.
 """
 
+import os
 import secrets
 import sqlite3
 import statistics
@@ -26,6 +27,7 @@ oauth_driver = import_module("03-oauth-mcp.tests.support.oauth_driver")
 OAuth = oauth_driver.OAuth
 throttle = import_module("03-oauth-mcp.auth_server.throttle")
 storage_module = import_module("03-oauth-mcp.auth_server.storage")
+passwords = import_module("03-oauth-mcp.auth_server.passwords")
 
 MAX_LOCKOUT = 1  # second: long enough for the next request to meet the wait, short to sit out
 
@@ -137,24 +139,33 @@ def test_registrations_per_address_are_limited(server) -> None:
 
 
 def test_secret_checks_do_not_hold_up_other_requests(server) -> None:
-    """Two resource servers introspecting random tokens (each an scrypt check of their secret, ~60 ms
-    of CPU) while /healthz is asked: the checks run in worker threads, so /healthz answers in a
-    fraction of the time a check takes, instead of waiting in line behind them on the event loop."""
+    """Two attackers sending wrong resource-server secrets (each an scrypt check, ~60 ms of CPU; a new
+    loopback address whenever the throttle stops one) while /healthz is asked: the checks run in
+    worker threads, so /healthz answers in a fraction of the time a check takes, instead of waiting
+    in line behind them on the event loop."""
     stop, checks = threading.Event(), []
+    client_id, _ = oauth_driver.RS_AUTH
 
-    def introspect_random_tokens() -> None:
-        with httpx2.Client(timeout=10) as http:
-            while not stop.is_set():
-                started = time.perf_counter()
-                token = secrets.token_urlsafe(32)
-                response = http.post(f"{server.base_url}/introspect", data={"token": token}, auth=oauth_driver.RS_AUTH)
-                checks.append((response.status_code, time.perf_counter() - started))
+    def guess_wrong_secrets(network: int) -> None:
+        for host in range(1, 255):
+            guesser = OAuth(server.base_url, address=f"127.0.{network}.{host}")
+            try:
+                while not stop.is_set():
+                    started = time.perf_counter()
+                    response = guesser.introspect(secrets.token_urlsafe(32), auth=(client_id, "wrong"))
+                    checks.append((response.status_code, time.perf_counter() - started))
+                    if response.status_code == 429:  # throttled: guess from another address
+                        break
+            finally:
+                guesser.close()
+            if stop.is_set():
+                return
 
-    hammers = [threading.Thread(target=introspect_random_tokens) for _ in range(2)]
-    for hammer in hammers:
-        hammer.start()
+    attackers = [threading.Thread(target=guess_wrong_secrets, args=(network,)) for network in (1, 2)]
+    for attacker in attackers:
+        attacker.start()
     try:
-        eventually(lambda: len(checks) >= 4, 30, "introspections under way")
+        eventually(lambda: len(checks) >= 4, 30, "secret checks under way")
         health = []
         with httpx2.Client(timeout=10) as http:
             for _ in range(30):
@@ -163,10 +174,75 @@ def test_secret_checks_do_not_hold_up_other_requests(server) -> None:
                 health.append(time.perf_counter() - started)
     finally:
         stop.set()
-        for hammer in hammers:
-            hammer.join()
-    assert {status for status, _ in checks} == {200}  # nothing throttled: the secret is right
-    assert statistics.median(health) < statistics.median(duration for _, duration in checks) / 4
+        for attacker in attackers:
+            attacker.join()
+    assert {status for status, _ in checks} <= {401, 429}
+    assert statistics.median(health) < statistics.median(duration for status, duration in checks if status == 401) / 4
+
+
+def test_a_right_secret_remembered_lets_no_wrong_one_in(server) -> None:
+    """The right secret is remembered for a few minutes (one HMAC instead of one scrypt): a wrong one,
+    even the right one with a character more or less, still fails, and the right one still works."""
+    resource_server = OAuth(server.base_url, address="127.0.0.10")
+    client_id, secret = oauth_driver.RS_AUTH
+    try:
+        assert resource_server.introspect("token").status_code == 200
+        for wrong in (secret + "x", secret[:-1], secret.upper(), ""):
+            assert resource_server.introspect("token", auth=(client_id, wrong)).status_code == 401
+        assert resource_server.introspect("token").status_code == 200
+    finally:
+        resource_server.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads CPU time from /proc (Linux)")
+def test_a_flood_of_introspections_costs_no_scrypt_per_token(server) -> None:
+    """A resource server introspecting made-up tokens (an attacker sends them to it) authenticates every
+    time: 40 introspections must cost the authorization server less CPU than 10 scrypt checks do."""
+
+    def cpu_seconds() -> float:
+        fields = Path(f"/proc/{server.process.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    started = time.process_time()
+    for _ in range(3):
+        passwords.verify_password("dev-resource-server-secret", passwords.hash_password("another"))
+    one_scrypt = (time.process_time() - started) / 6  # each round hashed twice
+    resource_server = OAuth(server.base_url, address="127.0.0.11")
+    try:
+        assert resource_server.introspect("token").status_code == 200  # the one check that costs a hash
+        before = cpu_seconds()
+        for _ in range(40):
+            assert resource_server.introspect(secrets.token_urlsafe(32)).json() == {"active": False}
+        assert cpu_seconds() - before < 10 * one_scrypt
+    finally:
+        resource_server.close()
+
+
+def test_only_right_secrets_are_remembered_for_a_while_and_a_few(monkeypatch) -> None:
+    checks = []
+
+    def counted(secret: str, stored: str) -> bool:
+        checks.append(secret)
+        return secret.startswith("right")
+
+    monkeypatch.setattr(passwords, "verify_password", counted)
+    clock = [1000.0]
+    monkeypatch.setattr(passwords.time, "monotonic", lambda: clock[0])
+    remembered = passwords.RecentlyVerified(seconds=60, max_entries=2)
+
+    assert [remembered.verify("right", "hash-1") for _ in range(3)] == [True] * 3
+    assert [remembered.verify("wrong", "hash-1") for _ in range(2)] == [False] * 2
+    assert remembered.verify("right", "hash-2")  # the same secret against another stored hash: checked
+    assert checks == ["right", "wrong", "wrong", "right"]
+
+    assert remembered.verify("right-too", "hash-1")  # a third entry: "right"/hash-1, used least lately, goes
+    assert remembered.verify("right", "hash-2")
+    assert remembered.verify("right", "hash-1")
+    assert checks[-2:] == ["right-too", "right"]
+
+    clock[0] += 61  # past its time, an entry is checked again
+    assert remembered.verify("right", "hash-1")
+    assert checks[-1] == "right" and len(checks) == 7
 
 
 def test_the_wait_doubles_up_to_the_cap_and_expired_counts_are_deleted(tmp_path) -> None:
