@@ -7,11 +7,15 @@ It starts lesson 01's server and lesson 03's authorization server and two MCP se
 gets a client-credentials token for each, and calls `add_numbers` through every route from one
 session each, the routes interleaved call by call so that noise on the machine hits them
 alike. It prints the median and tail latencies, each route's ratio to lesson 01's median, and
-the JWT route's ratio against the workshop's target (at most 1.10x).
+the JWT route's ratio against the workshop's target (at most 1.10x). Then it sends made-up bearer
+tokens to each lesson 03 server, as an attacker would, and prints what each costs that server and
+the authorization server in CPU time (Linux: read from /proc; "n/a" elsewhere).
 Everything runs on 127.0.0.1 and stops when the run ends. Not a test: numbers depend on the machine.
 """
 
+import os
 import platform
+import secrets
 import socket
 import statistics
 import subprocess
@@ -20,6 +24,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -41,9 +46,15 @@ def free_addr() -> str:
         return f"127.0.0.1:{probe.getsockname()[1]}"
 
 
+@dataclass
+class Running:
+    url: str  # the base URL
+    pid: int
+
+
 @contextmanager
-def running(module: str, addr: str, *args: str) -> Iterator[str]:
-    """`python -m MODULE --addr ADDR ...`, healthy; yields its base URL."""
+def running(module: str, addr: str, *args: str) -> Iterator[Running]:
+    """`python -m MODULE --addr ADDR ...`, healthy; yields its base URL and process id."""
     base = f"http://{addr}"
     with tempfile.TemporaryFile("w+") as log:
         argv = [sys.executable, "-m", module, "--addr", addr, *args]
@@ -60,7 +71,7 @@ def running(module: str, addr: str, *args: str) -> Iterator[str]:
                     log.seek(0)
                     raise RuntimeError(f"{module} did not start:\n{log.read()}")
                 time.sleep(0.05)
-            yield base
+            yield Running(base, process.pid)
         finally:
             process.terminate()
             process.wait(timeout=10)
@@ -87,6 +98,32 @@ async def measure(routes: dict[str, tuple[str, str | None]], calls: int, warmup:
     return seconds
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """The user and system CPU time a process has used, from /proc (Linux only: None elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def made_up_tokens(mcp_url: str, count: int, pids: tuple[int, int]) -> list[str]:
+    """Send `count` random bearer tokens, one after another; each process's CPU milliseconds per token."""
+    before = [cpu_seconds(pid) for pid in pids]
+    with httpx2.Client(timeout=30) as http:
+        for _ in range(count):
+            headers = {"Authorization": f"Bearer {secrets.token_urlsafe(32)}", "Accept": "application/json"}
+            response = http.post(mcp_url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers=headers)
+            if response.status_code != 401:
+                raise RuntimeError(f"a made-up token got {response.status_code}")
+    after = [cpu_seconds(pid) for pid in pids]
+    return [
+        "n/a" if start is None or end is None else f"{1000 * (end - start) / count:.1f}ms"
+        for start, end in zip(before, after, strict=True)
+    ]
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -96,12 +133,13 @@ def percentile(values: list[float], share: float) -> float:
 def main(
     calls: Annotated[int, typer.Option(min=10, help="Measured calls per route.")] = 1000,
     warmup: Annotated[int, typer.Option(min=0, help="Calls per route before measuring.")] = 100,
+    tokens: Annotated[int, typer.Option(min=0, help="Made-up tokens sent to each lesson 03 server; 0: none.")] = 300,
 ) -> None:
     """Benchmark lesson 03's token verification against lesson 01's unauthenticated calls."""
     with tempfile.TemporaryDirectory() as state, ExitStack() as stack:
         issuer_addr, jwt_addr, introspecting_addr, plain_addr = (free_addr() for _ in range(4))
         jwt_url, introspecting_url = f"http://{jwt_addr}/mcp", f"http://{introspecting_addr}/mcp"
-        issuer = stack.enter_context(
+        auth_server = stack.enter_context(
             running(
                 f"{LESSON}.auth_server",
                 issuer_addr,
@@ -115,9 +153,10 @@ def main(
                 "warning",
             )
         )
+        issuer = auth_server.url
         quiet = ["--transport", "http", "--log-level", "warning", "--issuer", issuer]
-        stack.enter_context(running(f"{LESSON}.server", jwt_addr, *quiet, "--db", f"{state}/a.db"))
-        stack.enter_context(
+        jwt_server = stack.enter_context(running(f"{LESSON}.server", jwt_addr, *quiet, "--db", f"{state}/a.db"))
+        introspecting_server = stack.enter_context(
             running(
                 f"{LESSON}.server", introspecting_addr, *quiet, "--db", f"{state}/b.db", "--verifier", "introspection"
             )
@@ -134,6 +173,12 @@ def main(
             "lesson 03, introspected": (introspecting_url, token(introspecting_url)),
         }
         seconds = anyio.run(measure, routes, calls, warmup)
+        attacked = {"lesson 03, JWT verified": jwt_server, "lesson 03, introspected": introspecting_server}
+        flood = {
+            name: made_up_tokens(f"{server.url}/mcp", tokens, (server.pid, auth_server.pid))
+            for name, server in attacked.items()
+            if tokens
+        }
 
     floor = statistics.median(seconds["lesson 01, no token"])
     cpu = platform.processor() or platform.machine()
@@ -145,6 +190,11 @@ def main(
         print(f"{name:<26} {ms[0]:>9} {ms[1]:>9} {ms[2]:>9} {median / floor:>12.2f}x")
     jwt = statistics.median(seconds["lesson 03, JWT verified"]) / floor
     print(f"target: a JWT-verified call at most 1.10x lesson 01's: {jwt:.2f}x, {'met' if jwt <= 1.10 else 'NOT met'}")
+    if flood:
+        print(f"\n{tokens} made-up bearer tokens per server, one after another: CPU time per token")
+        print(f"{'route':<26} {'MCP server':>11} {'authorization server':>21}")
+        for name, (server_cpu, auth_server_cpu) in flood.items():
+            print(f"{name:<26} {server_cpu:>11} {auth_server_cpu:>21}")
 
 
 if __name__ == "__main__":
