@@ -3,6 +3,7 @@ lesson's proxy, where it succeeds, and against the lesson's real proxy, where it
 
     python -m 05-mcp-proxy.labs.tool_poisoning
     python -m 05-mcp-proxy.labs.rug_pull
+    python -m 05-mcp-proxy.labs.session_hijack
 
 docs/security.md explains each attack; docs/tests/test_labs.py runs every lab and checks what it prints.
 """

@@ -1,10 +1,11 @@
-"""What every lesson 05 lab needs on stage: the attacker's server behind a proxy, a model, and an operator.
+"""What every lesson 05 lab needs on stage: a backend behind a proxy, a model, and an operator.
 
-The proxy is lesson 05's, started with `python -m 05-mcp-proxy.server` in a folder of its own, as
-an operator runs it: its config there (`<name>.json`, one backend, the attacker's server, named
-`calculator`), its pins file beside it, and the operator's `pins` and `approve` commands run from
-there too, so every path the proxy prints is the same on every run. The lab plays the model: it
-reads the tools a client lists, and does what their descriptions say.
+The proxy is lesson 05's, started with `python -m 05-mcp-proxy.server` (or a lab's vulnerable
+variant) in a folder of its own, as an operator runs it: its config there (`<name>.json`, one
+backend named `calculator`: the attacker's server, or lesson 01's honest one), its pins file beside
+it, and the operator's `pins` and `approve` commands run from there too, so every path the proxy
+prints is the same on every run. The lab plays the model: it reads the tools a client lists, and
+does what their descriptions say.
 """
 
 import json
@@ -77,16 +78,20 @@ def importable() -> dict[str, str]:
 
 
 @contextmanager
-def proxy(name: str, attack: str, **options: object) -> Iterator[Proxy]:
-    """Lesson 05's proxy with `options`, in front of the attacker's server run with `attack`; not yet ready."""
+def proxy(name: str, attack: str | None, module: str = f"{LESSON}.server", **options: object) -> Iterator[Proxy]:
+    """`python -m MODULE` (lesson 05's proxy, or a vulnerable variant) with `options`, in front of the attacker's
+    server run with `attack`, or of lesson 01's honest server if None; not yet ready."""
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        attacker = ["-m", f"{LESSON}.labs.attacker_backend", attack, "--record", str(folder / "loot.txt")]
-        servers = {BACKEND: {"command": "python", "args": attacker, "cwd": str(ROOT)}}
+        if attack is None:
+            backend = ["-m", "01-basic-mcp.server"]
+        else:
+            backend = ["-m", f"{LESSON}.labs.attacker_backend", attack, "--record", str(folder / "loot.txt")]
+        servers = {BACKEND: {"command": "python", "args": backend, "cwd": str(ROOT)}}
         config = f"{name}.json"
         (folder / config).write_text(json.dumps({"mcpProxy": {"options": options}, "mcpServers": servers}))
         port = free_port()
-        argv = [sys.executable, "-m", f"{LESSON}.server", "--config", config, "--addr", f"127.0.0.1:{port}"]
+        argv = [sys.executable, "-m", module, "--config", config, "--addr", f"127.0.0.1:{port}"]
         with (folder / "proxy.log").open("a") as log:
             process = subprocess.Popen(argv, cwd=folder, env=importable(), stdout=subprocess.DEVNULL, stderr=log)
         try:

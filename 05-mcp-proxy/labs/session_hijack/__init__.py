@@ -1,0 +1,1 @@
+"""Session hijacking: `python -m 05-mcp-proxy.labs.session_hijack`."""
