@@ -10,8 +10,8 @@ and its subject decides whose journal a tool reads. Which scopes a request needs
 is decided in one place, `scopes_for`: the HTTP gate uses it to answer 403 with a
 challenge before the request reaches the SDK, and `require_scopes` applies it to
 every tool call on both transports (on stdio it is the only check). The
-upstream, and the token exchange before it, are called with one HTTP client for
-the server's whole life (`upstream_client`), shared by every caller.
+upstream is called with one HTTP client for the server's whole life
+(`upstream_client`), shared by every caller.
 """
 
 import logging
@@ -182,7 +182,7 @@ def create_server(journal: Journal, upstream: Upstream | None = None) -> MCPServ
         http: httpx2.AsyncClient = ctx.request_context.lifespan_context  # what upstream_client yielded
         try:
             # RFC 8693: the caller's token is traded for one whose audience is the upstream.
-            token = await upstream.exchanger.token_for(http, upstream.audience, you.token)
+            token = await upstream.exchanger.token_for(upstream.audience, you.token)
         except ExchangeRefused as refusal:
             raise ToolError(f"Cannot call the upstream API for you: {refusal}") from None
         try:

@@ -18,8 +18,8 @@ server could pass off another's keys. The document is cached, and fetched again 
 REFETCH_SECONDS, whether the last fetch worked or failed: a failing authorization server is
 not hammered once per request.
 
-Everything this server asks the authorization server (this document, its keys, introspection)
-goes over one HTTP client, `IssuerMetadata.http`: a client per request would build a TLS context
+Everything this server asks the authorization server (this document, its keys, introspection,
+token exchange) goes over one HTTP client, `IssuerMetadata.http`: a client per request would build a TLS context
 and open a connection each time, about 20 ms of CPU, which a flood of made-up tokens at an
 introspecting server would turn into a denial of service.
 """

@@ -27,12 +27,12 @@ class TokenExchanger:
         self.metadata = metadata
         self._authorization = basic_credentials(client_id, client_secret)
 
-    async def token_for(self, http: httpx2.AsyncClient, audience: str, subject_token: str) -> str:
+    async def token_for(self, audience: str, subject_token: str) -> str:
         """An access token for `audience`, acting for whoever `subject_token` was issued to; asked over
-        `http`, the server's one client (app.py), which keeps no cookies and no credentials of its own."""
+        the one client this server talks to the authorization server with (discovery.py)."""
         try:
             endpoint = await self.metadata.endpoint("token_endpoint")
-            response = await http.post(
+            response = await self.metadata.http.post(
                 endpoint,
                 data={
                     "grant_type": TOKEN_EXCHANGE,
