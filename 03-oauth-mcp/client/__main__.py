@@ -15,7 +15,8 @@ from mcp.types import CallToolResult, TextContent
 
 from ..safe_output import configure_logging, printable
 from .arguments import parse_arguments
-from .connect import LESSON, AccessRefused, OAuthOptions, connect
+from .callback import CALLBACK_TIMEOUT_SECONDS
+from .connect import LESSON, AccessRefused, OAuthOptions, connect, preregistered_client
 from .oauth import logout
 from .token_storage import DEFAULT_TOKEN_FILE, FileTokenStorage, UnsafeTokenFile
 
@@ -51,8 +52,12 @@ def options(
         str | None, typer.Option(help="Scopes to ask for (space-separated), beyond those the server asks for.")
     ] = None,
     force_login: Annotated[
-        bool, typer.Option(help="Discard the tokens stored for this server and log in again.")
+        bool,
+        typer.Option(help="Discard the tokens and the client registration stored for this server, and log in again."),
     ] = False,
+    login_timeout: Annotated[
+        float, typer.Option(min=1, help="How long to wait, in seconds, for the browser to come back from the login.")
+    ] = CALLBACK_TIMEOUT_SECONDS,
     client_metadata_url: Annotated[
         str | None,
         typer.Option(
@@ -97,7 +102,8 @@ def options(
             "a machine logs in with --client-id and --client-secret", param_hint="--client-credentials"
         )
     if force_login and not stdio and not token:
-        FileTokenStorage(token_file, url).forget_tokens()
+        # The registration too: an authorization server restarted on a new database has forgotten it.
+        FileTokenStorage(token_file, url).forget()
     oauth = OAuthOptions(
         token_file=token_file,
         callback_port=callback_port,
@@ -109,6 +115,7 @@ def options(
         client_secret=client_secret,
         client_credentials=client_credentials,
         issuer=issuer,
+        login_timeout=login_timeout,
     )
     ctx.obj = {"url": None if stdio else url, "log_level": log_level, "token": token, "oauth": oauth}
 
@@ -139,9 +146,9 @@ def logout_command(ctx: typer.Context) -> None:
         fail("logout needs --url: a stdio server takes its token from API_KEY, there is no login to end")
     try:
         oauth = ctx.obj["oauth"]
-        print(anyio.run(logout, FileTokenStorage(oauth.token_file, url), url, oauth.client_secret))
+        print(printable(anyio.run(logout, FileTokenStorage(oauth.token_file, url), url, preregistered_client(oauth))))
     except (httpx2.HTTPError, ValueError, UnsafeTokenFile) as error:
-        fail(f"logout failed: {error}")
+        fail(f"logout failed: {reason(error)}")
 
 
 @cli.command("call")
@@ -162,8 +169,9 @@ async def list_tools_quietly(client: Client) -> None:
 
 async def list_tools(client: Client) -> None:
     for tool in (await client.list_tools()).tools:
-        print(tool.name)
-        print(f"    {tool.description}")
+        print(printable(tool.name))
+        print(printable(f"    {tool.description}"))
+        # json.dumps writes every control character as a \u escape (ensure_ascii): no printable() needed.
         schema = json.dumps(tool.input_schema, indent=2).replace("\n", "\n    ")
         print(f"    input schema: {schema}")
 
@@ -185,7 +193,9 @@ async def call_tool(client: Client, name: str, pairs: list[str]) -> None:
 
 
 def text_of(result: CallToolResult) -> str:
-    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+    """The result's text, its lines kept and every other control character escaped."""
+    text = "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 def run(command: Any, options: dict[str, Any], *args: Any) -> None:
@@ -203,7 +213,7 @@ def run(command: Any, options: dict[str, Any], *args: Any) -> None:
     except* AccessRefused as group:
         fail(f"the server refused the token: {innermost(group)}")
     except* (OAuthFlowError, OAuthTokenError) as group:
-        fail(f"authorization failed: {innermost(group)}")
+        fail(f"authorization failed: {reason(innermost(group))}")
     except* MCPError as group:
         error = innermost(group)
         fail(f"server answered with JSON-RPC error {error.code}: {error.message}")
@@ -211,13 +221,27 @@ def run(command: Any, options: dict[str, Any], *args: Any) -> None:
         fail(str(innermost(group)))
     except* (httpx2.HTTPError, OSError) as group:
         where = options["url"] or f"python -m {LESSON}.server"
-        fail(f"cannot talk to {where}: {innermost(group)}")
+        fail(f"cannot talk to {where}: {reason(innermost(group))}")
+    except* Exception as group:
+        # Not a failure this command knows: still one line, with its type (the traceback with --log-level debug).
+        error = innermost(group)
+        logging.getLogger(__name__).debug("unexpected error", exc_info=error)
+        fail(f"unexpected {type(error).__name__}: {reason(error)}")
 
 
 def innermost(error: BaseException) -> Any:
     while isinstance(error, BaseExceptionGroup):
         error = error.exceptions[0]
     return error
+
+
+def reason(error: BaseException) -> str:
+    """What went wrong, in words: the error's message, or, for one without (a bare timeout), its type
+    and what caused it; never an empty "cannot talk to ...: "."""
+    if message := str(error):
+        return message
+    cause = error.__cause__ or error.__context__
+    return type(error).__name__ + (f" ({reason(cause)})" if cause else "")
 
 
 def fail(message: str) -> None:

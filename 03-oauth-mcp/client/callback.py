@@ -5,10 +5,10 @@ user gets there and how the answer returns is the application's part:
 
 - `open_browser` opens http(s) URLs only, never through a shell, and always prints the URL;
 - `LoopbackCallback` is the registered redirect URI: a small web server on 127.0.0.1 that
-  waits for *the* authorization response. Anything on this machine can connect to it, so it
-  answers only a well-formed `GET /callback` carrying the `state` this login sent, and shrugs
-  off everything else (a port scan, stray bytes, a forged `error=` redirect) without giving up
-  the login in progress.
+  waits for *the* authorization response, as long as it says it will. Anything on this machine
+  can connect to it, so it answers only a well-formed `GET /callback` carrying the `state` this
+  login sent, and shrugs off everything else (a port scan, stray bytes, a forged `error=`
+  redirect) without giving up the login in progress.
 """
 
 import logging
@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import anyio
 import anyio.abc
+from mcp.client.auth import OAuthFlowError
 
 from ..safe_output import printable
 
@@ -47,8 +48,8 @@ def response_page(status: str, text: str) -> bytes:
 class LoopbackCallback:
     """The redirect URI: a web server on 127.0.0.1 that waits for one authorization response."""
 
-    def __init__(self, port: int) -> None:
-        self.port = port
+    def __init__(self, port: int, timeout: float = CALLBACK_TIMEOUT_SECONDS) -> None:
+        self.port, self.timeout = port, timeout
         self.redirect_uri = f"http://127.0.0.1:{port}/callback"
         self._listener: anyio.abc.SocketListener | None = None
 
@@ -83,11 +84,20 @@ class LoopbackCallback:
                 except (OSError, TimeoutError, ValueError, anyio.EndOfStream, anyio.BrokenResourceError) as error:
                     logger.debug("dropped a callback connection: %s", type(error).__name__)
 
-        async with listener, anyio.create_task_group() as group:
-            group.start_soon(listener.serve, handle)
-            with anyio.fail_after(CALLBACK_TIMEOUT_SECONDS):
-                await received.wait()
-            group.cancel_scope.cancel()
+        # Said while the user is away, so that a login that cannot finish does not look like a hang.
+        waiting = f"Waiting up to {self.timeout:g} s for the browser to come back to {self.redirect_uri}"
+        print(waiting, file=sys.stderr, flush=True)
+        try:
+            with anyio.fail_after(self.timeout):
+                async with listener, anyio.create_task_group() as group:
+                    group.start_soon(listener.serve, handle)
+                    await received.wait()
+                    group.cancel_scope.cancel()
+        except TimeoutError:
+            raise OAuthFlowError(
+                f"no answer came back to {self.redirect_uri} within {self.timeout:g} s: the login was not finished "
+                "in the browser (if the authorization server showed an error there, --force-login registers again)"
+            ) from None
         return answer
 
 

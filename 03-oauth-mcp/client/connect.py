@@ -22,7 +22,7 @@ import httpx2
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from .callback import LoopbackCallback
+from .callback import CALLBACK_TIMEOUT_SECONDS, LoopbackCallback
 from .narration import Narrator
 from .oauth import PreRegisteredClient, build_auth, build_machine_auth
 from .token_storage import FileTokenStorage
@@ -54,6 +54,14 @@ class OAuthOptions:
     client_id: str | None = None  # a pre-registered client; with client_credentials, the machine itself
     client_secret: str | None = None
     client_credentials: bool = False
+    login_timeout: float = CALLBACK_TIMEOUT_SECONDS  # how long to wait for the browser to come back
+
+
+def preregistered_client(oauth: OAuthOptions) -> PreRegisteredClient | None:
+    """The client given with --client-id, bound to --issuer: the one server its id and secret may go to."""
+    if not oauth.client_id:
+        return None
+    return PreRegisteredClient(client_id=oauth.client_id, client_secret=oauth.client_secret, issuer=oauth.issuer)
 
 
 def authentication(url: str, oauth: OAuthOptions) -> httpx2.Auth:
@@ -62,18 +70,13 @@ def authentication(url: str, oauth: OAuthOptions) -> httpx2.Auth:
         return build_machine_auth(
             url, client_id=oauth.client_id, client_secret=oauth.client_secret, issuer=oauth.issuer, scope=oauth.scope
         )
-    preregistered = (
-        PreRegisteredClient(client_id=oauth.client_id, client_secret=oauth.client_secret, issuer=oauth.issuer)
-        if oauth.client_id
-        else None
-    )
     return build_auth(
         url,
         FileTokenStorage(oauth.token_file, url),
-        LoopbackCallback(oauth.callback_port),
+        LoopbackCallback(oauth.callback_port, oauth.login_timeout),
         use_browser=oauth.use_browser,
         client_metadata_url=oauth.client_metadata_url,
-        preregistered=preregistered,
+        preregistered=preregistered_client(oauth),
         scope=oauth.scope,
     )
 

@@ -3,11 +3,15 @@
 Every request of the OAuth flow — the SDK's discovery, registration and token calls, and the
 MCP requests themselves — goes through our httpx2 client, so its event hooks see each step.
 This module only watches and prints to stderr; it never changes a request, and never prints
-a usable token or raw text from a server (safe_output.py).
+a usable token or raw text from a server (safe_output.py). Nor does it ever raise: whatever a
+server sends that it cannot make sense of is left for the SDK to judge (`never_raises`).
 """
 
+import functools
 import json
 import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 import httpx2
@@ -19,6 +23,30 @@ def say(message: str) -> None:
     print(f"[oauth] {printable(message)}", file=sys.stderr, flush=True)
 
 
+def never_raises(hook: Callable[[Any, Any], Awaitable[None]]) -> Callable[[Any, Any], Awaitable[None]]:
+    """An event hook that cannot break the flow it narrates: an error in it is said, not raised."""
+
+    @functools.wraps(hook)
+    async def narrate(self: Any, message: Any) -> None:
+        try:
+            await hook(self, message)
+        except httpx2.HTTPError:
+            raise  # the connection failed: the SDK would see it without us, and must
+        except Exception as problem:  # anything else is narration's own failure: say so, and go on
+            say(f"(cannot narrate this step: {type(problem).__name__})")
+
+    return narrate
+
+
+def token_fields(body: bytes) -> dict[str, Any] | None:
+    """A token response's fields, or None if it is not a JSON object (the SDK then refuses it)."""
+    try:
+        fields = json.loads(body)
+    except ValueError:
+        return None
+    return fields if isinstance(fields, dict) else None
+
+
 class Narrator:
     def __init__(self, mcp_url: str) -> None:
         self.mcp_url = mcp_url
@@ -27,6 +55,7 @@ class Narrator:
     def hooks(self) -> dict[str, list]:
         return {"request": [self.on_request], "response": [self.on_response]}
 
+    @never_raises
     async def on_request(self, request: httpx2.Request) -> None:
         path = request.url.path
         if "/.well-known/oauth-protected-resource" in path:
@@ -43,6 +72,7 @@ class Narrator:
             self.authorized = False
             say(f"retry the MCP request with the new access token: {request.method} {request.url}")
 
+    @never_raises
     async def on_response(self, response: httpx2.Response) -> None:
         url = str(response.request.url)
         challenge = response.headers.get("www-authenticate")
@@ -50,7 +80,10 @@ class Narrator:
             step = "step-up: more scope needed" if response.status_code == 403 else "authorization needed"
             say(f"the MCP server answered {response.status_code} ({step}): WWW-Authenticate: {challenge}")
         elif response.request.url.path.endswith("/token") and response.status_code == 200:
-            tokens = json.loads(await response.aread())
+            tokens = token_fields(await response.aread())
+            if tokens is None:
+                say("the token response is not a JSON object")
+                return
             say(
                 f"got an access token {mask_token(str(tokens.get('access_token', '')))}, "
                 f"scope {tokens.get('scope')!r}, expires in {tokens.get('expires_in')} s"

@@ -8,17 +8,22 @@ comes back (callback.py). `CheckedOAuthProvider` adds what only an application c
 
 - a refusal the SDK does not make: no authorization without validated authorization server
   metadata that advertises PKCE S256, and a registration bound to that server;
+- a pre-registered client's secret bound to its one issuer (`PreRegisteredClient`): the SDK sends
+  a client's secret to whatever token endpoint it is using, and a malicious MCP server's own
+  authorization server can register us under that very client_id;
 - memory across runs, without trusting it: the SDK keeps discovered metadata in memory only,
   and a new process would refresh at `<MCP server>/token`, handing the refresh token to the
   MCP server. The stored login holds no metadata at all; at start the provider discovers
   again (`discover`), checks the resource still names the issuer the login belongs to, and
-  only then lets a refresh go to that issuer's validated token endpoint;
+  only then lets a refresh go to that issuer's validated token endpoint. A registration that
+  server no longer knows (`invalid_client`) is forgotten, and the login registers again;
 - the browser round trip: the callback waits for the `state` this flow sent, and an error
   from the authorization server is shown only once `iss` proves which server sent it.
 
 `logout` ends a login: tokens revoked at the issuer (its validated revocation endpoint), then forgotten.
 """
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -91,20 +96,37 @@ class PreRegisteredClient:
     client_secret: str | None = None
     issuer: str
 
+    def belongs_to(self, metadata: OAuthMetadata) -> bool:
+        """Whether `metadata`, validated by discovery, is that of this client's issuer (RFC 8414 §3.3)."""
+        return issuers_match(str(metadata.issuer), self.issuer)
+
+    def owns(self, stored: OAuthClientInformationFull | None) -> bool:
+        """Whether a stored registration is this client's, at its issuer: one made at another server is
+        that server's client, even with the same client_id (a malicious server hands out ours)."""
+        return (
+            stored is not None
+            and stored.client_id == self.client_id
+            and stored.issuer is not None
+            and issuers_match(stored.issuer, self.issuer)
+        )
+
     def information(self, redirect_uri: str, metadata: OAuthMetadata | None) -> OAuthClientInformationFull:
-        """The SDK's view of this client; a secret is sent the way the server's metadata allows."""
-        method = "none"
-        if self.client_secret:
+        """The SDK's view of this client; a secret is sent the way the server's metadata allows.
+
+        The SDK sends a client's secret to the token endpoint of whatever metadata it holds, so the
+        secret is in this view only for the validated metadata of this client's own issuer: never
+        for another server, whatever client_id that server hands out."""
+        method, secret = "none", None
+        if self.client_secret and metadata is not None and self.belongs_to(metadata):
             # RFC 8414 §2: an absent list means client_secret_basic only.
-            supported = (metadata.token_endpoint_auth_methods_supported if metadata else None) or [
-                "client_secret_basic"
-            ]
+            supported = metadata.token_endpoint_auth_methods_supported or ["client_secret_basic"]
             method = next((m for m in ("client_secret_basic", "client_secret_post") if m in supported), None)
             if method is None:
-                raise OAuthFlowError(f"{metadata and metadata.issuer} accepts no client secret this client can send")
+                raise OAuthFlowError(f"{metadata.issuer} accepts no client secret this client can send")
+            secret = self.client_secret
         return OAuthClientInformationFull(
             client_id=self.client_id,
-            client_secret=self.client_secret,
+            client_secret=secret,
             redirect_uris=[redirect_uri],
             token_endpoint_auth_method=method,
             issuer=self.issuer,
@@ -170,7 +192,7 @@ class CheckedOAuthProvider(OAuthClientProvider):
         """Which client this login uses: the pre-registered one, a metadata document, or a stored registration."""
         stored, tokens = self.context.client_info, self.context.current_tokens
         if self.preregistered:
-            if stored is None or stored.client_id != self.preregistered.client_id:
+            if not self.preregistered.owns(stored):
                 self.context.current_tokens = None  # another client's tokens: not this client's to refresh
             self.context.client_info = self.preregistered.information(self.callback.redirect_uri, None)
         elif stored is not None and tokens is None:
@@ -181,18 +203,38 @@ class CheckedOAuthProvider(OAuthClientProvider):
                 self.context.client_info = None  # registered for another --callback-port: register again
 
     def _select_authorization_server(self, advertised: list[str]) -> str:
-        # A pre-registered client belongs to one issuer: prefer it where the resource lists several.
+        # A pre-registered client belongs to one issuer: use it where the resource lists several, and
+        # refuse a resource that lists it not at all, before registering anywhere else (the SDK would).
         if self.preregistered:
-            return next(
-                (server for server in advertised if issuers_match(server, self.preregistered.issuer)), advertised[0]
+            for server in advertised:
+                if issuers_match(server, self.preregistered.issuer):
+                    return server
+            raise OAuthFlowError(
+                f"{self.context.server_url} trusts {', '.join(advertised)}, not {self.preregistered.issuer}, "
+                f"where {self.preregistered.client_id} is registered: refusing to log in there"
             )
         return super()._select_authorization_server(advertised)
 
     async def _refresh_token(self) -> httpx2.Request:
-        # Never let the SDK guess the token endpoint (it would fall back to the MCP server's origin).
-        if self.context.oauth_metadata is None or self.context.oauth_metadata.token_endpoint is None:
+        # Never let the SDK guess the token endpoint (it would fall back to the MCP server's origin),
+        # nor refresh a pre-registered client anywhere but at its own issuer.
+        metadata = self.context.oauth_metadata
+        if metadata is None or metadata.token_endpoint is None:
             raise OAuthTokenError("refusing to refresh without the issuer's validated metadata")
+        if self.preregistered and not self.preregistered.belongs_to(metadata):
+            raise OAuthTokenError(f"{self.preregistered.client_id} refreshes at {self.preregistered.issuer} only")
         return await super()._refresh_token()
+
+    async def _handle_refresh_response(self, response: httpx2.Response) -> bool:
+        refreshed = await super()._handle_refresh_response(response)
+        if not refreshed and not self.preregistered and await refused_client(response):
+            # The authorization server no longer knows this registration (it was restarted on a new
+            # database, say): reusing it would send the user to a page that can only refuse. Forget
+            # it, so the login that follows registers again, once.
+            logger.warning("%s refused this client's registration (invalid_client): registering again", response.url)
+            self.context.client_info = None
+            self.storage.forget()
+        return refreshed
 
     async def _perform_authorization(self) -> httpx2.Request:
         """Refuse before the user is sent anywhere, unless discovery validated a server we can use safely."""
@@ -205,9 +247,12 @@ class CheckedOAuthProvider(OAuthClientProvider):
         if client is None or client.issuer is None or not issuers_match(client.issuer, str(metadata.issuer)):
             raise OAuthFlowError(f"the client registration is not bound to {metadata.issuer}: refusing to use it")
         if self.preregistered:
-            if client.client_id != self.preregistered.client_id:
+            # Its id and secret go to its own issuer only: never on the strength of a client_id that
+            # another server handed out (a malicious one would hand out ours).
+            if not self.preregistered.belongs_to(metadata):
                 raise OAuthFlowError(
-                    f"{self.preregistered.client_id} is registered at {self.preregistered.issuer} only"
+                    f"{self.preregistered.client_id} is registered at {self.preregistered.issuer} only, "
+                    f"not at {metadata.issuer}"
                 )
             self.context.client_info = self.preregistered.information(self.callback.redirect_uri, metadata)
             # Kept for the next run without its secret: that comes from the command line (or environment).
@@ -234,6 +279,16 @@ class CheckedOAuthProvider(OAuthClientProvider):
             raise OAuthFlowError(f"Authorization refused: {printable(params['error'])} {printable(description)}")
         # The SDK checks `state` again, then `iss`, then redeems the code.
         return AuthorizationCodeResult(code=params.get("code", ""), state=params.get("state"), iss=params.get("iss"))
+
+
+async def refused_client(response: httpx2.Response) -> bool:
+    """Whether a token endpoint answered `invalid_client` (RFC 6749 §5.2): it does not know this client."""
+    if response.status_code not in (400, 401):
+        return False
+    try:
+        return json.loads(await response.aread()).get("error") == "invalid_client"
+    except (ValueError, AttributeError):  # not JSON, or not an object
+        return False
 
 
 def client_metadata(callback: LoopbackCallback) -> OAuthClientMetadata:
@@ -282,11 +337,11 @@ def build_machine_auth(
     )
 
 
-async def logout(storage: FileTokenStorage, server_url: str, client_secret: str | None = None) -> str:
+async def logout(storage: FileTokenStorage, server_url: str, preregistered: PreRegisteredClient | None = None) -> str:
     """Revoke this login's tokens at its issuer (RFC 7009), then delete them.
 
     A confidential client authenticates with its secret: a pre-registered one's comes from the
-    command line, since it is never stored."""
+    command line, since it is never stored, and goes only to the issuer it belongs to."""
     issuer, entry = storage.issuer(), storage.entry()
     if issuer is None or "tokens" not in entry:
         storage.forget()
@@ -299,7 +354,9 @@ async def logout(storage: FileTokenStorage, server_url: str, client_secret: str 
         except (OAuthFlowError, httpx2.HTTPError, ValueError) as problem:
             logger.warning("cannot find %s's revocation endpoint (%s): forgetting the tokens only", issuer, problem)
             endpoint = None
-        secret = client.get("client_secret") or client_secret
+        secret = client.get("client_secret")  # one this issuer gave the client when it registered, if any
+        if preregistered and preregistered.owns(await storage.get_client_info()) and endpoint:
+            secret = preregistered.client_secret  # its issuer's validated endpoint, and no other
         # RFC 6749 §2.3.1: each part form-urlencoded before it goes into HTTP Basic.
         auth = (quote(client["client_id"], safe=""), quote(secret, safe="")) if secret else None
         for kind in ("refresh_token", "access_token"):  # the refresh token first: it revokes its family

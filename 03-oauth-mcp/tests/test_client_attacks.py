@@ -1,17 +1,19 @@
 """Lesson 03's client against a malicious server and a hostile machine: it gives nothing away.
 
-Two rules carry the defences: a token belongs to the resource it was issued for (the token
-file is keyed by resource), and nothing a server says is stored or used before it is
-validated (discovery documents are never stored; a refresh goes only to the token endpoint
-of the issuer's freshly validated metadata). The attacker is a real process
-(support/attacker.py) that records every request it receives.
+Three rules carry the defences: a token belongs to the resource it was issued for (the token
+file is keyed by resource); nothing a server says is stored or used before it is validated
+(discovery documents are never stored; a refresh goes only to the token endpoint of the
+issuer's freshly validated metadata); and a pre-registered client's secret goes to its own
+issuer (`--issuer`) only, whatever client_id another server hands out. The attacker is a real
+process (support/attacker.py) that records every request it receives.
 """
 
+import base64
 import json
 import socket
 from importlib import import_module
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, quote_plus, urlencode, urlsplit
 
 import httpx2
 import pytest
@@ -81,6 +83,67 @@ def test_a_fake_authorization_server_claiming_the_real_issuer_never_gets_the_ref
     assert f"grant_type=refresh_token: POST {parties.issuer}/token" in refreshed.stderr
     assert json.loads(tokens.read_text())[parties.mcp_url]["expires_at"] > stored["expires_at"]
     assert_received_nothing_of(record, stored)
+
+
+# A client an administrator registered at the real authorization server, with a secret holding the
+# characters that form encoding and HTTP Basic change: the secret is looked for in each of its forms.
+CLIENT_ID, CLIENT_SECRET = "journal-cli", "s3cr:t/+ é&=%"
+
+
+def secret_forms(client_id: str, secret: str) -> list[str]:
+    """The secret as it would travel: raw, form-urlencoded, in an HTTP Basic header (plain or RFC 6749 §2.3.1)."""
+    basic = [f"{client_id}:{secret}", f"{quote(client_id, safe='')}:{quote(secret, safe='')}"]
+    return [secret, quote(secret, safe=""), quote_plus(secret), *(base64.b64encode(b.encode()).decode() for b in basic)]
+
+
+def recorded(record: Path) -> list[dict]:
+    return [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
+
+
+def assert_no_secret_in(requests: list[dict]) -> None:
+    assert requests, "the attacker was never even asked"
+    for request in requests:
+        seen = " ".join([request["path"], *request["headers"].values(), request["body"]])
+        for form in secret_forms(CLIENT_ID, CLIENT_SECRET):
+            assert form not in seen, f"the attacker received the client secret: {request['method']} {request['path']}"
+
+
+def test_a_malicious_server_handing_out_our_client_id_never_gets_its_secret_at_first_login(
+    parties, tmp_path: Path
+) -> None:
+    """The MCP server names its own authorization server, which registers every client as ours."""
+    tokens, record = tmp_path / "tokens.json", tmp_path / "attacker.jsonl"
+    preregistered = ("--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET, "--issuer", parties.issuer)
+    with start_attacker(record, "--registered-client-id", CLIENT_ID) as attacker:
+        refused = run_client(attacker.mcp_url, tokens, *preregistered, "call", "whoami")
+    assert_no_secret_in(recorded(record))
+    assert refused.returncode == 1
+    assert f"not {parties.issuer}, where {CLIENT_ID} is registered: refusing" in refused.stderr
+    assert refused.consents == []  # the user was sent nowhere
+
+
+def test_a_malicious_server_never_gets_a_pre_registered_secret_by_refresh_or_logout(parties, tmp_path: Path) -> None:
+    """A login made earlier at the malicious server, through registration, carries our client_id:
+    neither its refresh (no user involved) nor its logout may add our secret."""
+    tokens, record = tmp_path / "tokens.json", tmp_path / "attacker.jsonl"
+    preregistered = ("--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET, "--issuer", parties.issuer)
+    with start_attacker(record, "--registered-client-id", CLIENT_ID) as attacker:
+        run_client(attacker.mcp_url, tokens, "call", "whoami")  # tokens issued, then the server still says 401
+        login = json.loads(tokens.read_text())[attacker.mcp_url]
+        assert login["client_info"]["client_id"] == CLIENT_ID and login["tokens"]
+        expire_locally(tokens, attacker.mcp_url)
+        before = len(recorded(record))
+
+        refreshed = run_client(attacker.mcp_url, tokens, *preregistered, "call", "whoami")
+        assert_no_secret_in(recorded(record)[before:])
+        assert refreshed.returncode == 1
+        assert refreshed.consents == []
+        before = len(recorded(record))
+
+        logged_out = run_client(attacker.mcp_url, tokens, *preregistered, "logout")
+        assert logged_out.returncode == 0, logged_out.stderr
+        assert any(request["path"] == "/revoke" for request in recorded(record)[before:]), "revoked where issued"
+        assert_no_secret_in(recorded(record)[before:])
 
 
 def listening(port: int) -> bool:

@@ -157,23 +157,39 @@ def test_a_pre_registered_client_logs_the_user_in_and_refreshes(parties, tmp_pat
     assert refreshed.consents == []
     assert "grant_type=refresh_token" in refreshed.stderr
 
+    if confidential:  # its secret still goes where it belongs: the revocation endpoint of --issuer
+        refresh_token = stored(tokens, parties.mcp_url)["tokens"]["refresh_token"]
+        assert run_client(parties.mcp_url, tokens, *options, "logout").returncode == 0
+        refused = httpx2.post(
+            f"{parties.issuer}/token",
+            data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+            auth=(client["client_id"], client["client_secret"]),
+        )
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["error"] == "invalid_grant"
+
 
 def test_login_and_force_login_replace_the_stored_tokens(parties, tmp_path: Path) -> None:
-    tokens = tmp_path / "tokens.json"
-    assert run_client(parties.mcp_url, tokens, "call", "whoami").returncode == 0
+    tokens, port = tmp_path / "tokens.json", processes.free_port()  # one redirect URI: one registration, kept
+    assert run_client(parties.mcp_url, tokens, "call", "whoami", callback_port=port).returncode == 0
     first = stored(tokens, parties.mcp_url)["tokens"]["access_token"]
+    registration = stored(tokens, parties.mcp_url)["client_info"]["client_id"]
 
-    again = run_client(parties.mcp_url, tokens, "login")
+    again = run_client(parties.mcp_url, tokens, "login", callback_port=port)
     assert again.returncode == 0, again.stderr
     assert len(again.consents) == 1
     assert f"Logged in to {parties.mcp_url}, scope 'journal:read'." in again.stdout
     second = stored(tokens, parties.mcp_url)["tokens"]["access_token"]
     assert second != first
+    assert stored(tokens, parties.mcp_url)["client_info"]["client_id"] == registration  # `login` keeps it
 
-    forced = run_client(parties.mcp_url, tokens, "--force-login", "call", "whoami")
+    forced = run_client(parties.mcp_url, tokens, "--force-login", "call", "whoami", callback_port=port)
     assert forced.returncode == 0, forced.stderr
     assert len(forced.consents) == 1
     assert stored(tokens, parties.mcp_url)["tokens"]["access_token"] not in (first, second)
+    # --force-login starts over, registration included: the one kept may be one the server forgot.
+    assert "register this client" in forced.stderr
+    assert stored(tokens, parties.mcp_url)["client_info"]["client_id"] != registration
 
 
 def test_logout_revokes_and_forgets(parties, tmp_path: Path) -> None:

@@ -1,25 +1,33 @@
 """A malicious server, as a real process: a fake MCP server with its own fake authorization server.
 
     python -m 03-oauth-mcp.tests.support.attacker --addr 127.0.0.1:PORT --record FILE \\
-        [--authorization-server URL] [--claimed-issuer URL]
+        [--authorization-server URL] [--claimed-issuer URL] [--registered-client-id ID] [--token-response not-json]
 
-It plays the two attacks a client must survive:
+It plays the attacks a client must survive:
 
 - **a fake MCP server that names the real authorization server** in its protected resource
   metadata (`--authorization-server` = the real issuer), hoping the client sends it a token
   the real authorization server issued for the real MCP server;
 - **a fake authorization server that claims to be the real one**: its metadata says
   `"issuer": <real issuer>` (`--claimed-issuer`) but puts every endpoint on the attacker's host,
-  hoping the client remembers it and later sends a refresh token to the attacker's /token.
+  hoping the client remembers it and later sends a refresh token to the attacker's /token;
+- **an authorization server of its own that hands out someone else's client_id**: every
+  registration gets `--registered-client-id` (say, the client_id a user pre-registered at the
+  real authorization server), every authorization request is approved at once, every token
+  request answered, and it accepts client secrets, hoping the client sends it that client's
+  secret (issue 19);
+- **a broken token endpoint**: `--token-response not-json` answers 200 with an HTML page.
 
 Whatever reaches it is recorded, one JSON object per request, in the `--record` file: the
-tests read it to prove that no token ever arrives. Every protected request is answered 401.
+tests read it to prove that no token or secret ever arrives. Every MCP request is answered 401.
 """
 
 import argparse
 import json
+import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 PRM_PATH = "/.well-known/oauth-protected-resource"
 
@@ -30,6 +38,10 @@ def main() -> None:
     parser.add_argument("--record", required=True, help="file to append every request to, as JSON lines")
     parser.add_argument("--authorization-server", help="what the resource metadata names (default: this server)")
     parser.add_argument("--claimed-issuer", help="the issuer its metadata claims to be (default: this server)")
+    parser.add_argument(
+        "--registered-client-id", default="attacker-client", help="the client_id every registration gets"
+    )
+    parser.add_argument("--token-response", choices=["tokens", "not-json"], default="tokens")
     options = parser.parse_args()
     host, _, port = options.addr.rpartition(":")
     me = f"http://{options.addr}"
@@ -45,7 +57,8 @@ def main() -> None:
             "response_types_supported": ["code"],
             "grant_types_supported": ["authorization_code", "refresh_token"],
             "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": ["none"],
+            # Secrets welcome, either way: whatever a client would send, it may.
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         },
     }
     documents[PRM_PATH] = documents[f"{PRM_PATH}/mcp"]
@@ -53,12 +66,13 @@ def main() -> None:
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
-        def record(self) -> None:
+        def record(self) -> str:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode(errors="replace") if length else ""
             entry = {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
             with lock, open(options.record, "a") as file:
                 file.write(json.dumps(entry) + "\n")
+            return body
 
         def answer(self, status: int, document: dict | None = None, headers: dict[str, str] | None = None) -> None:
             body = json.dumps(document or {"error": "unauthorized"}).encode()
@@ -71,16 +85,45 @@ def main() -> None:
 
         def do_GET(self) -> None:
             self.record()
+            path = urlsplit(self.path).path
             if self.path == "/healthz":
                 self.answer(200, {"status": "ok"})
             elif self.path in documents:
                 self.answer(200, documents[self.path])
+            elif path == "/authorize":  # approved at once: back to the client with a code
+                query = {key: values[0] for key, values in parse_qs(urlsplit(self.path).query).items()}
+                back = {"code": secrets.token_urlsafe(16), "state": query.get("state", "")}
+                location = f"{query.get('redirect_uri', '')}?{urlencode(back)}"
+                self.answer(302, {}, {"Location": location})
             else:
-                self.do_POST()
+                self.challenge()
 
         def do_POST(self) -> None:
-            if self.command == "POST":
-                self.record()
+            body = self.record()
+            if self.path == "/register":
+                registration = json.loads(body or "{}")
+                client = {
+                    **registration,
+                    "client_id": options.registered_client_id,
+                    "token_endpoint_auth_method": "none",
+                }
+                self.answer(201, client)
+            elif self.path == "/token" and options.token_response == "not-json":
+                page = b"<html><body>502 Bad Gateway</body></html>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+            elif self.path == "/token":
+                tokens = {"access_token": "attacker-access", "refresh_token": "attacker-refresh"}
+                self.answer(200, {**tokens, "token_type": "Bearer", "expires_in": 3600, "scope": "journal:read"})
+            elif self.path == "/revoke":
+                self.answer(200, {})
+            else:
+                self.challenge()
+
+        def challenge(self) -> None:
             challenge = f'Bearer resource_metadata="{me}{PRM_PATH}/mcp", scope="journal:read"'
             self.answer(401, headers={"WWW-Authenticate": challenge})
 

@@ -1,0 +1,140 @@
+"""Lesson 03's client explains every failure, and recovers from the one it can (issue 21).
+
+- A registration the authorization server no longer knows (it was restarted on a new database)
+  is discarded on the `invalid_client` that says so, and the client registers again, once.
+- While the client waits for the browser, it says how long it will wait; when the wait is over,
+  it says so, instead of `error: cannot talk to ...: ` with nothing after it.
+- A token endpoint answering something that is not JSON, narrated under `--verbose`, ends in one
+  line of error: narration never raises (issue 19, item 11).
+
+Each runs against real processes: the real authorization server, restarted on a new database,
+and the attacker's stand-in (support/attacker.py) for a broken token endpoint.
+"""
+
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+
+import pytest
+
+processes = import_module("03-oauth-mcp.tests.support.processes")
+run_client = import_module("03-oauth-mcp.tests.support.client_runs").run_client
+reason = import_module("03-oauth-mcp.client.__main__").reason
+
+
+@dataclass
+class Restartable:
+    """The authorization server, which a test may restart on a new, empty database, and an MCP server trusting it."""
+
+    port: int
+    state: Path
+    mcp: "processes.RunningServer"
+    auth: "processes.RunningServer"
+    stack: ExitStack
+    databases: int = 1
+
+    def restart_on_a_new_database(self) -> None:
+        self.auth.stop()
+        self.databases += 1
+        self.auth = self.stack.enter_context(
+            start_authorization_server(self.port, self.state, self.databases, self.mcp.mcp_url)
+        )
+
+
+def start_authorization_server(port: int, state: Path, number: int, mcp_url: str):
+    return processes.start_process(
+        "auth_server", "--db", str(state / f"auth{number}.db"), f"--resource={mcp_url}", port=port
+    )
+
+
+@pytest.fixture(scope="module")
+def restartable(tmp_path_factory) -> Iterator[Restartable]:
+    state = tmp_path_factory.mktemp("restartable")
+    auth_port, mcp_port = processes.free_port(), processes.free_port()
+    mcp_url = f"http://127.0.0.1:{mcp_port}/mcp"
+    # Introspection, not JWTs: the restarted server signs with a new key, which a JWT verifier
+    # fetches only after a while (a made-up kid must not make it hammer the authorization server).
+    verifier = ["--verifier", "introspection", "--introspection-cache", "1"]
+    with ExitStack() as stack:
+        auth = stack.enter_context(start_authorization_server(auth_port, state, 1, mcp_url))
+        issuer = ["--issuer", auth.base_url, "--db", str(state / "journal.db")]
+        mcp = stack.enter_context(
+            processes.start_process("server", "--transport", "http", *issuer, *verifier, port=mcp_port)
+        )
+        yield Restartable(auth_port, state, mcp, auth, stack)
+
+
+def stored(tokens: Path, resource: str) -> dict:
+    return json.loads(tokens.read_text())[resource]
+
+
+def test_a_registration_the_restarted_server_forgot_is_replaced_once(restartable, tmp_path: Path) -> None:
+    tokens, url = tmp_path / "tokens.json", restartable.mcp.mcp_url
+    first = run_client(url, tokens, "call", "whoami")
+    assert first.returncode == 0, first.stderr
+    forgotten = stored(tokens, url)["client_info"]["client_id"]
+
+    restartable.restart_on_a_new_database()
+    logins = json.loads(tokens.read_text())
+    logins[url]["expires_at"] = 1  # expired: the next run refreshes, with the registration it holds
+    tokens.write_text(json.dumps(logins))
+
+    again = run_client(url, tokens, "call", "whoami")
+    assert again.returncode == 0, again.stderr
+    assert '"subject": "alice"' in again.stdout
+    assert "refused this client's registration (invalid_client): registering again" in again.stderr
+    assert again.stderr.count("register this client (dynamic client registration)") == 1  # once
+    assert len(again.consents) == 1
+    assert stored(tokens, url)["client_info"]["client_id"] != forgotten
+
+
+def test_waiting_for_the_browser_says_how_long_and_ends_naming_why(parties, tmp_path: Path) -> None:
+    port = processes.free_port()
+    callback = f"http://127.0.0.1:{port}/callback"
+
+    def away(authorization_url: str, *user: str, decision: str) -> str:
+        return ""  # the user never comes back
+
+    run = run_client(
+        parties.mcp_url,
+        tmp_path / "t.json",
+        "--login-timeout",
+        "1",
+        "call",
+        "whoami",
+        consenter=away,
+        callback_port=port,
+    )
+    assert run.returncode == 1
+    assert len(run.consents) == 1  # the authorization URL was printed, and answered by nobody
+    assert f"Waiting up to 1 s for the browser to come back to {callback}" in run.stderr
+    last = run.stderr.splitlines()[-1]
+    assert last.startswith(f"error: authorization failed: no answer came back to {callback} within 1 s: "), last
+
+
+def test_an_error_without_a_message_is_named_by_its_type_and_cause() -> None:
+    try:
+        try:
+            raise TimeoutError
+        except TimeoutError as timeout:
+            raise ConnectionError from timeout
+    except ConnectionError as error:
+        assert reason(error) == "ConnectionError (TimeoutError)"
+    assert reason(ValueError("bad input")) == "bad input"
+
+
+def test_a_token_response_that_is_not_json_ends_in_one_line_even_narrated(tmp_path: Path) -> None:
+    record = tmp_path / "attacker.jsonl"
+    with processes.start_process(
+        "tests.support.attacker", "--record", str(record), "--token-response", "not-json"
+    ) as broken:
+        run = run_client(broken.mcp_url, tmp_path / "tokens.json", "call", "whoami")  # always --verbose
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    assert "[oauth] the token response is not a JSON object" in run.stderr
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [run.stderr.splitlines()[-1]], run.stderr
+    assert errors[0].startswith("error: authorization failed: Invalid token response"), errors
