@@ -1,7 +1,6 @@
 """Command line: `python -m 02-basic-token-passthrough.client [--url URL] [--token T] tools | call TOOL k=v ...`."""
 
 import json
-import logging
 import sys
 from typing import Annotated, Any, Literal
 
@@ -11,6 +10,7 @@ import typer
 from mcp import Client, MCPError
 from mcp.types import CallToolResult, TextContent
 
+from ..safe_output import configure_logging, printable
 from .arguments import parse_arguments
 from .connect import LESSON, connect
 
@@ -39,7 +39,7 @@ def options(
     ] = "warning",
 ) -> None:
     """Talk to the lesson 02 MCP server."""
-    logging.basicConfig(level=log_level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(log_level, "%(levelname)s %(name)s: %(message)s")
     ctx.obj = {"url": url, "log_level": log_level, "token": token}
 
 
@@ -63,8 +63,9 @@ def call_command(
 
 async def list_tools(client: Client) -> None:
     for tool in (await client.list_tools()).tools:
-        print(tool.name)
-        print(f"    {tool.description}")
+        print(printable(tool.name))
+        print(printable(f"    {tool.description}"))
+        # json.dumps writes every control character as a \u escape (ensure_ascii): no printable() needed.
         schema = json.dumps(tool.input_schema, indent=2).replace("\n", "\n    ")
         print(f"    input schema: {schema}")
 
@@ -86,7 +87,9 @@ async def call_tool(client: Client, name: str, pairs: list[str]) -> None:
 
 
 def text_of(result: CallToolResult) -> str:
-    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+    """The result's text, its lines kept and every other control character escaped."""
+    text = "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 def run(command: Any, options: dict[str, Any], *args: Any) -> None:
@@ -116,7 +119,8 @@ def innermost(error: BaseException) -> Any:
 
 
 def fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    # Messages carry text from servers (their errors): escaped, so none can drive the terminal.
+    print(f"error: {printable(message)}", file=sys.stderr)
     raise SystemExit(1)
 
 

@@ -1,7 +1,6 @@
 """Command line: `python -m 04-observability.client [--url URL] [--token T] [--otlp-endpoint U] tools | call TOOL`."""
 
 import json
-import logging
 import os
 import sys
 from typing import Annotated, Any, Literal
@@ -13,6 +12,7 @@ from mcp import MCPError
 from mcp.types import CallToolResult, TextContent
 from opentelemetry import trace
 
+from ..safe_output import configure_logging, printable
 from ..telemetry import configure_telemetry
 from .arguments import parse_arguments
 from .connect import LESSON, connect
@@ -55,7 +55,7 @@ def options(
     ] = None,
 ) -> None:
     """Talk to the lesson 04 MCP server."""
-    logging.basicConfig(level=log_level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(log_level, "%(levelname)s %(name)s: %(message)s")
     if otlp_endpoint:
         # The standard variable: our exporters read it, and a spawned server inherits it (see connect.py).
         os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp_endpoint
@@ -86,8 +86,9 @@ def call_command(
 
 async def list_tools(client: TimedClient) -> None:
     for tool in (await client.list_tools()).tools:
-        print(tool.name)
-        print(f"    {tool.description}")
+        print(printable(tool.name))
+        print(printable(f"    {tool.description}"))
+        # json.dumps writes every control character as a \u escape (ensure_ascii): no printable() needed.
         schema = json.dumps(tool.input_schema, indent=2).replace("\n", "\n    ")
         print(f"    input schema: {schema}")
 
@@ -109,7 +110,9 @@ async def call_tool(client: TimedClient, name: str, pairs: list[str]) -> None:
 
 
 def text_of(result: CallToolResult) -> str:
-    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+    """The result's text, its lines kept and every other control character escaped."""
+    text = "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 def run(title: str, command: Any, options: dict[str, Any], *args: Any) -> None:
@@ -146,7 +149,8 @@ def innermost(error: BaseException) -> Any:
 
 
 def fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    # Messages carry text from servers (their errors): escaped, so none can drive the terminal.
+    print(f"error: {printable(message)}", file=sys.stderr)
     raise SystemExit(1)
 
 

@@ -1,7 +1,6 @@
 """Command line: `python -m 05-mcp-proxy.client [--url URL] [--token T] tools | call TOOL key=value ... | health`."""
 
 import json
-import logging
 import sys
 from collections import defaultdict
 from typing import Annotated, Any, Literal
@@ -12,6 +11,7 @@ import typer
 from mcp import Client, MCPError
 from mcp.types import CallToolResult, TextContent, Tool
 
+from ..safe_output import configure_logging, printable
 from .arguments import parse_arguments
 from .connect import DEFAULT_URL, LESSON, bearer, connect, health_url
 
@@ -36,7 +36,7 @@ def options(
     log_level: Annotated[Literal["debug", "info", "warning", "error"], typer.Option(help="Log level.")] = "warning",
 ) -> None:
     """Talk to the lesson 05 MCP proxy."""
-    logging.basicConfig(level=log_level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(log_level, "%(levelname)s %(name)s: %(message)s")
     ctx.obj = {"url": url, "token": token}
 
 
@@ -69,10 +69,10 @@ def health_command(ctx: typer.Context) -> None:
         health = httpx2.get(url, headers=bearer(ctx.obj["token"]), timeout=10).json()
     except (httpx2.HTTPError, ValueError) as error:
         fail(f"cannot talk to {url}: {error}")
-    print(f"{health['proxy']}: {health['status']}")
+    print(printable(f"{health['proxy']}: {health['status']}"))
     for name, backend in health["backends"].items():
         detail = backend.get("error") or f"since {backend['since']}"
-        print(f"  {name:<16} {backend['state']:<11} {backend['tools']:>3} tools  {detail}")
+        print(printable(f"  {name:<16} {backend['state']:<11} {backend['tools']:>3} tools  {detail}"))
 
 
 async def all_tools(client: Client) -> list[Tool]:
@@ -97,10 +97,11 @@ async def list_tools(client: Client, schemas: bool) -> None:
         groups[backend_of(tool)].append(tool)
     width = max((len(tool.name) for group in groups.values() for tool in group), default=0)
     for backend, tools in sorted(groups.items()):
-        print(f"{backend}: {len(tools)} tool{'s' if len(tools) != 1 else ''}")
+        print(printable(f"{backend}: {len(tools)} tool{'s' if len(tools) != 1 else ''}"))
         for tool in sorted(tools, key=lambda t: t.name):
             summary = (tool.description or "").strip().splitlines()[0] if tool.description else ""
-            print(f"  {tool.name:<{width}}  {summary}")
+            print(printable(f"  {tool.name:<{width}}  {summary}"))
+            # json.dumps writes every control character as a \u escape (ensure_ascii): no printable() needed.
             if schemas:
                 print("      " + json.dumps(tool.input_schema, indent=2).replace("\n", "\n      "))
 
@@ -115,7 +116,8 @@ async def call_tool(client: Client, name: str, pairs: list[str]) -> None:
         raise CommandError(str(error)) from None
 
     async def progress(value: float, total: float | None, message: str | None) -> None:
-        print(f"progress {value:g}{f'/{total:g}' if total else ''}{f': {message}' if message else ''}", file=sys.stderr)
+        line = f"progress {value:g}{f'/{total:g}' if total else ''}{f': {message}' if message else ''}"
+        print(printable(line), file=sys.stderr)
 
     result = await client.call_tool(name, arguments, progress_callback=progress)
     if result.is_error:
@@ -126,7 +128,9 @@ async def call_tool(client: Client, name: str, pairs: list[str]) -> None:
 
 
 def text_of(result: CallToolResult) -> str:
-    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+    """The result's text, its lines kept and every other control character escaped."""
+    text = "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 def run(command: Any, options: dict[str, Any], *args: Any) -> None:
@@ -156,7 +160,8 @@ def innermost(error: BaseException) -> Any:
 
 
 def fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    # Messages carry text from servers (their errors): escaped, so none can drive the terminal.
+    print(f"error: {printable(message)}", file=sys.stderr)
     raise SystemExit(1)
 
 

@@ -1,0 +1,39 @@
+"""What this lesson's client may write about what a server sent: never raw untrusted text.
+
+- `printable`: text from the network (a server's tool description, result or error) with its
+  control characters escaped, so an ANSI escape cannot rewrite the user's terminal (or, as OSC 52,
+  write their clipboard) and a newline cannot forge a line.
+- `configure_logging`: stderr logging where every message passes through `printable`, since the
+  SDK's own log lines quote what a server sent.
+"""
+
+import logging
+import sys
+
+
+def printable(text: str) -> str:
+    """`text` with every non-printable character (newlines, ANSI escapes, NUL, ...) written as its escape."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in text)
+
+
+class EscapeControlCharacters(logging.Filter):
+    """A handler filter: the formatted message of every record, with control characters escaped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        safe = printable(message)
+        if safe != message:
+            record.msg, record.args = safe, None
+        return True
+
+
+def configure_logging(level: str, log_format: str, *filters: logging.Filter) -> None:
+    """Log to stderr (on stdio, stdout is the protocol) through one handler that escapes every message."""
+    # force=True replaces any handler installed before (MCPServer installs one on import).
+    logging.basicConfig(level=level.upper(), format=log_format, stream=sys.stderr, force=True)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(EscapeControlCharacters())
+        for extra in filters:
+            handler.addFilter(extra)
