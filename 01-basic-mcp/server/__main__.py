@@ -59,7 +59,15 @@ def run_http(addr: str, log_level: str, limits: StreamLimits) -> None:
     # lifespan shutdown. By default it waits as long as requests last: what is
     # still running after 5 s is cancelled.
     config = uvicorn.Config(
-        app, host=host, port=port, log_level=log_level, log_config=None, timeout_graceful_shutdown=5
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        log_config=None,
+        timeout_graceful_shutdown=5,
+        # uvicorn's default believes X-Forwarded-For from 127.0.0.1, where this server runs: any
+        # local process could then pick the client address the log shows. No proxy is trusted here.
+        proxy_headers=False,
     )
     server = StreamEndingServer(config, app.state.streams)
     server.run()

@@ -26,7 +26,9 @@ def main(
     logging.basicConfig(
         level=log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s"
     )
-    uvicorn.run(app, host=host.strip("[]"), port=int(port), log_level=log_level, log_config=None)
+    # uvicorn's default believes X-Forwarded-For from 127.0.0.1, where this server runs: any local
+    # process could then pick the `origin` it echoes and the client address it logs. No proxy is trusted here.
+    uvicorn.run(app, host=host.strip("[]"), port=int(port), log_level=log_level, log_config=None, proxy_headers=False)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Command line: `python -m 03-oauth-mcp.auth_server [--addr 127.0.0.1:9000] [--issuer URL] [--db PATH] ...`."""
 
+import ipaddress
 import logging
 from pathlib import Path
 from typing import Annotated, Literal
@@ -57,6 +58,16 @@ def parse_resources(resources: list[str] | None) -> list[str] | None:
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
             raise typer.BadParameter(f"{resource!r} is not an absolute http(s) URL without a fragment (RFC 8707)")
     return resources
+
+
+def parse_forwarded_allow_ips(addresses: list[str] | None) -> list[str] | None:
+    """Addresses and networks only: uvicorn would take a typo for a name that never matches, and "*" for anyone."""
+    for address in addresses or []:
+        try:
+            ipaddress.ip_network(address)
+        except ValueError as error:
+            raise typer.BadParameter(f"{address!r} is not an IP address or network ({error})") from None
+    return addresses
 
 
 @cli.command()
@@ -142,6 +153,16 @@ def main(
         int,
         typer.Option(min=1, help="Client registrations one address may make per hour before each must wait."),
     ] = DEFAULT_REGISTRATION_LIMIT,
+    forwarded_allow_ips: Annotated[
+        list[str] | None,
+        typer.Option(
+            callback=parse_forwarded_allow_ips,
+            metavar="ADDRESS",
+            help="A load balancer (IP address or network) whose X-Forwarded-For names the client; repeatable. "
+            "From anyone else the header is ignored. [default: none]",
+            show_default=False,
+        ),
+    ] = None,
     log_level: Annotated[
         Literal["debug", "info", "warning", "error"], typer.Option(help="Log level; logs go to stderr.")
     ] = "info",
@@ -179,8 +200,23 @@ def main(
         logger.info("users may also sign in with %s", github_url)
     resources = " ".join(settings.resources)
     logger.info("issuer %s, database %s, resources %s", settings.issuer, describe(settings.database), resources)
+    # Every throttle counts per client address, and uvicorn's default takes that address from
+    # X-Forwarded-For when a request comes from 127.0.0.1 (or FORWARDED_ALLOW_IPS), where this
+    # server runs: anyone there could name a new address on each request. So the header counts only
+    # from the proxies named with --forwarded-allow-ips, and by default from no one.
+    trusted = forwarded_allow_ips or []
+    if trusted:
+        logger.info("client addresses: from X-Forwarded-For when sent by %s", ", ".join(trusted))
     # uvicorn stops gracefully on SIGINT and SIGTERM. log_config=None keeps the handler above.
-    uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        log_config=None,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted,
+    )
 
 
 if __name__ == "__main__":

@@ -111,7 +111,15 @@ def main(
     print(f"client_id (the client's --client-metadata-url): {client_id}", file=sys.stderr)
     print(f"the authorization server must trust: {ca} (--cimd-ca-file)", file=sys.stderr, flush=True)
     print(json.dumps(document, indent=2), file=sys.stderr, flush=True)
-    uvicorn.run(app, host=host, port=port, ssl_certfile=str(server), ssl_keyfile=str(key), log_level="warning")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        ssl_certfile=str(server),
+        ssl_keyfile=str(key),
+        log_level="warning",
+        proxy_headers=False,  # uvicorn's default believes X-Forwarded-For from 127.0.0.1; no proxy is trusted here
+    )
 
 
 if __name__ == "__main__":

@@ -27,7 +27,9 @@ def main(
     host, port = split_addr(addr)
     audience = f"http://{addr}"  # the resource the authorization server issues its tokens for
     app = create_app(JWTVerifier(IssuerMetadata(issuer), audience))
-    uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None)
+    # uvicorn's default believes X-Forwarded-For from 127.0.0.1, where this server runs: any local
+    # process could then pick the client address the log shows. No proxy is trusted here.
+    uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None, proxy_headers=False)
 
 
 if __name__ == "__main__":

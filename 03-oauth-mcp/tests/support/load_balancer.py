@@ -11,6 +11,10 @@ Every request is logged, one line each, with the pool, the server that answered,
 say what the request was, none of them secret: `Mcp-Method`, `Mcp-Name`, `Mcp-Session-Id` is
 left out, and at /token only `grant_type`. Each response says which server answered it in
 `X-Replica`.
+
+The balancer tells its servers who the client is in `X-Forwarded-For`, set to the address it saw
+(`%[src]`), never appended to: a header the client wrote itself never reaches a server. A server
+believes it only from the balancer (the authorization server's `--forwarded-allow-ips 127.0.0.1`).
 """
 
 import re
@@ -79,6 +83,8 @@ def config(pools: list[Pool]) -> str:
             f"frontend {pool.name}",
             f"  bind 127.0.0.1:{pool.port}",
             f"  default_backend {pool.name}",
+            # Set, not appended (`option forwardfor` would keep the client's own header in front).
+            "  http-request set-header X-Forwarded-For %[src]",
             # What the request was, for the log: `%hr` lists these captures.
             "  option http-buffer-request",
             "  http-request capture req.hdr(mcp-method) len 40",

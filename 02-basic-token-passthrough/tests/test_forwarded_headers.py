@@ -1,0 +1,32 @@
+"""A made-up X-Forwarded-For changes neither the client address a server logs nor the `origin` the upstream echoes.
+
+uvicorn's default believes that header (and takes the client's address from it) when a request
+comes from 127.0.0.1, where the lesson runs: any process on the machine, or anyone behind a local
+proxy that passes the header on, could choose the address. Neither process trusts a proxy
+(server/__main__.py and upstream/__main__.py, `proxy_headers=False`).
+"""
+
+import secrets
+from importlib import import_module
+
+import httpx2
+
+eventually = import_module("02-basic-token-passthrough.tests.support.waiting").eventually
+
+MADE_UP = "203.0.113.7"  # a documentation address (RFC 5737)
+
+
+def test_a_made_up_forwarded_address_is_not_what_the_server_logs(server) -> None:
+    path = f"/forwarded-{secrets.token_hex(4)}"  # a path of this request's own, to find its log line
+    httpx2.get(f"{server.base_url}{path}", headers={"X-Forwarded-For": MADE_UP}, timeout=10)
+
+    def logged_line() -> str:
+        return next((line for line in server.logged().splitlines() if path in line), "")
+
+    line = eventually(logged_line, 10, f"the access log line of GET {path}")
+    assert " 127.0.0.1:" in line and MADE_UP not in line, line
+
+
+def test_a_made_up_forwarded_address_is_not_the_origin_the_upstream_echoes(echo_upstream) -> None:
+    echoed = httpx2.get(f"{echo_upstream.base_url}/anything", headers={"X-Forwarded-For": MADE_UP}, timeout=10)
+    assert echoed.json()["origin"] == "127.0.0.1"
