@@ -6,7 +6,6 @@ Authlib's server core is synchronous and framework-free: it reads an `OAuth2Requ
 its blocking work (password hashes, the database) holds up no other request.
 """
 
-import json
 from collections import defaultdict
 from typing import Any
 
@@ -14,6 +13,9 @@ from authlib.oauth2.rfc6749 import JsonPayload, JsonRequest, OAuth2Payload, OAut
 from starlette.datastructures import Headers, MultiDict
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+
+from .bounded_json import JsonOutOfBounds, parse_json
+from .config import MAX_BODY_BYTES
 
 
 class FormPayload(OAuth2Payload):
@@ -87,8 +89,8 @@ async def oauth2_request(request: Request, issuer: str, params: MultiDict | None
 
 async def json_request(request: Request, issuer: str) -> StarletteJsonRequest:
     try:
-        data = json.loads(await request.body())
-    except (ValueError, RecursionError):  # RecursionError: [[[[... nested deeper than Python recurses
+        data = parse_json(await request.body(), MAX_BODY_BYTES)  # bounded: [[[[... 30,000 deep is refused
+    except JsonOutOfBounds:
         data = None
     # Authlib answers an empty payload with invalid_request; anything but an object counts as empty.
     payload = data if isinstance(data, dict) else {}

@@ -40,7 +40,7 @@ from .upstream import GitHub, UpstreamLogin
 
 def create_app(settings: Settings) -> FastAPI:
     storage = Storage(settings.database)
-    seed(storage)
+    seed(storage, settings.default_resource)
     keys = SigningKeys(storage, settings.access_token_ttl)
     metadata = server_metadata(settings)
     throttles = Throttles.create(settings, storage)

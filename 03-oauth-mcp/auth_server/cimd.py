@@ -11,6 +11,9 @@ URL that anyone can type is a server-side request forgery (SSRF) risk, so the fe
 - no redirects, no proxies from the environment, at most 64 KiB, and 5 s for all of it: a
   deadline for the whole fetch, not per read, or a server dripping a byte every few seconds
   would hold the request (and a worker) for as long as it liked;
+- the URL is 2,000 characters at most (it is a cache key), the JSON is parsed within bounds
+  (bounded_json.py: thirty thousand nested `[` were a 500), and each member is checked for its
+  JSON type (DocumentShape) before anything reads it;
 - the user's error page gives a generic reason for anything the network said (how a name
   resolved, which address refused): only the log gets the detail, so the page cannot be used
   to map what this server can reach;
@@ -21,7 +24,6 @@ URL that anyone can type is a server-side request forgery (SSRF) risk, so the fe
 """
 
 import ipaddress
-import json
 import logging
 import re
 import ssl
@@ -32,9 +34,11 @@ from urllib.parse import urlsplit
 
 import anyio
 import httpx2
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from .bounded_json import JsonOutOfBounds, parse_json
 from .models import PUBLIC, Client
-from .registration import client_name_problem, redirect_uri_problem
+from .registration import MAX_URI, client_name_problem, redirect_uri_problem
 
 FETCH_DEADLINE = 5.0  # seconds for resolving, connecting and reading, all together
 MAX_DOCUMENT_BYTES = 64 * 1024
@@ -114,6 +118,8 @@ class MetadataDocuments:
         return client
 
     def _check_url(self, client_id: str) -> "httpx2.URL":
+        if len(client_id) > MAX_URI:  # also the key of a cache entry, and a value a pending authorization keeps
+            raise MetadataDocumentError(f"a client_id URL may be {MAX_URI} characters at most")
         try:
             parts, url = urlsplit(client_id), httpx2.URL(client_id)
         except (ValueError, httpx2.InvalidURL):
@@ -171,40 +177,59 @@ class MetadataDocuments:
 
     def _parse(self, client_id: str, body: bytes) -> Client:
         try:
-            document = json.loads(body)
-        except ValueError:
-            raise MetadataDocumentError("the document is not JSON") from None
-        if not isinstance(document, dict):
-            raise MetadataDocumentError("the document is not a JSON object")
+            document = DocumentShape.model_validate(parse_json(body, MAX_DOCUMENT_BYTES))
+        except JsonOutOfBounds as problem:
+            raise MetadataDocumentError(f"the document is not JSON within bounds: {problem}") from None
+        except ValidationError as error:
+            raise MetadataDocumentError(shape_problem(error)) from None
         # The spec's MUST: the document names itself, exactly. Otherwise a page could claim to be another client.
-        if document.get("client_id") != client_id:
+        if document.client_id != client_id:
             raise MetadataDocumentError("the document's client_id is not its own URL")
-        name = document.get("client_name")
-        if not isinstance(name, str) or not name.strip():
+        name = document.client_name
+        if not name or not name.strip():
             raise MetadataDocumentError("the document has no client_name")
         if problem := client_name_problem(name):
             raise MetadataDocumentError(f"the document's client_name {problem}")
-        uris = document.get("redirect_uris")
-        if not isinstance(uris, list) or not uris or not all(isinstance(uri, str) for uri in uris):
+        if not document.redirect_uris:
             raise MetadataDocumentError("the document has no redirect_uris")
-        for uri in uris:
+        for uri in document.redirect_uris:
             if problem := redirect_uri_problem(uri):
                 raise MetadataDocumentError(f"redirect URI {uri} {problem}")
         # Public clients only: private_key_jwt would need the document's keys, which this lesson skips.
-        if document.get("token_endpoint_auth_method", "none") != "none":
+        if document.token_endpoint_auth_method not in PUBLIC:
             raise MetadataDocumentError("only token_endpoint_auth_method none is supported")
-        grant_types = document.get("grant_types", ["authorization_code", "refresh_token"])
-        if not isinstance(grant_types, list) or not set(grant_types) <= GRANT_TYPES:
+        if not set(document.grant_types) <= GRANT_TYPES:
             raise MetadataDocumentError("grant_types may only be authorization_code and refresh_token")
         return Client(
             client_id=client_id,
             client_name=name.strip(),
-            redirect_uris=tuple(uris),
-            grant_types=tuple(grant_types),
+            redirect_uris=tuple(document.redirect_uris),
+            grant_types=tuple(document.grant_types),
             auth_methods=PUBLIC,
             kind="metadata document",
-            metadata={key: document[key] for key in ("client_uri", "logo_uri") if isinstance(document.get(key), str)},
+            metadata=document.model_dump(include={"client_uri", "logo_uri"}, exclude_none=True),
         )
+
+
+class DocumentShape(BaseModel):
+    """The members of a metadata document this server reads, each of its JSON type (strict: no
+    conversions); the rest is ignored. Absent ones are None, and refused above where required."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    client_id: str | None = None
+    client_name: str | None = None
+    redirect_uris: list[str] | None = None
+    token_endpoint_auth_method: str = "none"  # noqa: S105 -- a method's name, not a secret
+    grant_types: list[str] = ["authorization_code", "refresh_token"]
+    client_uri: str | None = None
+    logo_uri: str | None = None
+
+
+def shape_problem(error: ValidationError) -> str:
+    """What was of the wrong type: a member DocumentShape declares (never the publisher's text), or the whole."""
+    location = error.errors()[0]["loc"]
+    return f"the document's {location[0]} has the wrong JSON type" if location else "the document is not a JSON object"
 
 
 def _max_age(cache_control: str) -> float:

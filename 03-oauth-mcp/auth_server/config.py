@@ -43,6 +43,16 @@ REGISTRATION_WINDOW = 3600
 DEFAULT_CIMD_CACHE_SIZE = 1000
 # No OAuth request needs more: a bigger body is refused (413) before it is read (limits.py).
 MAX_BODY_BYTES = 64 * 1024
+# JSON from another party (a /register body, a metadata document, GitHub's answers) is parsed within
+# bounds (bounded_json.py): no OAuth document nests more than a few levels, a JWK set four.
+MAX_JSON_DEPTH = 16
+MAX_UPSTREAM_ANSWER_BYTES = 64 * 1024  # GitHub's token response or user profile (upstream.py)
+# GET /authorize needs no sign-in, yet keeps the request for the consent page (pending_limits.py):
+# what one pending authorization holds is bounded, and so is how many one client or address has.
+MAX_STATE_LENGTH = 1024  # characters; clients send 32-64 random ones, a few encode a little more
+MAX_SCOPE_LENGTH = 512  # every scope this server knows fits many times over
+MAX_PENDING_PER_ADDRESS = 20  # a shared address (a NAT, an office) has this many users at the page at once
+MAX_PENDING_PER_CLIENT = 100  # raise it for a client with more users signing in within CONSENT_TTL
 # How long resource servers may cache /jwks.json; a new signing key is published at least twice
 # this long before it signs (rotate_key.py), so every cache has seen it first.
 JWKS_MAX_AGE = 300

@@ -4,7 +4,7 @@ Both ways of signing a user in end here: the password on the consent page (conse
 optional upstream login (upstream.py).
 
 1. `start` (GET /authorize): Authlib validates the request, which is then saved server-side as
-   a *pending authorization*, bound to this browser by a cookie.
+   a *pending authorization*, bound to this browser by a cookie (within bounds: pending_limits.py).
 2. `resume` (the form's POST, or the upstream callback): the pending authorization is found
    again, from the same browser, and validated again: the client may have changed meanwhile,
    or its metadata document expired.
@@ -33,11 +33,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .adapter import StarletteOAuth2Request, oauth2_request
-from .config import CONSENT_TTL
+from .config import CONSENT_TTL, MAX_PENDING_PER_ADDRESS, MAX_PENDING_PER_CLIENT
 from .models import User
 from .oauth import AuthorizationServer
 from .pages import error_page, expired_page
+from .pending_limits import ParameterTooLong, kept_parameters
 from .storage import Storage, digest
+from .throttle import address_key
 
 logger = logging.getLogger(__name__)
 
@@ -112,12 +114,20 @@ class AuthorizationFlow:
         for name in ECHOED_PARAMETERS:
             if invalid_error_characters(request.query_params.get(name, "")):
                 raise Refused(error_page("invalid_request", f"Malformed {name}.", 400))
-        params = list(request.query_params.multi_items())
+        try:
+            params = kept_parameters(request.query_params)  # bounded: pending_limits.py
+        except ParameterTooLong as problem:
+            raise Refused(error_page("invalid_request", str(problem), 400)) from None
         oauth_request, grant = await self._validate(request, params)
+        client_id, address = grant.client.client_id, address_key(request.client.host if request.client else None)
 
         def remember() -> tuple[str, str, str]:
             browser_id = self.cookie.issue(request)
-            request_id, csrf_token = self.storage.save_pending(params, browser_id, CONSENT_TTL)
+            request_id, csrf_token, evicted = self.storage.save_pending(
+                params, browser_id, CONSENT_TTL, client_id, address, MAX_PENDING_PER_CLIENT, MAX_PENDING_PER_ADDRESS
+            )
+            if evicted:
+                logger.warning("%d older pending authorizations of %s or from %s gave way", evicted, client_id, address)
             return request_id, csrf_token, browser_id
 
         request_id, csrf_token, browser_id = await anyio.to_thread.run_sync(remember)

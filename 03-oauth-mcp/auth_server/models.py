@@ -44,7 +44,7 @@ class Client(ClientMixin):
     allowed_scope: str | None = None
     is_resource_server: bool = False  # may call /introspect
     application_type: str = "native"
-    kind: str = "registered"  # "seeded", "registered" (RFC 7591) or "metadata document" (CIMD)
+    kind: str = "registered"  # "seeded", "provisioned", "registered" (RFC 7591) or "metadata document" (CIMD)
     metadata: dict[str, Any] = field(default_factory=dict)  # what it registered, echoed back by /register
 
     @property

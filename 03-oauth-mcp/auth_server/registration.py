@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 from authlib.oauth2.rfc7591 import ClientMetadataClaims, ClientRegistrationEndpoint
 from authlib.oauth2.rfc7591.errors import InvalidClientMetadataError, InvalidRedirectURIError
 from joserfc.errors import InvalidClaimError
+from pydantic import ConfigDict, TypeAdapter, ValidationError, with_config
+from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only from Python 3.12
 
 from .models import CONFIDENTIAL, PUBLIC, Client
 from .passwords import hash_password
@@ -89,25 +91,41 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-# The JSON type of each claim Authlib reads (RFC 7591 §2, OIDC Registration for application_type).
-CLAIM_TYPES: dict[str, type] = {
-    "redirect_uris": list,
-    "token_endpoint_auth_method": str,
-    "grant_types": list,
-    "response_types": list,
-    "client_name": str,
-    "client_uri": str,
-    "logo_uri": str,
-    "scope": str,
-    "contacts": list,
-    "tos_uri": str,
-    "policy_uri": str,
-    "jwks_uri": str,
-    "jwks": dict,
-    "software_id": str,
-    "software_version": str,
-    "application_type": str,
-}
+@with_config(ConfigDict(strict=True))
+class ClientMetadataShape(TypedDict, total=False):
+    """The JSON type of each claim Authlib reads (RFC 7591 §2, OIDC Registration for application_type).
+
+    Authlib assumes each claim has the type the RFC gives it: `set()` of a list of lists, `in` on a
+    number, are TypeErrors (a 500). So the shape is checked before it looks. Members not named here
+    are not registered, and Authlib never reads them.
+    """
+
+    redirect_uris: list[str]
+    token_endpoint_auth_method: str
+    grant_types: list[str]
+    response_types: list[str]
+    client_name: str
+    client_uri: str
+    logo_uri: str
+    scope: str
+    contacts: list[str]
+    tos_uri: str
+    policy_uri: str
+    software_id: str
+    software_version: str
+    application_type: str
+
+
+client_metadata_shape = TypeAdapter(ClientMetadataShape)
+
+
+def shape_problem(metadata: dict[str, Any]) -> str | None:
+    """The first claim of the wrong JSON type, or None."""
+    try:
+        client_metadata_shape.validate_python(metadata)
+    except ValidationError as error:
+        return str(error.errors()[0]["loc"][0])  # a claim ClientMetadataShape names, never the sender's text
+    return None
 
 
 class McpClientMetadataClaims(ClientMetadataClaims):
@@ -116,26 +134,21 @@ class McpClientMetadataClaims(ClientMetadataClaims):
     REGISTERED_CLAIMS: ClassVar[list[str]] = [*ClientMetadataClaims.REGISTERED_CLAIMS, "application_type"]
 
     def validate(self, now: Any = None, leeway: int = 0) -> None:
+        if claim := shape_problem(dict(self)):
+            error = InvalidRedirectURIError if claim == "redirect_uris" else InvalidClientMetadataError
+            raise error(f"{claim} has the wrong JSON type")
         # OIDC's default is "web"; the MCP SDK registers loopback redirect URIs, so "native".
         self.setdefault("application_type", "native")
         if self["application_type"] not in ("native", "web"):
             raise InvalidClaimError("application_type")
         self.setdefault("grant_types", list(DEFAULT_GRANT_TYPES))
-        # Authlib assumes each claim has the type RFC 7591 gives it: `set()` of a list of lists,
-        # `in` on a number, are TypeErrors (a 500). So the types are checked before it looks.
-        for name, expected in CLAIM_TYPES.items():
-            if name in self and not isinstance(self[name], expected):
-                raise InvalidClientMetadataError(f"{name} has the wrong type")
-        for name in ("grant_types", "response_types", "contacts"):
-            if not all(isinstance(item, str) for item in self.get(name, [])):
-                raise InvalidClientMetadataError(f"{name} must be an array of strings")
         super().validate(now, leeway)
         if len(json.dumps(self.get_registered_claims())) > MAX_METADATA_BYTES:
             raise InvalidClientMetadataError(f"The registration is larger than {MAX_METADATA_BYTES} bytes")
 
     def validate_redirect_uris(self) -> None:
         uris = self.get("redirect_uris")
-        if not isinstance(uris, list) or not uris or not all(isinstance(uri, str) for uri in uris):
+        if not uris:  # if present, an array of strings (ClientMetadataShape)
             raise InvalidRedirectURIError("redirect_uris must be a non-empty array of strings")
         if len(uris) > MAX_REDIRECT_URIS:
             raise InvalidRedirectURIError(f"At most {MAX_REDIRECT_URIS} redirect_uris")
@@ -144,6 +157,18 @@ class McpClientMetadataClaims(ClientMetadataClaims):
                 # RFC 7591 §3.2.2 names this error; Authlib would report invalid_client_metadata.
                 # (The URI itself is not echoed: error_description allows only plain ASCII.)
                 raise InvalidRedirectURIError(f"redirect_uris[{index}] {problem}")
+
+    def validate_jwks_uri(self) -> None:
+        # Override, with validate_jwks: this server authenticates clients with a secret or with
+        # nothing (no private_key_jwt), and encrypts nothing to them, so it has no use for a client's
+        # keys. A key set is the most intricate JSON a registration can carry, and Authlib hands it
+        # to joserfc, which raises TypeError or KeyError (a 500) for some ({"keys": 5}, an unknown
+        # curve): refusing it is safer than checking it. RFC 7591 §3.2.2 lets a server refuse a claim.
+        if "jwks_uri" in self or "jwks" in self:
+            raise InvalidClientMetadataError("jwks and jwks_uri are not supported: this server uses no client keys")
+
+    def validate_jwks(self) -> None:
+        pass  # refused in validate_jwks_uri, which Authlib calls first
 
     def validate_client_name(self) -> None:
         if "client_name" in self and (problem := client_name_problem(self["client_name"])):

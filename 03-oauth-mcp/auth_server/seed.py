@@ -21,12 +21,14 @@ BOT_ID = "journal-bot"
 BOT_SECRET_ENV, BOT_SECRET_DEFAULT = "JOURNAL_BOT_SECRET", "dev-journal-bot-secret"
 
 
-def seed(storage: Storage) -> None:
+def seed(storage: Storage, default_resource: str) -> None:
     for username, password in USERS.items():
         if storage.get_password_hash(username) is None:  # users keep their password across restarts
             storage.add_user(username, hash_password(password))
     # The MCP server, as a client of this server: it may introspect tokens, and exchange the tokens
-    # sent to it for tokens to its upstream API (exchange.py); it obtains no token of its own.
+    # issued for it, the default (first) --resource, for tokens to its upstream API (exchange.py); it
+    # obtains no token of its own. The MCP server of another --resource gets a client of its own
+    # (add_resource_server.py): one resource's server must not exchange another's tokens.
     storage.save_client(
         Client(
             client_id=RESOURCE_SERVER_ID,
@@ -39,6 +41,7 @@ def seed(storage: Storage) -> None:
             kind="seeded",
         )
     )
+    storage.set_resources_of(RESOURCE_SERVER_ID, [default_resource])
     # A machine client: client_credentials, no user, so no consent; limited to its provisioned scopes.
     storage.save_client(
         Client(

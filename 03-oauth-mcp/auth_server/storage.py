@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Table, delete, exists, func, select, update
+from sqlalchemy import Connection, Engine, Table, delete, exists, func, inspect, select, update
 
 from .. import database
 from .models import AuthorizationCode, Client, RefreshToken
@@ -29,6 +29,7 @@ from .tables import (
     access_tokens,
     attempts,
     authorization_codes,
+    client_resources,
     clients,
     metadata,
     pending_authorizations,
@@ -56,10 +57,23 @@ def record_of(record_type: type[T], row: Any) -> T:
     return record_type(**{field.name: getattr(row, field.name) for field in dataclasses.fields(record_type)})
 
 
+def _drop_outdated_pending_authorizations(engine: Engine) -> None:
+    """An older database's pending_authorizations lacks the columns that bound it (tables.py). Its rows
+    live ten minutes, so the table is dropped, and made anew by create_schema, rather than migrated: a
+    consent page open across the upgrade says "expired", and its user starts again."""
+    with database.locked(engine) as connection:
+        tables = inspect(connection)
+        if tables.has_table(pending_authorizations.name):
+            columns = {column["name"] for column in tables.get_columns(pending_authorizations.name)}
+            if "address" not in columns:
+                pending_authorizations.drop(connection)
+
+
 class Storage:
     def __init__(self, db: str | os.PathLike[str]) -> None:
         """`db`: a SQLite file path, or a postgresql+psycopg:// URL (database.py)."""
         self.engine = database.open_database(os.fspath(db))
+        _drop_outdated_pending_authorizations(self.engine)
         database.create_schema(self.engine, metadata)
 
     def close(self) -> None:
@@ -122,6 +136,21 @@ class Storage:
             metadata=row.metadata,
         )
 
+    def set_resources_of(self, client_id: str, resources: list[str]) -> None:
+        """The resources a resource-server client is, replacing those it had (exchange.py reads them)."""
+        with self.engine.begin() as connection:
+            connection.execute(delete(client_resources).where(client_resources.c.client_id == client_id))
+            if resources:
+                rows = [{"client_id": client_id, "resource": resource} for resource in resources]
+                connection.execute(client_resources.insert(), rows)
+
+    def resources_of(self, client_id: str) -> frozenset[str]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(client_resources.c.resource).where(client_resources.c.client_id == client_id)
+            )
+            return frozenset(row.resource for row in rows)
+
     # -- users -----------------------------------------------------------------------------
 
     def add_user(self, username: str, password_hash: str) -> None:
@@ -155,7 +184,22 @@ class Storage:
 
     # -- pending authorizations (the consent page) -----------------------------------------
 
-    def save_pending(self, params: list[tuple[str, str]], browser_id: str, ttl: int) -> tuple[str, str]:
+    def save_pending(
+        self,
+        params: list[tuple[str, str]],
+        browser_id: str,
+        ttl: int,
+        client_id: str,
+        address: str,
+        per_client: int,
+        per_address: int,
+    ) -> tuple[str, str, int]:
+        """Keep a validated authorization request: (request_id, csrf_token, how many older ones gave way).
+
+        The client and the address each keep their `per_client` and `per_address` newest pending
+        authorizations; older ones are deleted (pending_limits.py says why they, not the new one, go).
+        Requests racing at PostgreSQL may leave one or two over the bound: the next one trims it.
+        """
         request_id, csrf_token = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
         with self.engine.begin() as connection:
             self._delete_expired(connection, pending_authorizations, now())
@@ -166,9 +210,26 @@ class Storage:
                     csrf_token=csrf_token,
                     browser_hash=digest(browser_id),
                     expires_at=now() + ttl,
+                    client_id=client_id,
+                    address=address,
+                    created_at=time.time(),
                 )
             )
-        return request_id, csrf_token
+            evicted = self._keep_newest(connection, pending_authorizations.c.client_id == client_id, per_client)
+            evicted += self._keep_newest(connection, pending_authorizations.c.address == address, per_address)
+        return request_id, csrf_token, evicted
+
+    @staticmethod
+    def _keep_newest(connection: Connection, owned: Any, keep: int) -> int:
+        """Delete all but the `keep` newest pending authorizations that match `owned`; how many went."""
+        newest = (
+            select(pending_authorizations.c.request_id)
+            .where(owned)
+            .order_by(pending_authorizations.c.created_at.desc())
+            .limit(keep)
+        )
+        older = delete(pending_authorizations).where(owned, pending_authorizations.c.request_id.not_in(newest))
+        return connection.execute(older).rowcount
 
     def get_pending(self, request_id: str) -> tuple[list[tuple[str, str]], str, str] | None:
         """(params, csrf_token, browser_hash) of an unexpired pending request."""
@@ -201,8 +262,11 @@ class Storage:
     # -- upstream (GitHub) logins in progress ----------------------------------------------
 
     def save_upstream_login(self, state: str, request_id: str, code_verifier: str, ttl: int) -> None:
+        """One upstream login per pending authorization, the latest: "Approve with GitHub" posted again and
+        again on one page (anyone can open it) would otherwise keep a row for each, as many as were sent."""
         with self.engine.begin() as connection:
             self._delete_expired(connection, upstream_logins, now())
+            connection.execute(delete(upstream_logins).where(upstream_logins.c.request_id == request_id))
             connection.execute(
                 upstream_logins.insert().values(
                     state=state, request_id=request_id, code_verifier=code_verifier, expires_at=now() + ttl

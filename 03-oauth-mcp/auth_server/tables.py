@@ -5,7 +5,9 @@ replica is redeemed at another, a refresh token rotated at one is reuse at the o
 password counts at all of them. The queries are in storage.py.
 
 The names and columns are those of the SQLite file earlier versions of this lesson created, so
-an existing file keeps working.
+an existing file keeps working. Two changes: `pending_authorizations` gained the columns that bound
+it (an older table of these ten-minute rows is dropped and made anew: storage.py), and
+`client_resources` is new.
 """
 
 from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, Integer, MetaData, Table, Text
@@ -27,6 +29,14 @@ clients = Table(
     Column("kind", Text, nullable=False),
     Column("metadata", JSON, nullable=False),
     Column("created_at", Integer, nullable=False),
+)
+
+# The resources a resource-server client is: the audiences of the tokens it may exchange (exchange.py).
+client_resources = Table(
+    "client_resources",
+    metadata,
+    Column("client_id", Text, ForeignKey("clients.client_id"), primary_key=True),
+    Column("resource", Text, primary_key=True),
 )
 
 users = Table(
@@ -52,6 +62,10 @@ pending_authorizations = Table(
     Column("csrf_token", Text, nullable=False),
     Column("browser_hash", Text, nullable=False),  # hash of the cookie that binds it to one browser
     Column("expires_at", Integer, nullable=False),
+    # Who it is for and from where, so that each has only so many (pending_limits.py); the oldest go first.
+    Column("client_id", Text, nullable=False, index=True),
+    Column("address", Text, nullable=False, index=True),  # throttle.address_key: an IPv4 address or an IPv6 /64
+    Column("created_at", Float, nullable=False),
 )
 
 upstream_logins = Table(

@@ -1,7 +1,7 @@
 """Throttling guesses: a few attempts are free, then each one makes the next wait longer, up to a cap.
 
-What is counted, and per what (the keys), is decided where the attempt happens: passwords per user
-and per address (signin.py), client secrets per address (oauth.py), registrations per address
+What is counted, and per what (the keys), is decided where the attempt happens: passwords per
+username, existing or not, and per address (signin.py), client secrets per address (oauth.py), registrations per address
 (registration.py). This file only keeps the rule, the same for all of them:
 
 - `free` attempts within `window` seconds cost nothing;

@@ -8,19 +8,26 @@ The order follows the MCP security best practices ("Confused Deputy"): the user 
 client on this server's consent page first; only then does the browser go to GitHub, with a
 fresh upstream `state` bound to that approved, pending request and to the same browser cookie.
 The way back ends the authorization request like the password does (flow.py).
+
+GitHub's answers are read like any other party's: within bounds (bounded_json.py) and checked for
+the shape expected (TokenAnswer, UserAnswer) before anything reads them.
 """
 
 import base64
 import hashlib
 import logging
 import secrets
-from urllib.parse import urlencode
+from typing import Any, TypeVar
+from urllib.parse import urlencode, urlsplit
 
 import anyio
 import httpx2
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from .bounded_json import JsonOutOfBounds, read_json
+from .config import MAX_UPSTREAM_ANSWER_BYTES
 from .flow import AuthorizationFlow, Pending, Refused
 from .models import User
 from .pages import expired_page
@@ -32,6 +39,27 @@ logger = logging.getLogger(__name__)
 
 class UpstreamError(Exception):
     pass
+
+
+ACCEPT_JSON = {"Accept": "application/json"}
+
+
+class TokenAnswer(BaseModel):
+    """GitHub's token response: the members read, of their JSON types (strict); the rest ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+    access_token: str | None = None
+
+
+class UserAnswer(BaseModel):
+    """GET /user: only the login is read. It becomes the tokens' `sub`, so it must look like one: GitHub
+    logins are letters, digits and hyphens, 39 at most (GitHub Enterprise Server normalizes to the same)."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+    login: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,39}$")
+
+
+Answer = TypeVar("Answer", TokenAnswer, UserAnswer)
 
 
 class GitHub:
@@ -60,32 +88,37 @@ class GitHub:
 
     async def login(self, code: str, code_verifier: str) -> str:
         """Exchange the code, read the user's login, forget the GitHub token."""
+        form = {
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "code": code,
+            "redirect_uri": self.redirect_uri,
+            "code_verifier": code_verifier,
+        }
         async with httpx2.AsyncClient(timeout=10) as http:
-            try:
-                exchanged = await http.post(
-                    f"{self.base_url}/login/oauth/access_token",
-                    data={
-                        "client_id": self.client_id,
-                        "client_secret": self.client_secret,
-                        "code": code,
-                        "redirect_uri": self.redirect_uri,
-                        "code_verifier": code_verifier,
-                    },
-                    headers={"Accept": "application/json"},
-                )
-                token = exchanged.json().get("access_token") if exchanged.status_code == 200 else None
-                if not token:  # GitHub answers errors with 200 and an "error" member
-                    raise UpstreamError(f"code exchange failed (HTTP {exchanged.status_code})")
-                user = await http.get(
-                    f"{self.api_url}/user",
-                    headers={"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json"},
-                )
-            except (httpx2.HTTPError, ValueError) as error:
-                raise UpstreamError(f"cannot reach GitHub: {type(error).__name__}") from None
-        login = user.json().get("login") if user.status_code == 200 else None
-        if not isinstance(login, str) or not login:
-            raise UpstreamError(f"no user login (HTTP {user.status_code})")
-        return login
+            exchanged = await self._ask(
+                http, TokenAnswer, "POST", f"{self.base_url}/login/oauth/access_token", data=form, headers=ACCEPT_JSON
+            )
+            if not exchanged.access_token:  # GitHub answers errors with 200 and an "error" member
+                raise UpstreamError("code exchange failed")
+            bearer = {"Authorization": f"Bearer {exchanged.access_token}", "Accept": "application/vnd.github+json"}
+            user = await self._ask(http, UserAnswer, "GET", f"{self.api_url}/user", headers=bearer)
+        if not user.login:
+            raise UpstreamError("no user login")
+        return user.login
+
+    @staticmethod
+    async def _ask(http: httpx2.AsyncClient, shape: type[Answer], method: str, url: str, **options: Any) -> Answer:
+        """GitHub's answer, a 200 with JSON of `shape`, read within bounds (bounded_json.py); else UpstreamError."""
+        try:
+            async with http.stream(method, url, **options) as response:
+                if response.status_code != 200:
+                    raise UpstreamError(f"{method} {urlsplit(url).path} answered HTTP {response.status_code}")
+                return shape.model_validate(await read_json(response, MAX_UPSTREAM_ANSWER_BYTES))
+        except httpx2.HTTPError as error:
+            raise UpstreamError(f"cannot reach GitHub: {type(error).__name__}") from None
+        except (JsonOutOfBounds, ValidationError) as error:  # the detail stays out: it may quote the answer
+            raise UpstreamError(f"GitHub's answer is not the JSON expected: {type(error).__name__}") from None
 
 
 class UpstreamLogin:

@@ -23,6 +23,7 @@ EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
 RS_AUTH = ("journal-mcp-server", "dev-resource-server-secret")  # the seeded development secret
 BOT_AUTH = ("journal-bot", "dev-journal-bot-secret")
+COOKIE_MCP_AUTH = ("cookie-mcp-server", "cookie-mcp-server-secret")  # the second resource's own client
 
 
 COOKIES_SEEN: list[str | None] = []  # the Cookie header of each request CookieSettingUpstream got
@@ -38,10 +39,14 @@ class CookieSettingUpstream(loopback_http.JsonHandler):
         self.reply({"args": {}, "headers": {}, "token": {}}, headers={"Set-Cookie": cookie})
 
 
-def mcp_server(state, issuer: str, upstream: str, port: int):
+def mcp_server(state, issuer: str, upstream: str, port: int, client: tuple[str, str] | None = None):
+    """An MCP server; `client`: its own (id, secret) at the authorization server, if it is not the first --resource."""
     database = state / f"journal-{port}.db"
     arguments = ["-t", "http", "--issuer", issuer, "--db", str(database), "--upstream-url", f"{upstream}/anything"]
-    return processes.start_process("server", *arguments, port=port)
+    if client is None:
+        return processes.start_process("server", *arguments, port=port)
+    credentials = {"JOURNAL_MCP_SERVER_SECRET": client[1]}
+    return processes.start_process("server", *arguments, "--client-id", client[0], port=port, env=credentials)
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +61,13 @@ def exchange_parties(tmp_path_factory) -> Iterator[dict[str, str]]:
     cookie_upstream = f"http://127.0.0.1:{cookie_setter.server_address[1]}"
     issuer = f"http://127.0.0.1:{auth_port}"
     resources = ["--resource", mcp_url, "--resource", cookie_mcp_url]
+    # The second resource's server exchanges its tokens with credentials of its own (exchange.py).
+    provisioned = processes.run_cli(
+        "auth_server.add_resource_server",
+        *("--db", str(state / "a.db"), "--client-id", COOKIE_MCP_AUTH[0], "--resource", cookie_mcp_url),
+        env={"RESOURCE_SERVER_SECRET": COOKIE_MCP_AUTH[1]},
+    )
+    assert provisioned.returncode == 0, provisioned.stderr
     with (
         loopback_http.serving(cookie_setter),
         processes.start_process(
@@ -71,7 +83,7 @@ def exchange_parties(tmp_path_factory) -> Iterator[dict[str, str]]:
         ),
         processes.start_process("upstream", "--issuer", issuer, port=upstream_port),
         mcp_server(state, issuer, upstream, mcp_port),
-        mcp_server(state, issuer, cookie_upstream, cookie_mcp_port),
+        mcp_server(state, issuer, cookie_upstream, cookie_mcp_port, COOKIE_MCP_AUTH),
     ):
         yield {"issuer": issuer, "mcp": mcp_url, "upstream": upstream, "cookie_mcp": cookie_mcp_url}
 

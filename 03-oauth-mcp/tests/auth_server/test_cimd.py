@@ -1,6 +1,9 @@
 """Client ID Metadata Documents: the client_id is a URL, and the server fetches what it names."""
 
+import json
+from collections.abc import Iterator
 from importlib import import_module
+from typing import Any
 
 import pytest
 
@@ -8,6 +11,7 @@ processes = import_module("03-oauth-mcp.tests.support.processes")
 log_showing = import_module("03-oauth-mcp.tests.support.server_log").log_showing
 client_document = import_module("03-oauth-mcp.tests.support.document_server").client_document
 OAuth = import_module("03-oauth-mcp.tests.support.oauth_driver").OAuth
+scripted_http = import_module("03-oauth-mcp.tests.support.scripted_http")
 
 UNREACHABLE = "could not be fetched from a public address"  # the page's one reason for network failures
 
@@ -140,3 +144,62 @@ def test_a_document_dripped_out_slowly_is_refused_after_the_deadline(allow_liste
     assert page.status_code == 400
     assert UNREACHABLE in page.text
     assert page.elapsed.total_seconds() < 15
+
+
+@pytest.fixture(scope="module")
+def hostile_host() -> Iterator[Any]:
+    """A client's web server publishing whatever bytes a test scripts, well-formed or not."""
+    with scripted_http.ScriptedServer().running() as server:
+        yield server
+
+
+HOSTILE_MEMBERS = {
+    "nested-member": {"x": json.loads("[" * 17 + "]" * 17)},  # 17 levels inside the document's object
+    "grant-types-of-arrays": {"grant_types": [["authorization_code"]]},
+    "name-a-number": {"client_name": 7},
+}
+
+
+def hostile_document(name: str, url: str) -> bytes:
+    if name == "nested":
+        return b"[" * 30_000
+    if name == "not-utf8":
+        return b"\xff\xfe{"
+    return json.dumps(client_document(url, **HOSTILE_MEMBERS[name])).encode()
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("nested", "nested deeper than 16 levels"),
+        ("nested-member", "nested deeper than 16 levels"),
+        ("grant-types-of-arrays", "grant_types has the wrong JSON type"),
+        ("name-a-number", "client_name has the wrong JSON type"),
+        ("not-utf8", "not JSON"),
+    ],
+)
+def test_a_document_of_hostile_json_is_refused_at_authorize_and_at_token(
+    allow_listed, hostile_host, name, reason
+) -> None:
+    # Thirty thousand `[` made json.loads raise RecursionError, and grant_types of arrays made set()
+    # raise TypeError: each a 500 at GET /authorize and at POST /token, from a document anyone can publish.
+    url = f"{hostile_host.url}/hostile/{name}.json"
+    hostile_host.script(f"/hostile/{name}.json", hostile_document(name, url))
+    page = allow_listed.http.get(allow_listed.authorize_url(url)[0])
+    assert page.status_code == 400, page.text
+    assert "invalid_client" in page.text and reason in page.text
+    assert "location" not in page.headers
+    form = {"grant_type": "authorization_code", "code": "x", "client_id": url, "code_verifier": "v" * 43}
+    token = allow_listed.http.post(f"{allow_listed.base_url}/token", data=form)
+    assert token.status_code in (400, 401), token.text
+    assert token.json()["error"] == "invalid_client"
+
+
+def test_a_client_id_url_longer_than_a_uri_may_be_is_never_fetched(allow_listed, hostile_host) -> None:
+    # At /token, only the 64 KiB body limit bounded it: each such URL fetched, and kept as a cache key.
+    url = f"{hostile_host.url}/{'a' * 2100}.json"
+    hostile_host.script(url.removeprefix(hostile_host.url), json.dumps(client_document(url)).encode())
+    form = {"grant_type": "authorization_code", "code": "x", "client_id": url, "code_verifier": "v" * 43}
+    token = allow_listed.http.post(f"{allow_listed.base_url}/token", data=form)
+    assert token.status_code in (400, 401) and token.json()["error"] == "invalid_client"
+    assert not [path for _, path in hostile_host.requests if path.startswith("/aaaa")]

@@ -10,6 +10,7 @@ import typer
 processes = import_module("03-oauth-mcp.tests.support.processes")
 addresses = import_module("03-oauth-mcp.addresses")
 command_line = import_module("03-oauth-mcp.auth_server.__main__")
+add_resource_server = import_module("03-oauth-mcp.auth_server.add_resource_server")
 OAuth = import_module("03-oauth-mcp.tests.support.oauth_driver").OAuth
 
 
@@ -69,6 +70,8 @@ def test_flags_set_issuer_audiences_and_lifetime(tmp_path) -> None:
         (command_line.parse_issuer, "http://127.0.0.1:9000/", "drop the slash"),
         (command_line.parse_issuer, "http://auth.example.com", "must use https"),
         (command_line.parse_resources, ["mcp-server"], "is not an absolute http(s) URL"),
+        (add_resource_server.parse_client_id, "journal-mcp-server", "seeded at every start"),  # the first resource's
+        (add_resource_server.parse_client_id, "https://notes.example/mcp", "not a URL"),  # a metadata document's
     ],
 )
 def test_bad_flag_values_are_refused(check, value, message) -> None:

@@ -1,8 +1,14 @@
 """The login-and-consent page: what it shows, how it is protected, and what a wrong answer does."""
 
 import re
+import sqlite3
+from importlib import import_module
+from typing import Any
 
 import httpx2
+
+OAuth = import_module("03-oauth-mcp.tests.support.oauth_driver").OAuth
+config = import_module("03-oauth-mcp.auth_server.config")
 
 
 def open_page(oauth, client_id: str, **overrides: str | None) -> tuple[httpx2.Client, httpx2.Response]:
@@ -143,3 +149,66 @@ def test_a_browser_cookie_value_the_client_chose_is_replaced(oauth, public_clien
     assert "set-cookie" not in second.headers or second.cookies["authz_browser"] == issued
     form = {**oauth.hidden_inputs(page.text), "username": "alice", "password": "wonderland", "decision": "approve"}
     assert browser.post(f"{oauth.base_url}/authorize", data=form).status_code == 302
+
+
+# -- pending authorizations: each bounded, and only so many (pending_limits.py) --------------------
+
+
+def pending_authorizations(server: Any, client_id: str | None = None) -> list[tuple[str, int]]:
+    """(client_id, size of what is kept) of every pending authorization in the server's database, read-only."""
+    db = server.process.args[server.process.args.index("--db") + 1]
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as rows:
+        kept = rows.execute("SELECT client_id, length(params) FROM pending_authorizations").fetchall()
+    return [(owner, size) for owner, size in kept if client_id in (None, owner)]
+
+
+def test_an_anonymous_flood_of_authorization_requests_keeps_nothing_big(oauth, auth_server, public_client) -> None:
+    # 200 GET /authorize with a 12 KB state each grew the database by 2.6 MB, for ten minutes, without a
+    # sign-in. A state that long is refused, before anything is fetched or kept; an unknown parameter
+    # that long is dropped: no grant reads it.
+    before = pending_authorizations(auth_server)
+    flooder = OAuth(oauth.base_url, address="127.0.0.40")
+    for _ in range(20):
+        refused = flooder.http.get(flooder.authorize_url(public_client["client_id"], state="s" * 12_000)[0])
+        assert refused.status_code == 400
+        assert "invalid_request" in refused.text
+        assert "The state parameter is longer than 1024 characters." in refused.text
+        assert "location" not in refused.headers and "set-cookie" not in refused.headers
+    assert pending_authorizations(auth_server) == before
+    long_scope = " ".join(["journal:read"] * 1000)  # every scope in it is supported, 13 KB of them
+    assert flooder.http.get(flooder.authorize_url(public_client["client_id"], scope=long_scope)[0]).status_code == 400
+    shown = flooder.http.get(flooder.authorize_url(public_client["client_id"], x="x" * 12_000)[0])
+    assert shown.status_code == 200
+    after = pending_authorizations(auth_server)
+    assert len(after) == len(before) + 1
+    assert max(size for _, size in after) < 1000  # what the flow reads, and not the 12 KB besides
+    flooder.close()
+
+
+def test_one_address_keeps_only_its_newest_pending_authorizations(oauth, auth_server) -> None:
+    client_id = oauth.register()["client_id"]  # a client of its own: the count per client stays out of it
+    sender = OAuth(oauth.base_url, address="127.0.0.41")
+    first = sender.open_consent(client_id)
+    for _ in range(config.MAX_PENDING_PER_ADDRESS):
+        assert sender.http.get(sender.authorize_url(client_id)[0]).status_code == 200
+    assert len(pending_authorizations(auth_server, client_id)) == config.MAX_PENDING_PER_ADDRESS
+    # The oldest gave way: its user reads "expired" and starts again. The newest always goes ahead.
+    assert "expired" in sender.answer(first).text
+    assert sender.authorize(client_id).response.status_code == 302
+    sender.close()
+
+
+def test_one_client_keeps_only_its_newest_pending_authorizations(oauth, auth_server) -> None:
+    client_id = oauth.register()["client_id"]
+    user = OAuth(oauth.base_url, address="127.0.0.50")
+    first = user.open_consent(client_id)
+    per_address = config.MAX_PENDING_PER_ADDRESS
+    for n in range(config.MAX_PENDING_PER_CLIENT // per_address):  # from several addresses, none over its own bound
+        sender = OAuth(oauth.base_url, address=f"127.0.0.{51 + n}")
+        for _ in range(per_address):
+            assert sender.http.get(sender.authorize_url(client_id)[0]).status_code == 200
+        sender.close()
+    assert len(pending_authorizations(auth_server, client_id)) == config.MAX_PENDING_PER_CLIENT
+    assert "expired" in user.answer(first).text
+    assert user.authorize(client_id).response.status_code == 302
+    user.close()

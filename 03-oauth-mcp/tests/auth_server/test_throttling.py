@@ -7,6 +7,7 @@ address, and the tests stay independent of each other on one shared server.
 """
 
 import os
+import re
 import secrets
 import sqlite3
 import statistics
@@ -30,6 +31,7 @@ storage_module = import_module("03-oauth-mcp.auth_server.storage")
 passwords = import_module("03-oauth-mcp.auth_server.passwords")
 
 MAX_LOCKOUT = 1  # second: long enough for the next request to meet the wait, short to sit out
+FREE_PER_ADDRESS = import_module("03-oauth-mcp.auth_server.config").FREE_PASSWORD_FAILURES_PER_ADDRESS
 
 
 @pytest.fixture(scope="module")
@@ -99,17 +101,67 @@ def test_guesses_sent_all_at_once_get_no_more_checks_than_one_after_another(serv
 def test_many_usernames_from_one_address_slow_down_that_address_only(server, client_id, db_path) -> None:
     sprayer, neighbour = OAuth(server.base_url, address="127.0.0.3"), OAuth(server.base_url, address="127.0.0.4")
     authorization = sprayer.open_consent(client_id)
-    names = iter(f"made-up-{n}" for n in range(1000))
-    until_a_guess_is_checked_again(lambda: sprayer.answer(authorization, next(names), "password"))
+    sent: list[tuple[str, int]] = []  # (made-up name, status)
 
+    def spray() -> Any:
+        name = f"made-up-{len(sent)}"
+        answer = sprayer.answer(authorization, name, "password")
+        sent.append((name, answer.status_code))
+        return answer
+
+    until_a_guess_is_checked_again(spray)
     assert sprayer.answer(authorization, "alice", "wonderland").status_code == 429
     assert neighbour.authorize(client_id).response.status_code == 302  # alice, from another machine
 
-    # Made-up usernames leave no rows of their own: the table cannot be filled by inventing names.
+    # Made-up names are counted like real ones (or the 429 would tell which names exist), each under
+    # a digest (a password typed as a username stays out of the table), and no more of them than the
+    # address's throttle let through: the table cannot be filled from one address by inventing names.
     with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
-        keys = [key for (key,) in db.execute("SELECT key FROM attempts")]
+        keys = {key for (key,) in db.execute("SELECT key FROM attempts")}
     assert "password-address:127.0.0.3" in keys
     assert not [key for key in keys if "made-up" in key]
+    counted = {name for name, _ in sent if f"password-user:{storage_module.digest(name)}" in keys}
+    assert counted == {name for name, status in sent if status == 401}  # each one checked, and only those
+    assert len(counted) <= FREE_PER_ADDRESS + 2  # the free ones, and one after each wait
+
+
+def test_a_made_up_username_gets_the_same_answers_as_a_real_one_at_the_same_cost(server, client_id) -> None:
+    # User enumeration: the per-user count was kept for real usernames only, so a real user's sixth
+    # failure met a 429 and a made-up name's never did. The same failures now get the same answers.
+    def five_failures_and_one_more(username: str, address: str) -> tuple[list[tuple[int, str]], list[float]]:
+        oauth = OAuth(server.base_url, address=address)
+        authorization = oauth.open_consent(client_id)
+        answers, durations = [], []
+        for n in range(6):
+            started = time.perf_counter()
+            response = oauth.answer(authorization, username, f"wrong-{n}")
+            durations.append(time.perf_counter() - started)
+            answers.append((response.status_code, without_what_differs(response.text, username, authorization)))
+        oauth.close()
+        return answers, [duration for (status, _), duration in zip(answers, durations, strict=True) if status == 401]
+
+    started = time.process_time()
+    passwords.verify_password("wrong", passwords.hash_password("right"))
+    one_scrypt = (time.process_time() - started) / 2  # hashed twice
+    real, real_durations = five_failures_and_one_more("bob", "127.0.0.12")
+    made_up, made_up_durations = five_failures_and_one_more("nobody-by-this-name", "127.0.0.13")
+
+    assert [status for status, _ in real] == [401] * 5 + [429]
+    assert made_up == real  # statuses and pages alike
+    # Each failure costs one scrypt, real name or not: no fast path tells them apart. The fastest is
+    # compared, which the machine's load can only slow down.
+    assert min(real_durations) >= one_scrypt / 2 and min(made_up_durations) >= one_scrypt / 2
+    # bob himself, once the wait is over: his count starts afresh, for the tests that follow too.
+    oauth = OAuth(server.base_url, address="127.0.0.14")
+    eventually(lambda: oauth.authorize(client_id, "bob", "builder").response.status_code == 302, 10, "bob signed in")
+
+
+def without_what_differs(page: str, username: str, authorization: Any) -> str:
+    """The page without what differs by design between two sign-ins: the name typed, this form's own ids, and
+    the style's nonce (new on every page)."""
+    for value in (*authorization.form.values(), username):
+        page = page.replace(value, "...")
+    return re.sub(r'nonce="[^"]*"', 'nonce="..."', page)
 
 
 def test_wrong_client_secrets_slow_down_their_address_and_spare_the_real_client(server) -> None:

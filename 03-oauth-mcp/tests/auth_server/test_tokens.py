@@ -1,4 +1,38 @@
-"""Refresh rotation, client credentials, introspection and revocation at /token, /introspect, /revoke."""
+"""Refresh rotation, client credentials, introspection, revocation and token exchange at /token, /introspect, /revoke.
+
+This module's server issues tokens for two resources, the default one and SECOND_RESOURCE, and
+exchanges them for tokens to UPSTREAM (RFC 8693): nothing listens at any of the three, only their
+names matter here.
+"""
+
+from collections.abc import Iterator
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+processes = import_module("03-oauth-mcp.tests.support.processes")
+DEFAULT_RESOURCE = import_module("03-oauth-mcp.tests.support.oauth_driver").DEFAULT_RESOURCE
+
+SECOND_RESOURCE = "http://127.0.0.1:8096/mcp"
+UPSTREAM = "http://127.0.0.1:8097/api"
+EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
+SECOND_AUTH = ("second-mcp-server", "second-secret")  # provisioned below, with add_resource_server
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("tokens") / "auth.db"
+
+
+@pytest.fixture(scope="module")
+def auth_server(db: Path) -> Iterator[Any]:
+    """This module's server (it replaces conftest's): two resources, and an upstream to exchange tokens for."""
+    flags = ["--resource", DEFAULT_RESOURCE, "--resource", SECOND_RESOURCE, "--upstream", UPSTREAM]
+    with processes.start_process("auth_server", "--db", str(db), *flags) as server:
+        yield server
 
 
 def test_refresh_rotates_and_reuse_revokes_the_family(oauth, public_client) -> None:
@@ -198,3 +232,48 @@ def test_unsupported_grant_type(oauth) -> None:
     response = oauth.http.post(f"{oauth.base_url}/token", data={"grant_type": "password"})
     assert response.status_code == 400
     assert response.json()["error"] == "unsupported_grant_type"
+
+
+def user_token(oauth, client_id: str, resource: str) -> str:
+    """alice's access token for `resource`, through the code flow."""
+    authorization = oauth.authorize(client_id, resource=resource)
+    redeemed = oauth.redeem(client_id, authorization.params["code"], authorization.verifier, resource=resource)
+    assert redeemed.status_code == 200, redeemed.text
+    return redeemed.json()["access_token"]
+
+
+def exchange(oauth, subject_token: str, auth: tuple[str, str]) -> Any:
+    data = {
+        "grant_type": EXCHANGE,
+        "subject_token": subject_token,
+        "subject_token_type": ACCESS_TOKEN,
+        "resource": UPSTREAM,
+    }
+    return oauth.http.post(f"{oauth.base_url}/token", data=data, auth=auth)
+
+
+def test_a_resource_server_exchanges_only_the_tokens_of_its_own_resource(oauth, public_client, db) -> None:
+    # With --resource A --resource B, A's server (the seeded journal-mcp-server) exchanged a user's token
+    # issued for B, and got B's user's access to the upstream. Each resource's server now has a client of
+    # its own, and exchanges the tokens of its own resource only.
+    provisioned = processes.run_cli(
+        "auth_server.add_resource_server",
+        *("--db", str(db), "--client-id", SECOND_AUTH[0], "--resource", SECOND_RESOURCE),
+        env={"RESOURCE_SERVER_SECRET": SECOND_AUTH[1]},
+    )
+    assert provisioned.returncode == 0, provisioned.stderr
+    assert SECOND_AUTH[1] not in provisioned.stdout + provisioned.stderr
+    for_first, for_second = (
+        user_token(oauth, public_client["client_id"], r) for r in (DEFAULT_RESOURCE, SECOND_RESOURCE)
+    )
+
+    refused = exchange(oauth, for_second, oauth.RS_AUTH)  # A's server, B's user's token
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"] == "invalid_grant"
+    assert exchange(oauth, for_first, SECOND_AUTH).json()["error"] == "invalid_grant"  # and the other way round
+
+    for token, auth in ((for_first, oauth.RS_AUTH), (for_second, SECOND_AUTH)):  # each its own: exchanged
+        exchanged = exchange(oauth, token, auth)
+        assert exchanged.status_code == 200, exchanged.text
+        _, claims = oauth.verify(exchanged.json()["access_token"], audience=UPSTREAM)
+        assert (claims["sub"], claims["act"]) == ("alice", {"sub": auth[0]})

@@ -1,5 +1,6 @@
 """Optional sign-in with GitHub, against a fake GitHub on loopback (--github-url)."""
 
+import sqlite3
 from collections.abc import Iterator
 from importlib import import_module
 from typing import Any
@@ -121,6 +122,24 @@ def test_neither_githubs_code_nor_its_token_reaches_the_log(upstream_oauth, upst
     assert "/authorize/github/callback?code=****&state=****" in logged
     assert fake_github.CODE not in logged
     assert fake_github.TOKEN not in logged
+
+
+def test_approve_with_github_posted_again_and_again_keeps_one_upstream_login(upstream_oauth, upstream_server) -> None:
+    # Each POST of "Approve with GitHub" kept an upstream login of its own for ten minutes: one consent
+    # page, which anyone can open, could fill the database. Only the latest is kept; the browser follows it.
+    oauth = upstream_oauth
+    browser = httpx2.Client(timeout=10)
+    page = browser.get(oauth.authorize_url(oauth.register()["client_id"])[0])
+    form = {**oauth.hidden_inputs(page.text), "decision": "github"}
+    states = [oauth.query_of(browser.post(f"{oauth.base_url}/authorize", data=form).headers["location"])["state"]]
+    states += [oauth.query_of(browser.post(f"{oauth.base_url}/authorize", data=form).headers["location"])["state"]]
+    db = upstream_server.process.args[upstream_server.process.args.index("--db") + 1]
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as rows:
+        kept = {state for (state,) in rows.execute("SELECT state FROM upstream_logins")}
+    assert states[0] not in kept and states[1] in kept
+    callback = f"{oauth.base_url}/authorize/github/callback"
+    assert browser.get(callback, params={"code": fake_github.CODE, "state": states[0]}).status_code == 400
+    assert browser.get(callback, params={"code": fake_github.CODE, "state": states[1]}).status_code == 302
 
 
 def test_github_flags_come_in_pairs() -> None:
