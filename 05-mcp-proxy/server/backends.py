@@ -87,8 +87,10 @@ def client_for(spec: BackendConfig) -> StdioServerParameters | str:
 class Catalog:
     """Everything a backend offers, every page of it: fetched whole, replaced whole."""
 
-    tools: tuple[Tool, ...] = ()
+    tools: tuple[Tool, ...] = ()  # each name once: a name listed more than once is in `duplicated` instead
     digests: Mapping[str, str] = field(default_factory=dict)  # tool name -> SHA-256 of its definition (pinning.py)
+    # Names the backend listed more than once, with every entry: refused, whatever their pins say (view.py).
+    duplicated: Mapping[str, tuple[Tool, ...]] = field(default_factory=dict)
     prompts: tuple[Prompt, ...] = ()
     resources: tuple[Resource, ...] = ()
     templates: tuple[ResourceTemplate, ...] = ()
@@ -327,10 +329,15 @@ def progress_relay(ctx: ServerRequestContext[Any, Any]) -> ProgressFnT | None:
 async def fetch_catalog(client: Client) -> Catalog:
     """The whole catalog, every page of each list: a proxy must not drop a cursor."""
     capabilities = client.server_capabilities
-    tools = await drain(client.list_tools, "tools") if capabilities.tools else []
+    listed: dict[str, list[Tool]] = {}
+    for tool in await drain(client.list_tools, "tools") if capabilities.tools else []:
+        listed.setdefault(tool.name, []).append(tool)
+    # One name, two definitions: a call could reach either, so neither is served.
+    tools = [entries[0] for entries in listed.values() if len(entries) == 1]
     return Catalog(
         tools=tuple(tools),
         digests={tool.name: digest(tool) for tool in tools},
+        duplicated={name: tuple(entries) for name, entries in listed.items() if len(entries) > 1},
         prompts=tuple(await drain(client.list_prompts, "prompts") if capabilities.prompts else ()),
         resources=tuple(await drain(client.list_resources, "resources") if capabilities.resources else ()),
         templates=tuple(

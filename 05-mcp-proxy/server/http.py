@@ -33,7 +33,7 @@ from starlette.routing import Route
 
 from .answers import LoneResultAsJson
 from .app import create_server
-from .auth import FrontDoor, admits, bearer_token
+from .auth import FrontDoor, admitted_backends, bearer_token
 from .proxy import Proxy
 from .streams import DEFAULT_LIMITS, BoundedStreams, OpenStreams, StreamLimits
 
@@ -81,11 +81,14 @@ def create_http_app(proxy: Proxy, host: str = "127.0.0.1", limits: StreamLimits 
 
     @app.get("/healthz")
     async def healthz(request: Request) -> dict[str, Any]:
-        """Each backend's state. Error details only for a caller the front door would admit."""
+        """Each backend's state; its error details only for a caller the front door admits to that backend.
+
+        An error can name a host, a path or a variable of the proxy's: no business of anyone else,
+        not even of a caller the proxy admits to other backends."""
         health = proxy.health()
-        token = bearer_token(request.headers.get("authorization"))
-        if not admits(proxy.settings.proxy_tokens, token):
-            for backend in health["backends"].values():
+        admitted = admitted_backends(proxy.settings, bearer_token(request.headers.get("authorization")))
+        for name, backend in health["backends"].items():
+            if name not in admitted:
                 backend.pop("error")
         return health
 

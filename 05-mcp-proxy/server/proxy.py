@@ -123,8 +123,14 @@ class Proxy:
 
     async def catalog_changed(self, backend: Backend) -> None:
         """A backend connected, was lost, or re-listed: record new tools' pins, rebuild views, tell clients."""
-        if self.settings.pin_tools and backend.catalog.tools:
-            self.pins.observe(backend.name, backend.catalog.tools, trust_new=not self.settings.approve_new_tools)
+        catalog = backend.catalog
+        for name, entries in catalog.duplicated.items():
+            logger.warning(
+                "backend %s lists tool %s %d times: refused, a possible rug pull", backend.name, name, len(entries)
+            )
+        if self.settings.pin_tools and (catalog.tools or catalog.duplicated):
+            trust_new = not self.settings.approve_new_tools
+            self.pins.observe(backend.name, catalog.tools, trust_new, catalog.duplicated)
         self._views.clear()
         await self.announce()
 

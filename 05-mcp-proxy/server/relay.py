@@ -12,6 +12,10 @@ calls are in flight on that backend:
 - from several clients: the proxy cannot know, and guessing could show one
   user's data to another, so it refuses rather than guess.
 
+A client is who the front door authenticated, in the session the SDK served the
+request in (handshake era), or a 2026-07-28 request on its own: never what a
+header says, which on 2026-07-28 nothing checks (`FrontCall.client`).
+
 A question reaches the client on the stream of the call that caused it (its
 `related_request_id`), so it works over Streamable HTTP as the specification
 intends. Only a client on a handshake-era session (`Client(..., mode="legacy")`)
@@ -22,12 +26,13 @@ dropped, and a question is refused.
 
 import itertools
 import logging
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from mcp.server import ServerRequestContext
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.shared.exceptions import MCPError, NoBackChannelError
 from mcp.shared.message import ServerMessageMetadata
 from mcp_types import (
@@ -43,6 +48,7 @@ from mcp_types import (
     ErrorData,
     LoggingMessageNotificationParams,
 )
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 logger = logging.getLogger(__name__)
 _call_ids = itertools.count()
@@ -55,12 +61,21 @@ class FrontCall:
     ctx: ServerRequestContext[Any, Any]
 
     @property
-    def client(self) -> object:
-        # A handshake-era session keeps its Mcp-Session-Id across requests; a
-        # 2026-07-28 request is its own exchange, so it is its own client.
+    def client(self) -> Hashable:
+        """Who asked: the principal the front door authenticated, in the session the SDK found for the request.
+
+        A handshake-era request names its session in `Mcp-Session-Id`, and the SDK served it only
+        because that session is this principal's (auth.py). A 2026-07-28 request has no session: the
+        SDK ignores any `Mcp-Session-Id` it carries, so that header says whatever its sender wrote
+        (another user's session id, say) and must not decide whom a backend's messages reach. Such
+        a request is its own exchange, so it is its own client.
+        """
         request = self.ctx.request
-        session_id = request.headers.get("mcp-session-id") if request is not None else None
-        return session_id or id(self)
+        if request is None or self.ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+            return id(self)
+        user = request.scope.get("user")
+        principal = user.access_token.subject if isinstance(user, AuthenticatedUser) else None
+        return (principal, request.headers.get("mcp-session-id"))
 
 
 class InFlight:

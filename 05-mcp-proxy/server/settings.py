@@ -48,7 +48,7 @@ class ProxySettings:
     version: str
     addr: str
     base_url: str | None
-    proxy_tokens: tuple[str, ...]  # mcpProxy.options.authTokens: also what /healthz details need
+    proxy_tokens: tuple[str, ...]  # mcpProxy.options.authTokens: the default of each backend's `tokens`
     separator: str
     page_size: int | None
     pin_tools: bool

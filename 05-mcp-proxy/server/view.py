@@ -10,14 +10,15 @@ which is built once from the backends' cached catalogs:
       -> its tools, minus those the tool filter hides           (filters.py)
       -> minus those awaiting approval: changed since approved,  (pinning.py)
          or, with approveNewTools, never approved
+      -> minus any name the backend lists twice             (backends.py)
       -> renamed backend__tool (names.py), unless the caller came through /<backend>/mcp
 
 and then answers every request of that caller, listing and routing alike, until
 something it was built from changes: a catalog, the pins or the config (the
 proxy then drops every view, proxy.py). A filtered tool is simply absent, so it
 answers "Unknown tool" exactly like a tool that does not exist; a tool held back
-by its pin (changed, or new with approveNewTools) is absent too, but `why_not`
-says why, and how an operator approves it.
+by its pin (changed, or new with approveNewTools) or listed twice is absent too,
+but `why_not` says why, and what an operator can do.
 """
 
 from collections.abc import Mapping
@@ -77,8 +78,8 @@ class View:
 
         self._tools: dict[str, Route] = {}
         self._listed_tools: list[Tool] = []
-        # Tools awaiting approval: exposed name -> the name `approve` takes, and whether the tool is new.
-        self._held: dict[str, tuple[str, bool]] = {}
+        # Tools held back: exposed name -> why, as a call to it is refused.
+        self._held: dict[str, str] = {}
         for backend in ready:
             tool_filter = settings.backends[backend.name].tool_filter
             for tool in backend.catalog.tools:
@@ -87,11 +88,14 @@ class View:
                 name = self._name(backend.name, tool.name)
                 digest = backend.catalog.digests[tool.name]
                 if settings.pin_tools and not pins.is_approved(backend.name, tool.name, digest):
-                    approve_as = exposed_name(backend.name, tool.name, self._separator)
-                    self._held[name] = (approve_as, pins.is_new(backend.name, tool.name))
+                    self._held[name] = self._awaiting_approval(name, backend.name, tool.name, pins)
                     continue
                 self._tools[name] = Route(backend, tool.name)
                 self._listed_tools.append(shown(tool, name, backend.name))
+            for tool_name, entries in backend.catalog.duplicated.items():  # never served, whatever the pins say
+                if allowed(tool_filter, tool_name):
+                    name = self._name(backend.name, tool_name)
+                    self._held[name] = self._listed_twice(name, len(entries), settings.pin_tools)
 
         self._prompts: dict[str, Route] = {}
         self._listed_prompts: list[Prompt] = []
@@ -114,6 +118,23 @@ class View:
 
     def _name(self, backend: str, name: str) -> str:
         return name if self.caller.backend else exposed_name(backend, name, self._separator)
+
+    def _awaiting_approval(self, name: str, backend: str, tool: str, pins: PinStore) -> str:
+        if pins.is_new(backend, tool):
+            why, what = "it is new, and this proxy serves no tool before an operator approved it", "it"
+        else:
+            why, what = "its definition changed since it was approved (a possible rug pull)", "the change"
+        return (
+            f"Tool {name} is refused: {why}. An operator can review {what} with `{self._operator} pins` "
+            f"and accept it with `{self._operator} approve {exposed_name(backend, tool, self._separator)}`."
+        )
+
+    def _listed_twice(self, name: str, times: int, pinned: bool) -> str:
+        review = f" An operator can review them with `{self._operator} pins`." if pinned else ""
+        return (
+            f"Tool {name} is refused: its server lists {times} tools of that name, and a call could reach any of "
+            f"them (a possible rug pull). It is served again once its server lists it once.{review}"
+        )
 
     # -- listing -------------------------------------------------------------
 
@@ -156,21 +177,14 @@ class View:
         return uri if self.caller.backend else exposed_uri(backend.name, uri)
 
     def why_not(self, name: str) -> str:
-        """Why `name` is no tool this caller can call: held back by its pin, its backend is not ready, or unknown.
+        """Why `name` is no tool this caller can call: held back (by its pin, or listed twice), its backend is not
+        ready, or unknown.
 
         Only a ready backend's tools can be held back, so a backend that is down or
         reconnecting reads as unavailable, never as a definition that changed.
         """
         if name in self._held:
-            approve_as, new = self._held[name]
-            if new:
-                why, what = "it is new, and this proxy serves no tool before an operator approved it", "it"
-            else:
-                why, what = "its definition changed since it was approved (a possible rug pull)", "the change"
-            return (
-                f"Tool {name} is refused: {why}. An operator can review {what} with `{self._operator} pins` "
-                f"and accept it with `{self._operator} approve {approve_as}`."
-            )
+            return self._held[name]
         if self.caller.backend:
             owner = self._admitted.get(self.caller.backend)
         else:

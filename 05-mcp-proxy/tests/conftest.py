@@ -60,3 +60,15 @@ def guarded() -> Iterator["proxies.RunningProxy"]:
         **proxies.PATIENT,
     ) as proxy:
         yield proxy
+
+
+@pytest.fixture(scope="session")
+def team() -> Iterator["proxies.RunningProxy"]:
+    """A proxy with tokens per backend only, none of its own: Alice and Mallory each hold a token that
+    admits them to `faulty`; only Alice's admits her to `payroll`, which cannot start."""
+    servers = {
+        "faulty": backends.faulty(options={"authTokens": [tokens.ALICE, tokens.MALLORY]}),
+        "payroll": backends.unconfigured("PAYROLL_DATABASE_URL", options={"authTokens": [tokens.ALICE]}),
+    }
+    with proxies.start_proxy(servers, **proxies.PATIENT) as proxy:
+        yield proxy

@@ -108,3 +108,32 @@ def test_each_malformed_address_is_refused(addr: str) -> None:
 @pytest.mark.parametrize("addr", ["127.0.0.1:9090", "localhost:1", "[::1]:65535"])
 def test_well_formed_addresses_are_accepted(addr: str) -> None:
     assert server_cli.parse_addr(addr) == addr
+
+
+@pytest.mark.parametrize(
+    ("module", "announces"),
+    [
+        ("labs.session_hijack.vulnerable", "DELIBERATELY VULNERABLE (lab: session_hijack): "),
+        ("labs.rug_pull.vulnerable", "DELIBERATELY VULNERABLE (lab: rug_pull): "),
+        ("labs.tool_poisoning.vulnerable", "DELIBERATELY VULNERABLE (lab: tool_poisoning): "),
+        ("labs.attacker_backend", "DELIBERATELY MALICIOUS (labs: tool_poisoning, rug_pull): "),
+    ],
+)
+def test_a_labs_vulnerable_variant_run_bare_says_what_it_is_and_refuses_to_start(module: str, announces: str) -> None:
+    # Started by mistake in the real proxy's place, it would take the real proxy's address, config and pins.
+    result = run_cli(module)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(announces), result.stderr
+    assert "error: the following arguments are required: " in result.stderr
+
+
+def test_a_vulnerable_variant_refuses_lesson_05s_own_config_and_any_address_but_loopback() -> None:
+    variant = "labs.session_hijack.vulnerable"
+    on_the_lessons_config = run_cli(variant, "--lab-config", "05-mcp-proxy/config.json", "--addr", "127.0.0.1:9090")
+    on_every_interface = run_cli(variant, "--lab-config", "lab.json", "--addr", "0.0.0.0:9090")
+    assert on_the_lessons_config.returncode == on_every_interface.returncode == 2
+    assert (
+        "--lab-config 05-mcp-proxy/config.json: that is lesson 05's own config, not a lab's"
+        in on_the_lessons_config.stderr
+    )
+    assert "--addr 0.0.0.0:9090: a vulnerable variant listens on a loopback address only" in on_every_interface.stderr

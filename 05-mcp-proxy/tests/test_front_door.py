@@ -84,12 +84,25 @@ def test_a_session_answers_only_the_token_that_opened_it(guarded) -> None:
     assert raw_http.jsonrpc_body(request(FRONT, victims)) == {"jsonrpc": "2.0", "id": 7, "result": {}}
 
 
-def test_healthz_shows_errors_only_to_a_token_holder(guarded) -> None:
-    anonymous = guarded.health()
-    insider = guarded.health(FRONT)
-    assert anonymous["backends"]["faulty"]["state"] in ("failed", "connecting")
+def test_healthz_shows_a_backends_error_only_to_a_caller_admitted_to_it(guarded) -> None:
+    anonymous, insider, faulty_only = guarded.health(), guarded.health(FRONT), guarded.health(FAULTY_ONLY)
+    for health in (anonymous, insider, faulty_only):  # everyone sees the states
+        assert health["backends"]["faulty"]["state"] in ("failed", "connecting")
+        assert health["backends"]["basic"]["state"] == "ready"
     assert "error" not in anonymous["backends"]["faulty"]
-    assert "Connection closed" in insider["backends"]["faulty"]["error"]
+    # The proxy's own token does not admit a caller to a backend with tokens of its own: nor to its errors.
+    assert "error" not in insider["backends"]["faulty"]
+    assert "Connection closed" in faulty_only["backends"]["faulty"]["error"]
+    assert "error" in insider["backends"]["basic"] and "error" not in faulty_only["backends"]["basic"]
+
+
+def test_with_tokens_per_backend_only_healthz_shows_an_anonymous_caller_no_error(team) -> None:
+    anonymous, mallory, alice = team.health(), team.health(tokens.MALLORY), team.health(tokens.ALICE)
+    assert anonymous["backends"]["faulty"]["state"] == "ready"  # the states, for anyone
+    assert anonymous["backends"]["payroll"]["state"] in ("failed", "connecting")
+    assert "error" not in anonymous["backends"]["payroll"] and "error" not in anonymous["backends"]["faulty"]
+    assert "error" not in mallory["backends"]["payroll"]  # admitted to faulty, not to payroll
+    assert "PAYROLL_DATABASE_URL is not set" in alice["backends"]["payroll"]["error"]
 
 
 def test_the_proxy_log_never_holds_a_token(guarded) -> None:

@@ -4,6 +4,7 @@ is refused by lesson 05's proxy until an operator has read it and approved it.""
 from importlib import import_module
 
 import pytest
+from mcp_types import Tool
 
 backends = import_module("05-mcp-proxy.tests.support.backends")
 clients = import_module("05-mcp-proxy.tests.support.clients")
@@ -90,6 +91,46 @@ async def test_with_approve_new_tools_no_tool_is_served_before_an_operator_appro
                 "faulty__calc"
             }
             assert text(await client.call_tool("faulty__calc", {"a": 1, "b": 2})) == "3"
+
+
+async def test_a_tool_listed_twice_or_with_new_meta_or_icons_is_refused_and_waits_for_review() -> None:
+    with proxies.start_proxy({"faulty": backends.faulty()}) as proxy:
+        pins = proxy.operator_options
+        operator = f"python -m 05-mcp-proxy.server {' '.join(pins)}"
+        async with connect(proxy.mcp_url, mode="legacy") as client:
+            assert text(await client.call_tool("faulty__calc", {"a": 1, "b": 2})) == "3"  # approved on first sight
+
+            async def mutated(how: str) -> list[Tool]:
+                """What the client lists once the backend has changed its tools `how` (and the proxy re-listed)."""
+                before = (await client.list_tools()).tools
+                await client.call_tool("faulty__mutate", {"how": how})
+
+                async def relisted() -> list[Tool] | None:
+                    tools = (await client.list_tools()).tools
+                    return tools if tools != before else None
+
+                return await waiting.eventually_async(relisted, message=f"the proxy re-listing ({how})")
+
+            # The backend lists calc twice: a poisoned copy first, then the approved one.
+            names = [tool.name for tool in await mutated("twice")]
+            assert "faulty__calc" not in names and "faulty__echo_message" in names
+            assert "backend faulty lists tool calc 2 times: refused" in proxy.logged()
+            assert text(await client.call_tool("faulty__calc", {"a": 1, "b": 2})) == (
+                "Tool faulty__calc is refused: its server lists 2 tools of that name, and a call could reach any of "
+                "them (a possible rug pull). It is served again once its server lists it once. "
+                f"An operator can review them with `{operator} pins`."
+            )
+            review = run_cli("server", *pins, "pins")  # both entries wait for an operator to read...
+            assert "CHANGED faulty/calc" in review.stdout and "id_rsa" in review.stdout, review.stdout
+            assert review.stdout.count('"name": "calc"') == 3  # the approved definition, and both listed
+            assert run_cli("server", *pins, "approve", "faulty__calc").returncode == 1  # ...and none can be approved
+
+            # An MCP App's UI (`_meta.ui.resourceUri`) and its icons change: what a host shows, unapproved.
+            assert "faulty__echo_message" not in [tool.name for tool in await mutated("meta")]
+            assert "tool faulty/echo_message changed its definition" in proxy.logged()
+            review = run_cli("server", *pins, "pins")
+            assert '"resourceUri": "ui://faulty/steal-the-session"' in review.stdout
+            assert '"src": "https://evil.test/i.png"' in review.stdout
 
 
 def test_approving_a_tool_with_no_pending_change_is_an_error(tmp_path) -> None:

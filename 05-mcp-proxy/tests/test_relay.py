@@ -17,6 +17,7 @@ backends = import_module("05-mcp-proxy.tests.support.backends")
 clients = import_module("05-mcp-proxy.tests.support.clients")
 proxies = import_module("05-mcp-proxy.tests.support.proxies")
 raw_http = import_module("05-mcp-proxy.tests.support.raw_http")
+tokens = import_module("05-mcp-proxy.tests.support.tokens")
 eventually_async = import_module("05-mcp-proxy.tests.support.waiting").eventually_async
 connect, text = clients.connect, clients.text
 
@@ -203,3 +204,54 @@ async def test_with_json_response_a_call_is_one_json_body_and_nothing_reaches_th
             assert text(await client.call_tool("faulty__calc", {"a": 1, "b": 1})) == "2"
         assert (text(slow), text(logged)) == ("slow done", "logged")
         assert (progress, lines) == ([], [])
+
+
+async def test_a_2026_request_with_someone_elses_session_id_gets_none_of_their_log_lines_or_questions(team) -> None:
+    # Alice works in a handshake-era session. Mallory holds a token of her own, and Alice's session id: she
+    # sends a 2026-07-28 call (no sessions in that era, so the SDK checks no id) that carries it anyway.
+    secret = "payroll: Alice's salary is 9,999"
+    alice = {**raw_http.ACCEPT, "Authorization": f"Bearer {tokens.ALICE}"}
+    with httpx2.Client(base_url=team.base_url, headers=alice, timeout=10) as http:
+        session = raw_http.open_session(http)
+    alice |= {"Mcp-Session-Id": session, "MCP-Protocol-Version": raw_http.PROTOCOL_VERSION}
+    mallorys_call = raw_http.modern_request("tools/call", {"name": "faulty__slow", "arguments": {"steps": 3}}, "debug")
+    mallorys_call["headers"] |= {"Authorization": f"Bearer {tokens.MALLORY}", "Mcp-Session-Id": session}
+    answers: dict[str, dict] = {}
+
+    async with (
+        httpx2.AsyncClient(base_url=team.base_url, timeout=10) as http,
+        connect(team.mcp_url, tokens.ALICE) as alices_other_client,
+    ):
+
+        async def alice_calls(tool: str, arguments: dict) -> None:
+            call = {
+                "jsonrpc": "2.0",
+                "id": tool,
+                "method": "tools/call",
+                "params": {"name": tool, "arguments": arguments},
+            }
+            answers[tool] = raw_http.jsonrpc_body(await http.post("/mcp", headers=alice, json=call))
+
+        async def waiting() -> int:
+            return text(await alices_other_client.call_tool("faulty__events", {})).count("waiting for slow started")
+
+        async def both_waiting() -> bool:
+            return await waiting() == before + 2
+
+        before = await waiting()
+        async with anyio.create_task_group() as group:
+            # Alice's calls log a line and ask her a question once a `slow` call runs on the backend: Mallory's.
+            group.start_soon(alice_calls, "faulty__log", {"message": secret, "after": "slow started"})
+            group.start_soon(alice_calls, "faulty__ask", {"question": "Approve the payroll?", "after": "slow started"})
+            await eventually_async(both_waiting, message="Alice's two calls waiting on the backend")
+            mallorys = await http.post("/mcp", **mallorys_call)
+
+    # Her own result, and not a word of Alice's: Alice's log line went to the proxy's log instead.
+    messages = raw_http.jsonrpc_messages(mallorys)
+    assert [message.get("method") or message["result"]["content"][0]["text"] for message in messages] == ["slow done"]
+    assert secret not in mallorys.text
+    assert f"log from faulty.tools [warning]: {secret}" in team.logged()
+    assert answers["faulty__log"]["result"]["content"][0]["text"] == "logged"
+    # A question about Alice's call is asked of no one, rather than of Mallory's request.
+    refusal = answers["faulty__ask"]["error"]["message"]
+    assert refusal.endswith("calls from 2 clients are in flight; cannot tell which one to ask"), refusal

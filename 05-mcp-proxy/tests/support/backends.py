@@ -1,8 +1,9 @@
 """The servers lesson 05's proxy sits in front of, as entries of its config's `mcpServers`.
 
 Real ones: lesson 01's server over stdio, lesson 02's over Streamable HTTP (with its echo
-upstream). Difficult ones: `faulty_backend.py`, a low-level server built to misbehave, and two
-commands that are not MCP servers at all (one exits at once, one never answers).
+upstream). Difficult ones: `faulty_backend.py`, a low-level server built to misbehave, two
+commands that are not MCP servers at all (one exits at once, one never answers), and one that
+cannot even be started.
 """
 
 from collections.abc import Iterator
@@ -30,6 +31,11 @@ def faulty(*flags: str, **extra: Any) -> dict[str, Any]:
 def broken(**extra: Any) -> dict[str, Any]:
     """A command that exits at once, as a broken install would."""
     return {"command": "python", "args": ["-c", "import sys; sys.exit('broken: refusing to start')"], **extra}
+
+
+def unconfigured(variable: str, **extra: Any) -> dict[str, Any]:
+    """A backend whose command line needs an environment variable nobody set: it fails before any process starts."""
+    return {"command": "python", "args": [f"${{{variable}}}"], **extra}
 
 
 def stuck(**extra: Any) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 A test of bad input, or of the front door, needs the wire without a client in the way: these
 helpers build the classic `initialize` request, open a session with it, write a 2026-07-28
-`subscriptions/listen`, and read the JSON-RPC answer, whether it came back as plain JSON or as
-one server-sent event.
+request (a `subscriptions/listen`, say), and read the JSON-RPC answer, whether it came back as
+plain JSON or as server-sent events.
 """
 
 import json
@@ -40,24 +40,36 @@ def open_session(http: httpx2.Client, path: str = "/mcp") -> str:
     return session_id
 
 
-def jsonrpc_body(response: httpx2.Response) -> dict[str, Any]:
-    """The JSON-RPC message in a response, whether sent as JSON or as one SSE event."""
+def jsonrpc_messages(response: httpx2.Response) -> list[dict[str, Any]]:
+    """Every JSON-RPC message in a response, whether sent as JSON or as SSE events."""
     if response.headers["content-type"].startswith("text/event-stream"):
         data = [line.removeprefix("data: ") for line in response.text.splitlines() if line.startswith("data: ")]
-        return json.loads(data[0])
-    return response.json()
+        return [json.loads(message) for message in data]
+    return [response.json()]
+
+
+def jsonrpc_body(response: httpx2.Response) -> dict[str, Any]:
+    """The JSON-RPC message in a response, whether sent as JSON or as one SSE event."""
+    return jsonrpc_messages(response)[0]
+
+
+def modern_request(method: str, params: dict[str, Any], log_level: str | None = None) -> dict[str, Any]:
+    """The keyword arguments of `http.post("/mcp", ...)` for a 2026-07-28 request: no session, the protocol
+    version and the client's capabilities in every request's `_meta` (and its opt-in to log lines), the method
+    and the name it acts on in headers too."""
+    meta = {"io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientCapabilities": {}}
+    if log_level:
+        meta["io.modelcontextprotocol/logLevel"] = log_level
+    headers = {**ACCEPT, "MCP-Protocol-Version": MODERN, "Mcp-Method": method}
+    if "name" in params:
+        headers["Mcp-Name"] = params["name"]
+    return {
+        "headers": headers,
+        "json": {"jsonrpc": "2.0", "id": 1, "method": method, "params": {**params, "_meta": meta}},
+    }
 
 
 def listen_request() -> dict[str, Any]:
     """The keyword arguments of `http.stream("POST", "/mcp", ...)` for a 2026-07-28 `subscriptions/listen`,
     whose answer is a stream of notifications that stays open."""
-    meta = {"io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientCapabilities": {}}
-    return {
-        "headers": {**ACCEPT, "MCP-Protocol-Version": MODERN, "Mcp-Method": "subscriptions/listen"},
-        "json": {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "subscriptions/listen",
-            "params": {"notifications": {"toolsListChanged": True}, "_meta": meta},
-        },
-    }
+    return modern_request("subscriptions/listen", {"notifications": {"toolsListChanged": True}})
