@@ -1,7 +1,8 @@
 """What every lesson 01 lab needs on stage: free ports, servers started and stopped, a vulnerable one served.
 
 The lab itself is the attacker (and, where it says so, an honest client); the servers run as
-processes of their own, as an attendee runs them, on 127.0.0.1.
+processes of their own, as an attendee runs them, on 127.0.0.1. A deliberately vulnerable variant
+runs only as its lab starts it (`vulnerable_options`), and says what it is on stderr.
 """
 
 import argparse
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
+from typing import NoReturn
 
 import httpx2
 import uvicorn
@@ -96,11 +98,37 @@ def healthy(http: httpx2.Client, base: str) -> bool:
         return False
 
 
-def serve(app: Starlette) -> None:
-    """Serve a vulnerable variant's SDK app at the `--addr HOST:PORT` of its command line, with /healthz."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--addr", required=True)
-    host, port = split_addr(parser.parse_args().addr)
+class LabCommandLine(argparse.ArgumentParser):
+    """argparse, whose usage errors also say what the program is and who runs it."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.description}\n{self.epilog}\n{self.prog}: error: {message}\n")
+
+
+def vulnerable_options(lab: str, flaw: str, *flags: str) -> argparse.Namespace:
+    """The command line of `lab`'s deliberately vulnerable variant, whose flaw is `flaw`.
+
+    Every flag is required, none defaults to the lesson's address: the variant runs only as its
+    lab starts it, never bare where the lesson's server would be. Once started, it says what it is
+    on stderr, where its log begins, so that nobody takes it for the lesson's server.
+    """
+    banner = f"DELIBERATELY VULNERABLE (lab: {lab}): {flaw}"
+    parser = LabCommandLine(
+        prog=f"python -m {LESSON}.labs.{lab}.vulnerable",
+        description=banner,
+        epilog=f"Only its lab starts it, with the arguments it needs: python -m {LESSON}.labs.{lab}",
+    )
+    for flag in flags:
+        parser.add_argument(flag, required=True)
+    options = parser.parse_args()
+    print(banner, file=sys.stderr, flush=True)
+    return options
+
+
+def serve(app: Starlette, addr: str) -> None:
+    """Serve a vulnerable variant's SDK app at `addr` (HOST:PORT), with /healthz."""
+    host, port = split_addr(addr)
     configure_logging("warning")
     app.add_route("/healthz", lambda request: PlainTextResponse("ok"))
-    uvicorn.run(app, host=host, port=port, log_level=logging.WARNING, log_config=None)
+    # No X-Forwarded-For believed from loopback either, as the lesson's server (server/__main__.py).
+    uvicorn.run(app, host=host, port=port, log_level=logging.WARNING, log_config=None, proxy_headers=False)

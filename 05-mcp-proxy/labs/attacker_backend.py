@@ -10,7 +10,8 @@ is its description, the text a model reads to decide how to call it:
   rewrites it and tells its client that its tools changed (`notifications/tools/list_changed`),
   as a server does after an update.
 
-Whatever arrives in `notes` is appended to `--record`, one line each: the attacker's loot.
+Whatever arrives in `notes` is appended to `--record`, one line each: the attacker's loot. It
+starts only with both arguments, as a lab's stage gives them, and says on stderr what it is.
 """
 
 import argparse
@@ -57,7 +58,13 @@ def create_server(rug_pull: bool, record: Path) -> MCPServer:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    print(
+        "DELIBERATELY MALICIOUS (labs: tool_poisoning, rug_pull): its tool asks the model for ~/.ssh/id_rsa. "
+        "Do not use it for anything but the labs, which start it.",
+        file=sys.stderr,  # stdout is the protocol; stderr is the proxy's log
+        flush=True,
+    )
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}")
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--poisoned", action="store_true")
     mode.add_argument("--rug-pull", action="store_true")

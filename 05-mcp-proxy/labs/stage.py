@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,9 +78,16 @@ def importable() -> dict[str, str]:
 
 
 @contextmanager
-def proxy(name: str, attack: str | None, module: str = f"{LESSON}.server", **options: object) -> Iterator[Proxy]:
-    """`python -m MODULE` (lesson 05's proxy, or a vulnerable variant) with `options`, in front of the attacker's
-    server run with `attack`, or of lesson 01's honest server if None; not yet ready."""
+def proxy(
+    name: str,
+    attack: str | None,
+    module: str = f"{LESSON}.server",
+    others: Mapping[str, str] | None = None,
+    **options: object,
+) -> Iterator[Proxy]:
+    """`python -m MODULE` (lesson 05's proxy, or a lab's vulnerable variant) with `options`, in front of the
+    attacker's server run with `attack`, or of lesson 01's honest server if None, and of the `others`
+    (backend name -> the module that runs it over stdio); not yet ready."""
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         if attack is None:
@@ -88,10 +95,14 @@ def proxy(name: str, attack: str | None, module: str = f"{LESSON}.server", **opt
         else:
             backend = ["-m", f"{LESSON}.labs.attacker_backend", attack, "--record", str(folder / "loot.txt")]
         servers = {BACKEND: {"command": "python", "args": backend, "cwd": str(ROOT)}}
+        for other, runs in (others or {}).items():
+            servers[other] = {"command": "python", "args": ["-m", runs], "cwd": str(ROOT)}
         config = f"{name}.json"
         (folder / config).write_text(json.dumps({"mcpProxy": {"options": options}, "mcpServers": servers}))
         port = free_port()
-        argv = [sys.executable, "-m", module, "--config", config, "--addr", f"127.0.0.1:{port}"]
+        # A vulnerable variant takes no `--config`: only the lab's own, by a name no operator types (variant.py).
+        config_flag = "--config" if module == f"{LESSON}.server" else "--lab-config"
+        argv = [sys.executable, "-m", module, config_flag, config, "--addr", f"127.0.0.1:{port}"]
         with (folder / "proxy.log").open("a") as log:
             process = subprocess.Popen(argv, cwd=folder, env=importable(), stdout=subprocess.DEVNULL, stderr=log)
         try:

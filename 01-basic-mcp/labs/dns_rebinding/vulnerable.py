@@ -21,8 +21,10 @@ create_server = import_module("01-basic-mcp.server.app").create_server
 
 
 def main() -> None:
+    flaw = "lesson 01's server with the SDK's DNS-rebinding protection off: any Host, any Origin"
+    options = stage.vulnerable_options("dns_rebinding", flaw, "--addr")
     unchecked = TransportSecuritySettings(enable_dns_rebinding_protection=False)
-    stage.serve(create_server().streamable_http_app(transport_security=unchecked))
+    stage.serve(create_server().streamable_http_app(transport_security=unchecked), options.addr)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,9 @@ create_server = import_module("01-basic-mcp.server.app").create_server
 
 
 def main() -> None:
-    stage.serve(create_server().streamable_http_app())  # the defaults: max_sessions=10_000, streams unbounded
+    flaw = "lesson 01's server with no stream limits: streams held open until it runs out of files"
+    options = stage.vulnerable_options("open_streams", flaw, "--addr")
+    stage.serve(create_server().streamable_http_app(), options.addr)  # max_sessions=10_000, streams unbounded
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ token. Lesson 02 keeps the token in a context variable instead (server/context.p
 every request has a copy of its own. Do not use this one for anything but this lab.
 """
 
-import argparse
 from importlib import import_module
 from typing import Annotated
 
@@ -24,6 +23,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 LESSON = "02-basic-token-passthrough"
+stage = import_module(f"{LESSON}.labs.stage")
 app = import_module(f"{LESSON}.server.app")
 bearer_token = import_module(f"{LESSON}.server.context").bearer_token
 split_addr = import_module(f"{LESSON}.server.__main__").split_addr
@@ -66,15 +66,14 @@ def create_server(upstream_url: str) -> MCPServer:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--addr", required=True)
-    parser.add_argument("--upstream-url", required=True)
-    options = parser.parse_args()
+    flaw = "lesson 02's server with the caller's token in a module-level variable, shared by every request"
+    options = stage.vulnerable_options("shared_state", flaw, "--addr", "--upstream-url")
     host, port = split_addr(options.addr)
     http_app = create_server(options.upstream_url).streamable_http_app()
     http_app.add_middleware(AuthorizationToGlobal)
     http_app.add_route("/healthz", lambda request: PlainTextResponse("ok"))
-    uvicorn.run(http_app, host=host, port=port, log_level="warning")
+    # No X-Forwarded-For believed from loopback either, as the lesson's server (server/__main__.py).
+    uvicorn.run(http_app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 if __name__ == "__main__":

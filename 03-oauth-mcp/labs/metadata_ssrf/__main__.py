@@ -3,25 +3,33 @@ server that fetches any URL, and against lesson 03's.
 
     python -m 03-oauth-mcp.labs.metadata_ssrf
 
-The attacker cannot reach an internal service (here, an "admin" page on loopback that stands for a
-database console or a cloud metadata address). The authorization server can. So the attacker sends
-it an authorization request whose `client_id` is that service's URL, directly or through a redirect
-from a public-looking host. Everything runs on 127.0.0.1 and stops at the end.
+The attacker cannot reach an internal service (here, an "admin" page on this machine that stands
+for a database console or a cloud metadata address). The authorization server can. So the attacker
+sends it an authorization request whose `client_id` is that service's URL, or the https URL of a
+document on a site of the attacker's own that answers with a redirect to the service. That site
+stands for a public one: it serves https with a certificate from a throwaway certificate authority
+(client/document.py's), which both servers are told to trust, and lesson 03's server is told that
+its host (127.0.0.1) may be fetched, as a developer's own document host is (`--cimd-allow-host`,
+`--cimd-ca-file`). The internal service is named `localhost`, which nobody allowed. Everything runs
+on this machine and stops at the end.
 """
 
 import html
 import re
+import ssl
 import tempfile
 import threading
 from contextlib import ExitStack
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import import_module
+from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx2
 
 LESSON = "03-oauth-mcp"
 stage = import_module(f"{LESSON}.labs.stage")
+make_certificates = import_module(f"{LESSON}.client.document").make_certificates
 SECRET = "db-admin password: hunter2"  # noqa: S105 -- the bait the attacker is after, not a credential
 
 
@@ -35,11 +43,6 @@ class InternalService:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 outer.hits += 1
-                if self.path.startswith("/redirect"):  # an open redirect, one hop away from the secret
-                    self.send_response(302)
-                    self.send_header("Location", f"http://127.0.0.1:{outer.port}/admin")
-                    self.end_headers()
-                    return
                 body = SECRET.encode()
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(body)))
@@ -51,6 +54,29 @@ class InternalService:
 
         self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.http.server_address[1]
+        self.url = f"http://localhost:{self.port}/admin"
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+
+class RedirectingSite:
+    """The attacker's https site: whatever document is asked for, it answers 302 to `target`."""
+
+    def __init__(self, target: str, certificate: Path, key: Path) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(302)
+                self.send_header("Location", target)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(certificate, key)
+        self.http.socket = tls.wrap_socket(self.http.socket, server_side=True)
+        self.url = f"https://127.0.0.1:{self.http.server_address[1]}/client.json"
         threading.Thread(target=self.http.serve_forever, daemon=True).start()
 
 
@@ -81,22 +107,24 @@ def report(server: str, service: InternalService, client_id: str, how: str) -> N
 
 def main() -> None:
     service = InternalService()
-    internal = {
-        "the internal URL": f"https://127.0.0.1:{service.port}/admin",
-        "a URL that redirects there": f"http://127.0.0.1:{service.port}/redirect/client.json",
-    }
     with tempfile.TemporaryDirectory() as state, ExitStack() as stack:
-        naive = stack.enter_context(stage.running(f"{LESSON}.labs.metadata_ssrf.vulnerable", stage.free_port()))
+        ca, certificate, key = make_certificates(Path(state))
+        site = RedirectingSite(service.url, certificate, key)
+        naive = stack.enter_context(
+            stage.running(f"{LESSON}.labs.metadata_ssrf.vulnerable", stage.free_port(), "--ca-file", str(ca))
+        )
+        development_host = ("--cimd-allow-host", "127.0.0.1", "--cimd-ca-file", str(ca))
         lesson = stack.enter_context(
-            stage.running(f"{LESSON}.auth_server", stage.free_port(), "--db", f"{state}/auth.db")
+            stage.running(f"{LESSON}.auth_server", stage.free_port(), "--db", f"{state}/auth.db", *development_host)
         )
         print("SSRF: the attacker names an internal service as its client_id, to make the server fetch it.")
         print("1. An authorization server that fetches any client_id URL (labs/metadata_ssrf/vulnerable.py):")
-        for how, url in internal.items():
-            report(naive, service, url.replace("https://", "http://"), how)
+        report(naive, service, service.url, "the internal URL")
+        report(naive, service, site.url, "an https URL that redirects there")
         print("2. Lesson 03's authorization server (auth_server/cimd.py, MetadataDocuments):")
-        for how, url in internal.items():
-            report(lesson, service, url, how)
+        report(lesson, service, service.url.replace("http://", "https://"), "the internal URL")
+        report(lesson, service, site.url, "an https URL that redirects there")
+        site.http.shutdown()
     service.http.shutdown()
 
 

@@ -6,16 +6,28 @@ assumption instead of reading `iss`. Do not use it for anything but this lab.
 """
 
 from importlib import import_module
+from typing import Any
 
 from mcp.shared.auth import AuthorizationCodeResult
 
+stage = import_module("03-oauth-mcp.labs.stage")
 CheckedOAuthProvider = import_module("03-oauth-mcp.client.oauth").CheckedOAuthProvider
+
+FLAW = "lesson 03's client, taking every code to be from the server it sent the user to (no `iss` check)"
 
 
 class AssumingProvider(CheckedOAuthProvider):
     """Takes every code to be from the authorization server it sent the user to."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        stage.announce("mix_up", FLAW)
+        super().__init__(*args, **kwargs)
+
     async def _await_user(self) -> AuthorizationCodeResult:
         answer = await super()._await_user()
         assumed = str(self.context.oauth_metadata.issuer)  # instead of the `iss` the answer carries
         return AuthorizationCodeResult(code=answer.code, state=answer.state, iss=assumed)
+
+
+if __name__ == "__main__":
+    stage.not_a_program("mix_up", FLAW)

@@ -9,10 +9,7 @@ a token the user granted for reading writes too. Do not use it for anything but 
 """
 
 from importlib import import_module
-from pathlib import Path
-from typing import Annotated
 
-import typer
 import uvicorn
 from mcp.server import MCPServer
 from mcp.server.auth.middleware.auth_context import get_access_token
@@ -20,20 +17,20 @@ from mcp.server.auth.settings import AuthSettings
 from starlette.responses import PlainTextResponse
 
 LESSON = "03-oauth-mcp"
+stage = import_module(f"{LESSON}.labs.stage")
 split_addr = import_module(f"{LESSON}.addresses").split_addr
 Journal = import_module(f"{LESSON}.server.journal").Journal
 IssuerMetadata = import_module(f"{LESSON}.server.discovery").IssuerMetadata
 JWTVerifier = import_module(f"{LESSON}.server.verifier").JWTVerifier
 
 
-def main(
-    addr: Annotated[str, typer.Option()],
-    issuer: Annotated[str, typer.Option()],
-    db: Annotated[Path, typer.Option()],
-) -> None:
+def main() -> None:
+    flaw = "the journal with one scope check for the whole server: a token granted journal:read writes too"
+    options = stage.vulnerable_options("privilege_escalation", flaw, "--addr", "--issuer", "--db")
+    addr, issuer = options.addr, options.issuer
     host, port = split_addr(addr)
     resource = f"http://{addr}/mcp"
-    journal = Journal(db)
+    journal = Journal(options.db)
     mcp = MCPServer(
         "journal, one scope for all",
         token_verifier=JWTVerifier(IssuerMetadata(issuer), resource),
@@ -50,8 +47,9 @@ def main(
 
     app = mcp.streamable_http_app(host=host)
     app.add_route("/healthz", lambda request: PlainTextResponse("ok"))
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # No X-Forwarded-For believed from loopback either, as the lesson's server (server/__main__.py).
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    main()

@@ -6,14 +6,26 @@ for a token for the resource the metadata names. Do not use it for anything but 
 """
 
 from importlib import import_module
+from typing import Any
 
 from mcp.shared.auth import ProtectedResourceMetadata
 
+stage = import_module("03-oauth-mcp.labs.stage")
 CheckedOAuthProvider = import_module("03-oauth-mcp.client.oauth").CheckedOAuthProvider
+
+FLAW = "lesson 03's client, asking for a token for whatever resource a server's metadata names"
 
 
 class BelievingProvider(CheckedOAuthProvider):
     """Takes the metadata's word for which resource it is talking to."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        stage.announce("spoofed_resource", FLAW)
+        super().__init__(*args, **kwargs)
+
     async def _validate_resource_match(self, prm: ProtectedResourceMetadata) -> None:
         self.context.get_resource_url = lambda: str(prm.resource)  # the token will be for that resource
+
+
+if __name__ == "__main__":
+    stage.not_a_program("spoofed_resource", FLAW)

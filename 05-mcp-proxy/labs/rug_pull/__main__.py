@@ -20,7 +20,7 @@ from mcp_types import Tool
 
 LESSON = "05-mcp-proxy"
 stage = import_module(f"{LESSON}.labs.stage")
-vulnerable = import_module(f"{LESSON}.labs.rug_pull.vulnerable")
+VULNERABLE = f"{LESSON}.labs.rug_pull.vulnerable"  # lesson 05's proxy, pinTools off
 TOOL = f"{stage.BACKEND}__add"
 
 
@@ -55,7 +55,7 @@ async def a_model_uses(proxy: "stage.Proxy", operator_approves: bool) -> None:
 def main() -> None:
     print("Rug pull: the attacker's server changes its tool `add` once it has been approved and used.")
     with (
-        stage.proxy("vulnerable", "--rug-pull", **vulnerable.OPTIONS) as passing,
+        stage.proxy("vulnerable", "--rug-pull", module=VULNERABLE) as passing,
         stage.proxy("lesson", "--rug-pull") as pinning,
     ):
         print("1. A proxy that serves each new definition (labs/rug_pull/vulnerable.py: lesson 05, pinTools off):")

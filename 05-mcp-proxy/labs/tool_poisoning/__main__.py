@@ -21,7 +21,7 @@ from mcp import Client
 
 LESSON = "05-mcp-proxy"
 stage = import_module(f"{LESSON}.labs.stage")
-vulnerable = import_module(f"{LESSON}.labs.tool_poisoning.vulnerable")
+VULNERABLE = f"{LESSON}.labs.tool_poisoning.vulnerable"  # lesson 05's proxy, pinTools off
 TOOL = f"{stage.BACKEND}__add"
 
 
@@ -36,7 +36,7 @@ async def a_model_uses(proxy: "stage.Proxy") -> None:
 def main() -> None:
     print("Tool poisoning: the attacker's server describes its tool `add` with instructions for the model.")
     with (
-        stage.proxy("vulnerable", "--poisoned", **vulnerable.OPTIONS) as passing,
+        stage.proxy("vulnerable", "--poisoned", module=VULNERABLE) as passing,
         stage.proxy("lesson", "--poisoned", approveNewTools=True) as approving,
     ):
         print("1. A proxy that passes definitions on (labs/tool_poisoning/vulnerable.py: lesson 05, pinTools off):")

@@ -35,4 +35,4 @@ def create_server(workspace: Path) -> MCPServer:
 
 
 if __name__ == "__main__":
-    serve(create_server)
+    serve(create_server, flaw="sort_lines builds a shell command from its argument")
