@@ -1,5 +1,6 @@
-"""How `make test` spreads the suite over its workers (pytest-xdist, `-n 3`), and one TLS context for
-the HTTP clients of every test process (`shared_default_tls`).
+"""The names tests import the lessons by (`lesson01` ... `lesson05`), how `make test` spreads the suite
+over its workers (pytest-xdist, `-n 3`), and one TLS context for the HTTP clients of every test process
+(`shared_default_tls`).
 
 Each unit below runs whole on one worker, so that the servers its tests share start once. A unit is
 a test file (its module-scoped servers), except where files share session-wide servers: all of
@@ -10,11 +11,50 @@ those servers again on every worker that runs one of the files: correct, but sec
 It changes only where a test runs, never what it does; without `-n` it is not used at all.
 """
 
+import importlib
+import importlib.abc
+import importlib.machinery
+import sys
 from functools import cache, cached_property
+from types import ModuleType
 
 import httpcore2
 import pytest
 from xdist.scheduler import LoadScopeScheduling
+
+LESSONS = {
+    "lesson01": "01-basic-mcp",
+    "lesson02": "02-basic-token-passthrough",
+    "lesson03": "03-oauth-mcp",
+    "lesson04": "04-observability",
+    "lesson05": "05-mcp-proxy",
+}
+
+
+class LessonAliases(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """`from lesson03.server.verifier import JWTVerifier` loads `03-oauth-mcp.server.verifier` itself.
+
+    A lesson's folder starts with a digit, which an `import` statement cannot spell. Under its alias a
+    module is the very same object as under its folder's name, so a class is one class whichever
+    name imported it, and the lesson's own relative imports are untouched.
+    """
+
+    def find_spec(self, fullname, path=None, target=None) -> importlib.machinery.ModuleSpec | None:
+        alias, _, rest = fullname.partition(".")
+        if alias not in LESSONS:
+            return None
+        module = importlib.import_module(LESSONS[alias] + (f".{rest}" if rest else ""))
+        spec = importlib.machinery.ModuleSpec(fullname, self, is_package=hasattr(module, "__path__"))
+        spec.real_module = module
+        spec.real_spec = module.__spec__
+        return spec
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        return spec.real_module
+
+    def exec_module(self, module: ModuleType) -> None:
+        # The import system has just stamped the alias's spec on the module: give it back its own.
+        module.__spec__ = module.__spec__.real_spec
 
 
 def shared_default_tls() -> None:
@@ -33,6 +73,8 @@ def shared_default_tls() -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Set up at start, in the controller and in every xdist worker alike, not on import."""
+    if not any(isinstance(finder, LessonAliases) for finder in sys.meta_path):
+        sys.meta_path.insert(0, LessonAliases())
     shared_default_tls()
 
 
