@@ -1,6 +1,7 @@
 """Command line: `python -m 01-basic-mcp.client [--url URL] tools | call TOOL key=value ...`."""
 
 import json
+import logging
 import sys
 from typing import Annotated, Any, Literal
 
@@ -105,13 +106,27 @@ def run(command: Any, options: dict[str, Any], *args: Any) -> None:
         fail(f"server answered with JSON-RPC error {error.code}: {error.message}")
     except* (httpx2.HTTPError, OSError) as group:
         where = options["url"] or f"python -m {LESSON}.server"
-        fail(f"cannot talk to {where}: {innermost(group)}")
+        fail(f"cannot talk to {where}: {reason(innermost(group))}")
+    except* Exception as group:
+        # Not a failure this command knows: still one line, with its type (the traceback with --log-level debug).
+        error = innermost(group)
+        logging.getLogger(__name__).debug("unexpected error", exc_info=error)
+        fail(f"unexpected {type(error).__name__}: {reason(error)}")
 
 
 def innermost(error: BaseException) -> Any:
     while isinstance(error, BaseExceptionGroup):
         error = error.exceptions[0]
     return error
+
+
+def reason(error: BaseException) -> str:
+    """What went wrong, in words: the error's message, or, for one without (a bare timeout), its type
+    and what caused it; never an empty "cannot talk to ...: "."""
+    if message := str(error):
+        return message
+    cause = error.__cause__ or error.__context__
+    return type(error).__name__ + (f" ({reason(cause)})" if cause else "")
 
 
 def fail(message: str) -> None:

@@ -1,6 +1,7 @@
 """Command line: `python -m 05-mcp-proxy.client [--url URL] [--token T] tools | call TOOL key=value ... | health`."""
 
 import json
+import logging
 import sys
 from collections import defaultdict
 from typing import Annotated, Any, Literal
@@ -68,11 +69,16 @@ def health_command(ctx: typer.Context) -> None:
     try:
         health = httpx2.get(url, headers=bearer(ctx.obj["token"]), timeout=10).json()
     except (httpx2.HTTPError, ValueError) as error:
-        fail(f"cannot talk to {url}: {error}")
-    print(printable(f"{health['proxy']}: {health['status']}"))
-    for name, backend in health["backends"].items():
-        detail = backend.get("error") or f"since {backend['since']}"
-        print(printable(f"  {name:<16} {backend['state']:<11} {backend['tools']:>3} tools  {detail}"))
+        fail(f"cannot talk to {url}: {reason(error)}")
+    try:
+        lines = [f"{health['proxy']}: {health['status']}"]
+        for name, backend in health["backends"].items():
+            detail = backend.get("error") or f"since {backend['since']}"
+            lines.append(f"  {name:<16} {backend['state']:<11} {backend['tools']:>3} tools  {detail}")
+    except (KeyError, TypeError, AttributeError) as error:  # not shaped as the proxy's /healthz
+        fail(f"unexpected {type(error).__name__} in the answer of {url}: {reason(error)}")
+    for line in lines:
+        print(printable(line))
 
 
 async def all_tools(client: Client) -> list[Tool]:
@@ -150,13 +156,27 @@ def run(command: Any, options: dict[str, Any], *args: Any) -> None:
         hint = " (give --token, or set MCP_PROXY_TOKEN)" if error.message.startswith("Unauthorized") else ""
         fail(f"the proxy answered with JSON-RPC error {error.code}: {error.message}{hint}")
     except* (httpx2.HTTPError, OSError) as group:
-        fail(f"cannot talk to {options['url']}: {innermost(group)}")
+        fail(f"cannot talk to {options['url']}: {reason(innermost(group))}")
+    except* Exception as group:
+        # Not a failure this command knows: still one line, with its type (the traceback with --log-level debug).
+        error = innermost(group)
+        logging.getLogger(__name__).debug("unexpected error", exc_info=error)
+        fail(f"unexpected {type(error).__name__}: {reason(error)}")
 
 
 def innermost(error: BaseException) -> Any:
     while isinstance(error, BaseExceptionGroup):
         error = error.exceptions[0]
     return error
+
+
+def reason(error: BaseException) -> str:
+    """What went wrong, in words: the error's message, or, for one without (a bare timeout), its type
+    and what caused it; never an empty "cannot talk to ...: "."""
+    if message := str(error):
+        return message
+    cause = error.__cause__ or error.__context__
+    return type(error).__name__ + (f" ({reason(cause)})" if cause else "")
 
 
 def fail(message: str) -> None:
