@@ -143,22 +143,34 @@ def operator_command(config: Path, pins: Path) -> str:
 def pins_command(ctx: typer.Context) -> None:
     """Show the pinned tools, and the diff of every definition waiting for approval (new tools: from nothing)."""
     store = PinStore(ctx.obj["pins"])
-    new = sorted(key for key in store.changed if key not in store.approved)
-    changed = len(store.changed) - len(new)
-    print(f"{ctx.obj['pins']}: {len(store.approved)} approved, {changed} changed, {len(new)} new")
+    listed = sorted(key for key in store.changed if store.times_listed(key))
+    new = sorted(key for key in store.changed if key not in store.approved and key not in listed)
+    changed = len(store.changed) - len(new) - len(listed)
+    twice = f", {len(listed)} listed more than once" if listed else ""
+    print(f"{ctx.obj['pins']}: {len(store.approved)} approved, {changed} changed, {len(new)} new{twice}")
     for key in sorted(store.approved):
-        print(
-            f"  {'CHANGED ' if key in store.changed else 'ok      '}{key}  sha256:{store.approved[key]['sha256'][:12]}"
-        )
-    for key in new:
-        print(f"  NEW     {key}  sha256:{store.changed[key]['sha256'][:12]}")
+        print(f"  {state(store, key):<7} {key}  sha256:{store.approved[key]['sha256'][:12]}")
+    for key in sorted(store.changed.keys() - store.approved.keys()):
+        print(f"  {state(store, key):<7} {key}  sha256:{store.changed[key]['sha256'][:12]}")
     for key, change in sorted(store.changed.items()):
         approved = store.approved.get(key)
         before = json.dumps(approved["definition"], indent=2, sort_keys=True).splitlines() if approved else []
         after = json.dumps(change["definition"], indent=2, sort_keys=True).splitlines()
-        print(f"\n{key} {'changed' if approved else 'is new'} (seen {change['seen']}):")
+        what = "changed" if approved else "is new"
+        if times := store.times_listed(key):
+            what = f"is listed {times} times by its backend (every entry below)"
+        print(f"\n{key} {what} (seen {change['seen']}):")
         for line in difflib.unified_diff(before, after, "approved", "now", lineterm="", n=1):
             print(f"  {line}")
+
+
+def state(store: PinStore, key: str) -> str:
+    """What `pins` says of a tool: ok, CHANGED, NEW, or LISTED 2 TIMES (a name no one can approve)."""
+    if key not in store.changed:
+        return "ok"
+    if times := store.times_listed(key):
+        return f"LISTED {times} TIMES"
+    return "CHANGED" if key in store.approved else "NEW"
 
 
 @cli.command("approve")
@@ -179,8 +191,17 @@ def approve_command(
     for key in keys:
         if key not in unknown:
             print(f"approved {key}")
+    for key in unknown:
+        if times := store.times_listed(key):
+            # Which of its definitions would be approved? Its backend must list the name once first.
+            print(
+                f"error: {key} is listed {times} times by its backend: it cannot be approved until the backend "
+                "lists it once",
+                file=sys.stderr,
+            )
+    if nothing_waiting := [key for key in unknown if not store.times_listed(key)]:
+        print(f"error: no change waiting for approval: {', '.join(nothing_waiting)}", file=sys.stderr)
     if unknown:
-        print(f"error: no change waiting for approval: {', '.join(unknown)}", file=sys.stderr)
         raise typer.Exit(1)
 
 

@@ -161,13 +161,17 @@ class PinStore:
         """Whether no definition of this tool was ever approved (it waits because of approveNewTools)."""
         return pin_key(backend, tool) not in self.approved
 
+    def times_listed(self, key: str) -> int | None:
+        """How many entries of this name its backend listed, when more than one: then none can be approved."""
+        return self.changed.get(key, {}).get("listed")
+
     def approve(self, keys: list[str]) -> list[str]:
         """Accept the waiting (new or changed) definitions of `keys`; returns the keys that had none.
 
         A name its server lists more than once has no one definition to accept: it waits until the
         server lists it once, and is returned with the keys that had none."""
         self.reload_if_changed()
-        unknown = [key for key in keys if key not in self.changed or "listed" in self.changed[key]]
+        unknown = [key for key in keys if key not in self.changed or self.times_listed(key)]
         for key in keys:
             if key not in unknown:
                 change = self.changed.pop(key)

@@ -121,9 +121,17 @@ async def test_a_tool_listed_twice_or_with_new_meta_or_icons_is_refused_and_wait
                 f"An operator can review them with `{operator} pins`."
             )
             review = run_cli("server", *pins, "pins")  # both entries wait for an operator to read...
-            assert "CHANGED faulty/calc" in review.stdout and "id_rsa" in review.stdout, review.stdout
+            assert review.stdout.splitlines()[0].endswith(" approved, 0 changed, 0 new, 1 listed more than once")
+            assert "\n  LISTED 2 TIMES faulty/calc  sha256:" in review.stdout, review.stdout  # not "CHANGED"
+            assert "\nfaulty/calc is listed 2 times by its backend (every entry below)" in review.stdout
+            assert "id_rsa" in review.stdout
             assert review.stdout.count('"name": "calc"') == 3  # the approved definition, and both listed
-            assert run_cli("server", *pins, "approve", "faulty__calc").returncode == 1  # ...and none can be approved
+            refused = run_cli("server", *pins, "approve", "faulty__calc")  # ...and none can be approved
+            assert (refused.returncode, refused.stderr) == (
+                1,
+                "error: faulty/calc is listed 2 times by its backend: it cannot be approved until the backend "
+                "lists it once\n",
+            )
 
             # An MCP App's UI (`_meta.ui.resourceUri`) and its icons change: what a host shows, unapproved.
             assert "faulty__echo_message" not in [tool.name for tool in await mutated("meta")]
