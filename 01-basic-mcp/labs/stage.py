@@ -2,10 +2,9 @@
 
 The lab itself is the attacker (and, where it says so, an honest client); the servers run as
 processes of their own, as an attendee runs them, on 127.0.0.1. A deliberately vulnerable variant
-runs only as its lab starts it (`vulnerable_options`), and says what it is on stderr.
+runs only as its lab starts it, and says what it is on stderr (variant.py); `serve` serves it.
 """
 
-import argparse
 import logging
 import resource
 import socket
@@ -18,7 +17,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
-from typing import NoReturn
 
 import httpx2
 import uvicorn
@@ -96,33 +94,6 @@ def healthy(http: httpx2.Client, base: str) -> bool:
         return http.get(f"{base}/healthz").status_code == 200
     except httpx2.TransportError:
         return False
-
-
-class LabCommandLine(argparse.ArgumentParser):
-    """argparse, whose usage errors also say what the program is and who runs it."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.description}\n{self.epilog}\n{self.prog}: error: {message}\n")
-
-
-def vulnerable_options(lab: str, flaw: str, *flags: str) -> argparse.Namespace:
-    """The command line of `lab`'s deliberately vulnerable variant, whose flaw is `flaw`.
-
-    Every flag is required, none defaults to the lesson's address: the variant runs only as its
-    lab starts it, never bare where the lesson's server would be. Once started, it says what it is
-    on stderr, where its log begins, so that nobody takes it for the lesson's server.
-    """
-    banner = f"DELIBERATELY VULNERABLE (lab: {lab}): {flaw}"
-    parser = LabCommandLine(
-        prog=f"python -m {LESSON}.labs.{lab}.vulnerable",
-        description=banner,
-        epilog=f"Only its lab starts it, with the arguments it needs: python -m {LESSON}.labs.{lab}",
-    )
-    for flag in flags:
-        parser.add_argument(flag, required=True)
-    options = parser.parse_args()
-    print(banner, file=sys.stderr, flush=True)
-    return options
 
 
 def serve(app: Starlette, addr: str) -> None:

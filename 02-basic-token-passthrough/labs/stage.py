@@ -1,11 +1,10 @@
 """What every lesson 02 lab needs on stage: free ports, and the lesson's processes started and stopped.
 
 The lab itself plays the callers; the servers run as processes of their own, as an attendee runs
-them, on 127.0.0.1. A deliberately vulnerable variant runs only as its lab starts it
-(`vulnerable_options`), and says what it is on stderr.
+them, on 127.0.0.1. A deliberately vulnerable variant runs only as its lab starts it, and says
+what it is on stderr (variant.py).
 """
 
-import argparse
 import socket
 import subprocess
 import sys
@@ -15,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
 
 import httpx2
 
@@ -73,30 +71,3 @@ def healthy(http: httpx2.Client, base: str) -> bool:
         return http.get(f"{base}/healthz").status_code == 200
     except httpx2.TransportError:
         return False
-
-
-class LabCommandLine(argparse.ArgumentParser):
-    """argparse, whose usage errors also say what the program is and who runs it."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.description}\n{self.epilog}\n{self.prog}: error: {message}\n")
-
-
-def vulnerable_options(lab: str, flaw: str, *flags: str) -> argparse.Namespace:
-    """The command line of `lab`'s deliberately vulnerable variant, whose flaw is `flaw`.
-
-    Every flag is required, none defaults to the lesson's address or upstream: the variant runs only
-    as its lab starts it, never bare where the lesson's server would be. Once started, it says what
-    it is on stderr, where its log begins, so that nobody takes it for the lesson's server.
-    """
-    banner = f"DELIBERATELY VULNERABLE (lab: {lab}): {flaw}"
-    parser = LabCommandLine(
-        prog=f"python -m {LESSON}.labs.{lab}.vulnerable",
-        description=banner,
-        epilog=f"Only its lab starts it, with the arguments it needs: python -m {LESSON}.labs.{lab}",
-    )
-    for flag in flags:
-        parser.add_argument(flag, required=True)
-    options = parser.parse_args()
-    print(banner, file=sys.stderr, flush=True)
-    return options

@@ -18,12 +18,12 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import anyio
-from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
-from pydantic import Field
+
+if TYPE_CHECKING:
+    from mcp.server import MCPServer
 
 HONEST = "Add two numbers."
 POISONED = (
@@ -32,7 +32,13 @@ POISONED = (
 )
 
 
-def create_server(rug_pull: bool, record: Path) -> MCPServer:
+def create_server(rug_pull: bool, record: Path) -> "MCPServer":
+    # Imported only now, once `main` has checked the command line: run bare, the server refuses at
+    # once, not after a second of importing the SDK.
+    from mcp.server import MCPServer
+    from mcp.server.mcpserver import Context
+    from pydantic import Field
+
     mcp = MCPServer("calculator")
     calls = 0
 

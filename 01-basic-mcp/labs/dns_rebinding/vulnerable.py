@@ -14,15 +14,17 @@ one for anything but this lab.
 
 from importlib import import_module
 
-from mcp.server.transport_security import TransportSecuritySettings
-
-stage = import_module("01-basic-mcp.labs.stage")
-create_server = import_module("01-basic-mcp.server.app").create_server
+variant = import_module("01-basic-mcp.labs.variant")
 
 
 def main() -> None:
     flaw = "lesson 01's server with the SDK's DNS-rebinding protection off: any Host, any Origin"
-    options = stage.vulnerable_options("dns_rebinding", flaw, "--addr")
+    options = variant.vulnerable_options("dns_rebinding", flaw, "--addr")
+    # Imported only now: run bare, the variant refuses at once, not after a second of importing the SDK.
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    stage = import_module("01-basic-mcp.labs.stage")
+    create_server = import_module("01-basic-mcp.server.app").create_server
     unchecked = TransportSecuritySettings(enable_dns_rebinding_protection=False)
     stage.serve(create_server().streamable_http_app(transport_security=unchecked), options.addr)
 

@@ -11,13 +11,15 @@ and from then on it answers no one. Lesson 01's server adds the missing limits
 
 from importlib import import_module
 
-stage = import_module("01-basic-mcp.labs.stage")
-create_server = import_module("01-basic-mcp.server.app").create_server
+variant = import_module("01-basic-mcp.labs.variant")
 
 
 def main() -> None:
     flaw = "lesson 01's server with no stream limits: streams held open until it runs out of files"
-    options = stage.vulnerable_options("open_streams", flaw, "--addr")
+    options = variant.vulnerable_options("open_streams", flaw, "--addr")
+    # Imported only now: run bare, the variant refuses at once, not after a second of importing the SDK.
+    stage = import_module("01-basic-mcp.labs.stage")
+    create_server = import_module("01-basic-mcp.server.app").create_server
     stage.serve(create_server().streamable_http_app(), options.addr)  # max_sessions=10_000, streams unbounded
 
 

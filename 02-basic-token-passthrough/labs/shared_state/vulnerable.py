@@ -23,7 +23,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 LESSON = "02-basic-token-passthrough"
-stage = import_module(f"{LESSON}.labs.stage")
+variant = import_module(f"{LESSON}.labs.variant")
 app = import_module(f"{LESSON}.server.app")
 bearer_token = import_module(f"{LESSON}.server.context").bearer_token
 split_addr = import_module(f"{LESSON}.server.__main__").split_addr
@@ -67,7 +67,7 @@ def create_server(upstream_url: str) -> MCPServer:
 
 def main() -> None:
     flaw = "lesson 02's server with the caller's token in a module-level variable, shared by every request"
-    options = stage.vulnerable_options("shared_state", flaw, "--addr", "--upstream-url")
+    options = variant.vulnerable_options("shared_state", flaw, "--addr", "--upstream-url")
     host, port = split_addr(options.addr)
     http_app = create_server(options.upstream_url).streamable_http_app()
     http_app.add_middleware(AuthorizationToGlobal)

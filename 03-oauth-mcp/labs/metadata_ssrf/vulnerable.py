@@ -14,19 +14,20 @@ import html
 import ssl
 from importlib import import_module
 
-import httpx2
-import uvicorn
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
-
 LESSON = "03-oauth-mcp"
-stage = import_module(f"{LESSON}.labs.stage")
-split_addr = import_module(f"{LESSON}.addresses").split_addr
+variant = import_module(f"{LESSON}.labs.variant")
 
 
 def main() -> None:
     flaw = "an authorization server that fetches any client_id URL, follows redirects and shows what came back"
-    options = stage.vulnerable_options("metadata_ssrf", flaw, "--addr", "--ca-file")
+    options = variant.vulnerable_options("metadata_ssrf", flaw, "--addr", "--ca-file")
+    # Imported only now: run bare, the variant refuses at once, not after the time these imports take.
+    import httpx2
+    import uvicorn
+    from fastapi import FastAPI
+    from fastapi.responses import HTMLResponse
+
+    split_addr = import_module(f"{LESSON}.addresses").split_addr
     tls = ssl.create_default_context(cafile=options.ca_file)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 

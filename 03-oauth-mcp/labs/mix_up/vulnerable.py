@@ -10,7 +10,7 @@ from typing import Any
 
 from mcp.shared.auth import AuthorizationCodeResult
 
-stage = import_module("03-oauth-mcp.labs.stage")
+variant = import_module("03-oauth-mcp.labs.variant")
 CheckedOAuthProvider = import_module("03-oauth-mcp.client.oauth").CheckedOAuthProvider
 
 FLAW = "lesson 03's client, taking every code to be from the server it sent the user to (no `iss` check)"
@@ -20,7 +20,7 @@ class AssumingProvider(CheckedOAuthProvider):
     """Takes every code to be from the authorization server it sent the user to."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        stage.announce("mix_up", FLAW)
+        variant.announce("mix_up", FLAW)
         super().__init__(*args, **kwargs)
 
     async def _await_user(self) -> AuthorizationCodeResult:
@@ -30,4 +30,4 @@ class AssumingProvider(CheckedOAuthProvider):
 
 
 if __name__ == "__main__":
-    stage.not_a_program("mix_up", FLAW)
+    variant.not_a_program("mix_up", FLAW)

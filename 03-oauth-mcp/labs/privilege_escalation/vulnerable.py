@@ -10,23 +10,24 @@ a token the user granted for reading writes too. Do not use it for anything but 
 
 from importlib import import_module
 
-import uvicorn
-from mcp.server import MCPServer
-from mcp.server.auth.middleware.auth_context import get_access_token
-from mcp.server.auth.settings import AuthSettings
-from starlette.responses import PlainTextResponse
-
 LESSON = "03-oauth-mcp"
-stage = import_module(f"{LESSON}.labs.stage")
-split_addr = import_module(f"{LESSON}.addresses").split_addr
-Journal = import_module(f"{LESSON}.server.journal").Journal
-IssuerMetadata = import_module(f"{LESSON}.server.discovery").IssuerMetadata
-JWTVerifier = import_module(f"{LESSON}.server.verifier").JWTVerifier
+variant = import_module(f"{LESSON}.labs.variant")
 
 
 def main() -> None:
     flaw = "the journal with one scope check for the whole server: a token granted journal:read writes too"
-    options = stage.vulnerable_options("privilege_escalation", flaw, "--addr", "--issuer", "--db")
+    options = variant.vulnerable_options("privilege_escalation", flaw, "--addr", "--issuer", "--db")
+    # Imported only now: run bare, the variant refuses at once, not after a second of importing the SDK.
+    import uvicorn
+    from mcp.server import MCPServer
+    from mcp.server.auth.middleware.auth_context import get_access_token
+    from mcp.server.auth.settings import AuthSettings
+    from starlette.responses import PlainTextResponse
+
+    split_addr = import_module(f"{LESSON}.addresses").split_addr
+    Journal = import_module(f"{LESSON}.server.journal").Journal
+    IssuerMetadata = import_module(f"{LESSON}.server.discovery").IssuerMetadata
+    JWTVerifier = import_module(f"{LESSON}.server.verifier").JWTVerifier
     addr, issuer = options.addr, options.issuer
     host, port = split_addr(addr)
     resource = f"http://{addr}/mcp"

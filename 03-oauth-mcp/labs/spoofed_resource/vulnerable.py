@@ -10,7 +10,7 @@ from typing import Any
 
 from mcp.shared.auth import ProtectedResourceMetadata
 
-stage = import_module("03-oauth-mcp.labs.stage")
+variant = import_module("03-oauth-mcp.labs.variant")
 CheckedOAuthProvider = import_module("03-oauth-mcp.client.oauth").CheckedOAuthProvider
 
 FLAW = "lesson 03's client, asking for a token for whatever resource a server's metadata names"
@@ -20,7 +20,7 @@ class BelievingProvider(CheckedOAuthProvider):
     """Takes the metadata's word for which resource it is talking to."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        stage.announce("spoofed_resource", FLAW)
+        variant.announce("spoofed_resource", FLAW)
         super().__init__(*args, **kwargs)
 
     async def _validate_resource_match(self, prm: ProtectedResourceMetadata) -> None:
@@ -28,4 +28,4 @@ class BelievingProvider(CheckedOAuthProvider):
 
 
 if __name__ == "__main__":
-    stage.not_a_program("spoofed_resource", FLAW)
+    variant.not_a_program("spoofed_resource", FLAW)

@@ -9,10 +9,12 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import anyio
-from mcp.server import MCPServer
+
+if TYPE_CHECKING:  # the servers import the SDK once their command line is checked (vulnerable.py)
+    from mcp.server import MCPServer
 
 LAB = "docs.labs.command_injection"
 
@@ -24,7 +26,7 @@ class LabCommandLine(argparse.ArgumentParser):
         self.exit(2, f"{self.description}\n{self.epilog}\n{self.prog}: error: {message}\n")
 
 
-def serve(create_server: Callable[[Path], MCPServer], flaw: str | None = None) -> None:
+def serve(create_server: Callable[[Path], "MCPServer"], flaw: str | None = None) -> None:
     """Serve `create_server(workspace)` over stdio, `workspace` the `--workspace DIR` of the command line.
 
     `flaw`: the server is the lab's deliberately vulnerable one, with this flaw.

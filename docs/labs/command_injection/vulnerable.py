@@ -11,15 +11,20 @@ model writes can come from anything it has read. Do not use this one for anythin
 
 import subprocess
 from pathlib import Path
-from typing import Annotated
-
-from mcp.server import MCPServer
-from pydantic import Field
+from typing import TYPE_CHECKING, Annotated
 
 from .stage import serve
 
+if TYPE_CHECKING:
+    from mcp.server import MCPServer
 
-def create_server(workspace: Path) -> MCPServer:
+
+def create_server(workspace: Path) -> "MCPServer":
+    # Imported only now, once `serve` has checked the command line: run bare, the variant refuses at
+    # once, not after a second of importing the SDK.
+    from mcp.server import MCPServer
+    from pydantic import Field
+
     mcp = MCPServer("sort-lines, through a shell")
 
     @mcp.tool()
