@@ -80,6 +80,8 @@ def deployed() -> Iterator[Deployment]:
         # Many test clients register from one address (the balancer's): more than the hourly default.
         auth = ("--db", auth_db, "--issuer", issuer, "--resource", mcp, "--resource", stateless)
         auth += ("--registration-limit", "1000")
+        # Behind the balancer, as docs/production.md runs them: the client address is the one HAProxy sets.
+        auth += ("--forwarded-allow-ips", "127.0.0.1")
         mcp_server = ("--transport", "http", "--db", journal_db, "--issuer", issuer)
         arguments = {
             "as1": auth,

@@ -26,7 +26,10 @@ eventually = import_module("04-observability.tests.support.waiting").eventually
 def serve_in_thread(asgi_app: Any) -> Iterator[str]:
     """uvicorn in a thread of this process, on a free port; yields its base URL."""
     port = processes.free_port()
-    server = uvicorn.Server(uvicorn.Config(asgi_app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
+    # proxy_headers=False as the real servers run (server/__main__.py): uvicorn's default would believe
+    # X-Forwarded-For from 127.0.0.1, and the spans' client.address would be whatever a request claims.
+    config = uvicorn.Config(asgi_app, host="127.0.0.1", port=port, log_config=None, lifespan="on", proxy_headers=False)
+    server = uvicorn.Server(config)
     thread = Thread(target=server.run, daemon=True)
     thread.start()
     try:
