@@ -14,7 +14,7 @@ from starlette.datastructures import Headers, MultiDict
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .bounded_json import JsonOutOfBounds, parse_json
+from ..bounded_json import JsonOutOfBounds, parse_json
 from .config import MAX_BODY_BYTES
 
 

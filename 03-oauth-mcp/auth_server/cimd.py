@@ -36,7 +36,7 @@ import anyio
 import httpx2
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .bounded_json import JsonOutOfBounds, parse_json
+from ..bounded_json import JsonOutOfBounds, parse_json
 from .models import PUBLIC, Client
 from .registration import MAX_URI, client_name_problem, redirect_uri_problem
 

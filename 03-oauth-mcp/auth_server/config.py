@@ -44,8 +44,7 @@ DEFAULT_CIMD_CACHE_SIZE = 1000
 # No OAuth request needs more: a bigger body is refused (413) before it is read (limits.py).
 MAX_BODY_BYTES = 64 * 1024
 # JSON from another party (a /register body, a metadata document, GitHub's answers) is parsed within
-# bounds (bounded_json.py): no OAuth document nests more than a few levels, a JWK set four.
-MAX_JSON_DEPTH = 16
+# bounds, 16 levels deep at most (../bounded_json.py, which the MCP server uses too).
 MAX_UPSTREAM_ANSWER_BYTES = 64 * 1024  # GitHub's token response or user profile (upstream.py)
 # GET /authorize needs no sign-in, yet keeps the request for the consent page (pending_limits.py):
 # what one pending authorization holds is bounded, and so is how many one client or address has.

@@ -65,6 +65,10 @@ class TokenIntrospection(IntrospectionEndpoint):
 
     Unlike local JWT verification, it sees revocation: a revoked token, or any token of a
     family revoked after refresh-token reuse or code replay, is `{"active": false}`.
+
+    A resource server learns about the tokens of its own resources only (as in a token exchange,
+    exchange.py): with `--resource A --resource B`, A's server asking about a token for B hears
+    `{"active": false}`, as RFC 7662 §2.2 allows, and not who B's user is, with what scope, until when.
     """
 
     # Only resource-server clients (Client.check_endpoint_auth_method) with their secret:
@@ -89,7 +93,10 @@ class TokenIntrospection(IntrospectionEndpoint):
         return AccessToken(claims, revoked=self.storage.access_token_revoked(claims["jti"]))
 
     def check_permission(self, token: AccessToken, client: Client, request: Any) -> bool:
-        return client.is_resource_server
+        # Its resources are registered with the client (seed.py, add_resource_server.py); a resource this
+        # server no longer serves counts for no one.
+        own = self.storage.resources_of(client.client_id) & set(self.settings.resources)
+        return client.is_resource_server and token.claims["aud"] in own
 
     def introspect_token(self, token: AccessToken) -> dict[str, Any]:
         claims = token.claims

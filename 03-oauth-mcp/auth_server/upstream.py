@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from .bounded_json import JsonOutOfBounds, read_json
+from ..bounded_json import JsonOutOfBounds, read_json
 from .config import MAX_UPSTREAM_ANSWER_BYTES
 from .flow import AuthorizationFlow, Pending, Refused
 from .models import User

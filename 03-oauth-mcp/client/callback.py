@@ -3,7 +3,10 @@
 The SDK builds the authorization URL and checks what comes back (`state`, `iss`); how the
 user gets there and how the answer returns is the application's part:
 
-- `open_browser` opens http(s) URLs only, never through a shell, and always prints the URL;
+- `open_browser` sends the user only to a web page that is https (or http on this machine), whose
+  address holds nothing a shell would read as a command, never through a shell, and always prints
+  the URL; any other page, which a malicious authorization server's metadata may name, is refused
+  before anything is printed or opened;
 - `LoopbackCallback` is the registered redirect URI: a small web server on 127.0.0.1 that
   waits for *the* authorization response, as long as it says it will. Anything on this machine
   can connect to it, so it answers only a well-formed `GET /callback` carrying the `state` this
@@ -13,6 +16,7 @@ user gets there and how the answer returns is the application's part:
 
 import logging
 import secrets
+import string
 import sys
 import webbrowser
 from urllib.parse import parse_qs, urlsplit
@@ -21,21 +25,47 @@ import anyio
 import anyio.abc
 from mcp.client.auth import OAuthFlowError
 
+from ..addresses import is_loopback
 from ..safe_output import printable
 
 CALLBACK_TIMEOUT_SECONDS = 300.0  # how long a person may take to log in
 REQUEST_TIMEOUT_SECONDS = 10.0  # how long one connection may take to send its request
 MAX_REQUEST_BYTES = 16 * 1024
 
+# What an authorization URL may hold: RFC 3986's characters, less `$'()*;!`, which a shell reads as more
+# than a word (`$(...)`, quotes), and `#` (RFC 6749 §3.1: no fragment). The SDK percent-encodes each
+# parameter it appends (`&` and `=` join them), so only a hostile authorization_endpoint holds the others.
+URL_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-._~:/?[]@&=+%,")
+
 logger = logging.getLogger(__name__)
 
 
+def authorization_url_problem(url: str) -> str | None:
+    """Why the user must not be sent to `url`, or None (MCP security best practices, "OAuth
+    Authorization URL Validation"): the authorization server's metadata names it, and a malicious
+    MCP server chooses the authorization server."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http"):
+        return f"{parts.scheme or 'no'} scheme: only https is opened, or http to 127.0.0.1, ::1 or localhost"
+    if not parts.hostname:
+        return "no host"
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        return "plain http to another machine: only https is opened, or http to 127.0.0.1, ::1 or localhost"
+    if parts.username is not None or parts.password is not None:
+        return "a user name before the host, which hides where the page is"
+    if odd := sorted(set(url) - URL_CHARACTERS):
+        return f"characters no authorization URL needs (a shell reads some as commands): {''.join(odd)!r}"
+    return None
+
+
 async def open_browser(url: str, use_browser: bool) -> None:
-    """Send the user to the authorization page."""
+    """Send the user to the authorization page, if it is one a user may be sent to; else OAuthFlowError."""
+    if problem := authorization_url_problem(url):
+        # The endpoint, not the parameters the SDK appended: enough to see which page was refused.
+        raise OAuthFlowError(f"refusing the authorization page {printable(url.split('?')[0][:200])}: {problem}")
     print(f"Open this URL in a browser to log in and consent:\n  {printable(url)}", file=sys.stderr, flush=True)
-    # Only web URLs, and never through a shell: a malicious authorization
-    # server could otherwise hand us `file:` or `javascript:` URLs.
-    if use_browser and urlsplit(url).scheme in ("http", "https"):
+    # Never through a shell: `webbrowser` runs the browser with the URL as one argument.
+    if use_browser:
         webbrowser.open(url)
 
 

@@ -31,6 +31,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
 from ..safe_output import mask_token
+from .answers import UnreadableAnswer, read_answer
 from .context import assign_request_id
 from .exchange import ExchangeRefused, TokenExchanger
 from .journal import Entry, Journal
@@ -186,14 +187,16 @@ def create_server(journal: Journal, upstream: Upstream | None = None) -> MCPServ
         except ExchangeRefused as refusal:
             raise ToolError(f"Cannot call the upstream API for you: {refusal}") from None
         try:
-            response = await http.get(
-                upstream.url, params={"message": message}, headers={"Authorization": f"Bearer {token}"}
-            )
+            async with http.stream(
+                "GET", upstream.url, params={"message": message}, headers={"Authorization": f"Bearer {token}"}
+            ) as response:
+                if response.is_error:
+                    raise ToolError(f"Upstream {upstream.url} answered {response.status_code} {response.reason_phrase}")
+                return await read_answer(response, UpstreamEcho)  # within bounds, of its shape (answers.py)
         except httpx2.HTTPError as error:
             raise ToolError(f"Upstream {upstream.url} unreachable: {type(error).__name__}") from None
-        if response.is_error:
-            raise ToolError(f"Upstream {upstream.url} answered {response.status_code} {response.reason_phrase}")
-        return UpstreamEcho.model_validate(response.json())
+        except UnreadableAnswer as problem:
+            raise ToolError(f"Upstream {upstream.url} answered {problem}") from None
 
     @mcp.tool()
     def show_auth_token() -> TokenView:

@@ -14,7 +14,9 @@ RFC 8414 §3.1 and OpenID Connect Discovery put it, in the MCP specification's o
       -> https://as.example.com/.well-known/openid-configuration
 
 A document counts only if its `issuer` is exactly `--issuer` (RFC 8414 §3.3): otherwise a
-server could pass off another's keys. The document is cached, and fetched again at most every
+server could pass off another's keys. It is read within bounds, and the members this server acts
+on must be of their types (answers.py): a broken or hostile document is passed over like a
+missing one, for the next location. The document is cached, and fetched again at most every
 REFETCH_SECONDS, whether the last fetch worked or failed: a failing authorization server is
 not hammered once per request.
 
@@ -32,6 +34,9 @@ from urllib.parse import urlsplit
 
 import anyio
 import httpx2
+from pydantic import BaseModel, ConfigDict
+
+from .answers import UnreadableAnswer, read_answer
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +46,17 @@ REFETCH_SECONDS = 30  # the least time between two fetches, after a failure too
 
 class MetadataUnavailable(Exception):
     """No usable metadata document for the issuer (yet): tokens cannot be verified right now."""
+
+
+class MetadataShape(BaseModel):
+    """The members of the metadata this server reads, of the types RFC 8414 §2 gives them. The others
+    are kept as sent: `advertised_algorithms` (verifier.py) checks the type of each list it reads."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    issuer: str
+    jwks_uri: str | None = None
+    token_endpoint: str | None = None
+    introspection_endpoint: str | None = None
 
 
 def metadata_urls(issuer: str) -> list[str]:
@@ -89,17 +105,20 @@ class IssuerMetadata:
         self._fetched_at = time.monotonic()
         for url in metadata_urls(self.issuer):
             try:
-                response = await self.http.get(url, headers={"Accept": "application/json"})
-                document = response.json() if response.status_code == 200 else None
-            except (httpx2.HTTPError, ValueError) as error:
+                async with self.http.stream("GET", url, headers={"Accept": "application/json"}) as response:
+                    if response.status_code != 200:
+                        continue
+                    document = await read_answer(response, MetadataShape)
+            except httpx2.HTTPError as error:
                 logger.warning("cannot read %s: %s", url, type(error).__name__)
                 continue
-            if not isinstance(document, dict):
+            except UnreadableAnswer as problem:
+                logger.warning("ignored %s: %s", url, problem)
                 continue
-            if document.get("issuer") != self.issuer:
-                logger.warning("ignored %s: it names issuer %r, not %r", url, document.get("issuer"), self.issuer)
+            if document.issuer != self.issuer:
+                logger.warning("ignored %s: it names issuer %r, not %r", url, document.issuer, self.issuer)
                 continue
-            self._document = document
+            self._document = document.model_dump()
             logger.info("read the metadata of %s from %s", self.issuer, url)
             return
         logger.warning("no metadata document for %s: will try again in %d s", self.issuer, REFETCH_SECONDS)

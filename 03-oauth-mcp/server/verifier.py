@@ -11,6 +11,9 @@ both learn where to ask from the authorization server's metadata (discovery.py).
   `introspection_endpoint`, RFC 7662) about every token it has not seen in the
   last few seconds. Revocation takes effect at once, at the cost of a round trip;
   it also works for opaque tokens, and for JWTs whose keys are not published.
+
+The key set and the introspection answers are the issuer's JSON, read within bounds and in the
+shapes below (answers.py): one the verifier cannot read verifies no token, and never crashes it.
 """
 
 import base64
@@ -25,7 +28,9 @@ from urllib.parse import quote
 import httpx2
 import jwt
 from mcp.server.auth.provider import AccessToken
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from .answers import UnreadableAnswer, read_answer
 from .discovery import IssuerMetadata, MetadataUnavailable
 
 logger = logging.getLogger(__name__)
@@ -42,6 +47,58 @@ JWKS_MIN_REFETCH_SECONDS = 30  # an unknown kid cannot make us hammer the author
 INTROSPECTION_CACHE_SECONDS = 5.0  # how late a revocation may take effect (--introspection-cache)
 REFUSAL_CACHE_SECONDS = 5  # a refused token asked again within this gets the same answer, at no cost
 CACHE_ENTRIES = 4096  # random tokens from an attacker evict each other, not our memory
+
+
+class KeySet(BaseModel):
+    """A JWK Set (RFC 7517 §5): its keys, each checked on its own (`signing_keys`)."""
+
+    model_config = ConfigDict(strict=True)
+    keys: list[Any]
+
+
+class SigningKeyShape(BaseModel):
+    """What PyJWK reads of a key (RFC 7517 §4, RFC 7518 §6): strings, each, where present."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    kid: str
+    kty: str
+    use: str = "sig"
+    alg: str | None = None
+    crv: str | None = None
+    x: str | None = None
+    y: str | None = None
+    n: str | None = None
+    e: str | None = None
+
+
+def signing_keys(keyset: KeySet) -> dict[str, jwt.PyJWK]:
+    """The keys of a key set that can check a signature, by kid. The others are skipped, as RFC 7517 §5
+    says: keys without a kid, encryption keys, keys of the wrong shape, keys PyJWK cannot read."""
+    keys: dict[str, jwt.PyJWK] = {}
+    for member in keyset.keys:
+        try:
+            key = SigningKeyShape.model_validate(member)
+            if key.use == "sig":
+                keys[key.kid] = jwt.PyJWK(member)  # with the key's own "alg", if it names one
+        # PyJWK raises more than its own errors on a key of the right types but the wrong content:
+        # KeyError for a missing member, NotImplementedError for "alg": "none".
+        except (ValidationError, jwt.PyJWTError, KeyError, NotImplementedError) as error:
+            logger.info("skipped a key of the issuer's: %s", type(error).__name__)
+    return keys
+
+
+class IntrospectionAnswer(BaseModel):
+    """The members of an introspection answer (RFC 7662 §2.2) this server reads, of their types.
+    `exp` is an integer: a float would have passed the expiry check by not being one."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    active: bool
+    scope: str | None = None
+    client_id: str | None = None
+    sub: str | None = None
+    aud: str | list[str] | None = None
+    iss: str | None = None
+    exp: int | None = None
 
 
 def access_token(token: str, claims: dict[str, Any], resource: str) -> AccessToken | None:
@@ -167,7 +224,7 @@ class JWTVerifier:
                 leeway=CLOCK_LEEWAY_SECONDS,
                 options={"require": REQUIRED_CLAIMS},
             )
-        except (jwt.PyJWTError, httpx2.HTTPError, MetadataUnavailable, ValueError) as error:
+        except (jwt.PyJWTError, httpx2.HTTPError, MetadataUnavailable, UnreadableAnswer, ValueError) as error:
             # The reason goes to the log, not to the caller: it would help an attacker.
             logger.info("token refused: %s", error)
             return None
@@ -185,16 +242,9 @@ class JWTVerifier:
     async def _fetch_keys(self) -> None:
         self._fetched_at = time.monotonic()  # a failing fetch waits its turn too
         jwks_uri = await self.metadata.endpoint("jwks_uri")
-        response = await self.metadata.http.get(jwks_uri)
-        response.raise_for_status()
-        keys: dict[str, jwt.PyJWK] = {}
-        for jwk in response.json().get("keys", []):
-            if not isinstance(jwk, dict) or not isinstance(jwk.get("kid"), str) or jwk.get("use", "sig") != "sig":
-                continue  # unnamed keys and encryption keys sign nothing here
-            try:
-                keys[jwk["kid"]] = jwt.PyJWK(jwk)  # with the key's own "alg", if it names one
-            except jwt.PyJWTError as error:
-                logger.info("skipped key %r from %s: %s", jwk["kid"], jwks_uri, error)
+        async with self.metadata.http.stream("GET", jwks_uri, headers={"Accept": "application/json"}) as response:
+            response.raise_for_status()
+            keys = signing_keys(await read_answer(response, KeySet))
         self._keys = keys
         logger.info("fetched %d signing key(s) from %s", len(keys), jwks_uri)
 
@@ -229,15 +279,13 @@ class IntrospectionVerifier:
         try:
             endpoint = await self.metadata.endpoint("introspection_endpoint")
             headers = {"Authorization": self._authorization, "Accept": "application/json"}
-            response = await self.metadata.http.post(endpoint, data={"token": token}, headers=headers)
-            response.raise_for_status()
-            claims = response.json()
-        except (httpx2.HTTPError, ValueError, MetadataUnavailable) as error:
+            async with self.metadata.http.stream("POST", endpoint, data={"token": token}, headers=headers) as response:
+                response.raise_for_status()
+                answer = await read_answer(response, IntrospectionAnswer)
+        except (httpx2.HTTPError, MetadataUnavailable, UnreadableAnswer) as error:
             logger.warning("introspection failed: %s", error)
             return None
-        if not isinstance(claims, dict):
-            logger.warning("introspection failed: the answer is not a JSON object")
-            return None
+        claims = answer.model_dump(exclude_unset=True)  # as sent, every member read now of its type
         audiences = claims.get("aud") if isinstance(claims.get("aud"), list) else [claims.get("aud")]
         if claims.get("active") is not True:
             logger.info("token refused: inactive")

@@ -17,6 +17,9 @@ deployment = import_module("03-oauth-mcp.tests.support.deployment")
 replicas = import_module("03-oauth-mcp.tests.support.replicas")
 
 RESOURCE_SERVER_SECRET = "p%41ss:w/rd+ é&="  # a test secret with every character that HTTP Basic mangles
+# The introspecting MCP server is the second --resource: it introspects as a client of its own, since
+# /introspect answers a resource server about its own resources' tokens only (add_resource_server.py).
+INTROSPECTING_CLIENT_ID = "journal-mcp-server-2"
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +67,12 @@ def parties(tmp_path_factory) -> Iterator[Parties]:
     # The introspecting server's secret holds the characters RFC 6749 §2.3.1 makes clients
     # form-urlencode inside HTTP Basic: introspection works only if that is done right.
     secret = {"JOURNAL_MCP_SERVER_SECRET": RESOURCE_SERVER_SECRET}
+    provisioned = processes.run_cli(
+        "auth_server.add_resource_server",
+        *("--db", str(state / "auth.db"), "--client-id", INTROSPECTING_CLIENT_ID, *resources[1:]),
+        env={"RESOURCE_SERVER_SECRET": RESOURCE_SERVER_SECRET},
+    )
+    assert provisioned.returncode == 0, provisioned.stderr
     with (
         processes.start_process(
             # Many test clients register from one address: more than the default hourly limit allows.
@@ -82,6 +91,8 @@ def parties(tmp_path_factory) -> Iterator[Parties]:
             *mcp,
             "--verifier",
             "introspection",
+            "--client-id",
+            INTROSPECTING_CLIENT_ID,
             "--introspection-cache",
             "1",  # a revocation counts after 1 s, not the default 5: test_flow.py waits for one
             "--db",

@@ -2,6 +2,7 @@
 
     python -m 03-oauth-mcp.tests.support.attacker --addr 127.0.0.1:PORT --record FILE \\
         [--authorization-server URL] [--claimed-issuer URL] [--registered-client-id ID] [--token-response not-json]
+        [--authorization-endpoint URL]
 
 It plays the attacks a client must survive:
 
@@ -16,7 +17,9 @@ It plays the attacks a client must survive:
   real authorization server), every authorization request is approved at once, every token
   request answered, and it accepts client secrets, hoping the client sends it that client's
   secret (issue 19);
-- **a broken token endpoint**: `--token-response not-json` answers 200 with an HTML page.
+- **a broken token endpoint**: `--token-response not-json` answers 200 with an HTML page;
+- **an authorization page the client must not open**: `--authorization-endpoint` names it in the
+  metadata (`javascript:`, `file:`, plain http to another machine, `$(...)` for a shell).
 
 Whatever reaches it is recorded, one JSON object per request, in the `--record` file: the
 tests read it to prove that no token or secret ever arrives. Every MCP request is answered 401.
@@ -42,6 +45,7 @@ def main() -> None:
         "--registered-client-id", default="attacker-client", help="the client_id every registration gets"
     )
     parser.add_argument("--token-response", choices=["tokens", "not-json"], default="tokens")
+    parser.add_argument("--authorization-endpoint", help="the authorization page its metadata names (default: its own)")
     options = parser.parse_args()
     host, _, port = options.addr.rpartition(":")
     me = f"http://{options.addr}"
@@ -50,7 +54,7 @@ def main() -> None:
         f"{PRM_PATH}/mcp": {"resource": f"{me}/mcp", "authorization_servers": [options.authorization_server or me]},
         "/.well-known/oauth-authorization-server": {
             "issuer": issuer,
-            "authorization_endpoint": f"{me}/authorize",
+            "authorization_endpoint": options.authorization_endpoint or f"{me}/authorize",
             "token_endpoint": f"{me}/token",
             "registration_endpoint": f"{me}/register",
             "revocation_endpoint": f"{me}/revoke",

@@ -8,6 +8,10 @@ like the authorization servers found in the wild: an issuer with a path (`/tenan
 only at the OpenID Connect location, keys under any `jwks_uri`, RSA-PSS and EdDSA keys, or
 metadata that lies about its issuer. It counts what is fetched from it, and answers every
 introspection "not active", noting the client port each one came from (one port: one connection).
+
+And it can be a hostile or broken issuer: `script(path, body)` makes it answer any path with exactly
+those bytes (thirty thousand `[`, a list where an object belongs, a document padded past any bound),
+and `introspection[token]` the introspection of one token.
 """
 
 import base64
@@ -19,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
+from urllib.parse import parse_qs
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -38,8 +43,10 @@ class TestIssuer:
     claimed_issuer: str | None = None  # a lying metadata document names another issuer
     extra_metadata: dict[str, Any] = field(default_factory=dict)
     extra_keys: list[dict[str, Any]] = field(default_factory=list)  # public JWKs of further signing keys
-    fetched: Counter = field(default_factory=Counter)  # path -> how often it was requested
+    fetched: Counter = field(default_factory=Counter)  # path (no query) -> how often it was requested
     introspected_from: list[int] = field(default_factory=list)  # the client port of each introspection
+    scripted: dict[str, tuple[int, bytes]] = field(default_factory=dict)  # path (no query) -> (status, body)
+    introspection: dict[str, bytes] = field(default_factory=dict)  # token -> the body its introspection answers
 
     __test__ = False  # not a test class, whatever pytest thinks of its name
 
@@ -63,6 +70,16 @@ class TestIssuer:
         """Add the public half of another signing key to the JWKS, named `kid`, for `alg`."""
         public = json.loads(jwt.get_algorithm_by_name(alg).to_jwk(private_key.public_key()))
         self.extra_keys.append({**public, "kid": kid, "use": "sig", "alg": alg})
+
+    @property
+    def origin(self) -> str:
+        """Scheme, host and port: the issuer's URL without its path."""
+        return "/".join(self.url.split("/", 3)[:3])
+
+    def script(self, path: str, body: bytes, status: int = 200) -> str:
+        """Answer `path` (GET or POST) with exactly `body` from now on; its URL."""
+        self.scripted[path] = (status, body)
+        return f"{self.origin}{path}"
 
     def documents(self) -> dict[str, Any]:
         """Request path -> the document served there (RFC 8414 §3.1: the well-known part before the issuer's path)."""
@@ -122,22 +139,42 @@ def serve_test_issuer(path: str = "", **options: Any) -> Iterator[TestIssuer]:
 
     class Handler(loopback_http.JsonHandler):
         protocol_version = "HTTP/1.1"  # keeps connections open between requests, as real servers do
+        # The headers and the body go out in two writes: with Nagle's algorithm, the second waited for
+        # the client's delayed ACK, 40 ms per answer on a kept-open connection.
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
-            issuer.fetched[self.path] += 1
+            path = self.path.split("?", 1)[0]
+            issuer.fetched[path] += 1
             documents = issuer.documents()
-            if self.path in documents:
+            if path in issuer.scripted:
+                self.reply_bytes(*issuer.scripted[path])
+            elif self.path in documents:
                 self.reply(documents[self.path]())
             else:
                 self.reply({}, 404)
 
         def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            issuer.fetched[self.path] += 1
+            form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
             if self.path.endswith("/introspect"):
                 issuer.introspected_from.append(self.client_address[1])
-                self.reply({"active": False})
+                token = form.get("token", [""])[0]
+                if token in issuer.introspection:
+                    self.reply_bytes(200, issuer.introspection[token])
+                else:
+                    self.reply({"active": False})
+            elif self.path in issuer.scripted:
+                self.reply_bytes(*issuer.scripted[self.path])
             else:
                 self.reply({}, 404)
+
+        def reply_bytes(self, status: int, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
     http = loopback_http.loopback_server(Handler)
     issuer.url = f"http://127.0.0.1:{http.server_address[1]}{path}"

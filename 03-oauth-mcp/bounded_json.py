@@ -1,7 +1,11 @@
-"""JSON from another party, parsed within bounds: the one place this server turns outside bytes into JSON.
+"""JSON from another party, parsed within bounds: how this lesson's servers turn outside bytes into JSON.
 
-A /register body, a client's metadata document (cimd.py), GitHub's answers (upstream.py): anyone
-can send or publish them, and `json.loads` has no limits of its own:
+Shared by the authorization server and the MCP server, so one rule holds in both (the MCP server's
+JSON-RPC requests are the SDK's to parse, within its own size limit). The authorization
+server reads a /register body, a client's metadata document (cimd.py) and GitHub's answers
+(upstream.py); the MCP server reads its issuer's metadata, keys, introspection and token-exchange
+answers, and the upstream API's (server/answers.py). Anyone can send or publish some of them, and any
+server can break; `json.loads` has no limits of its own:
 
 - nesting: thirty thousand `[` make it recurse until Python raises RecursionError, which is not a
   ValueError, so code that catches "not JSON" lets it through as a 500;
@@ -11,8 +15,9 @@ can send or publish them, and `json.loads` has no limits of its own:
   PostgreSQL refuses them when they are stored.
 
 What comes back is JSON of no known shape yet: each caller checks that with a pydantic model.
-(JWTs are parsed by joserfc, which refuses a header over 512 bytes and reads the claims only once
-the signature is this server's own.)
+(JWTs are parsed by joserfc in the authorization server, which refuses a header over 512 bytes, and by
+PyJWT in the MCP server, which turns whatever json.loads raises into its own error; both read the
+claims only once the signature is checked.)
 """
 
 import json
@@ -21,7 +26,9 @@ from typing import Any
 
 import httpx2
 
-from .config import MAX_JSON_DEPTH
+# No OAuth document nests more than a few levels (a JWK set four, an exchanged token's `act` a level
+# per actor): sixteen leave room, and stop a value long before Python's recursion limit.
+MAX_JSON_DEPTH = 16
 
 
 class JsonOutOfBounds(ValueError):
