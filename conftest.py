@@ -71,10 +71,18 @@ def shared_default_tls() -> None:
         httpcore2.default_ssl_context = cache(httpcore2.default_ssl_context)
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Set up at start, in the controller and in every xdist worker alike, not on import."""
+def install_lesson_aliases() -> None:
     if not any(isinstance(finder, LessonAliases) for finder in sys.meta_path):
         sys.meta_path.insert(0, LessonAliases())
+
+
+# On import, not in a hook: pytest imports this file before any lesson's conftest.py, and no hook of a
+# conftest runs before the others are imported. The aliases only add names; they change no module.
+install_lesson_aliases()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Set up at start, in the controller and in every xdist worker alike, not on import."""
     shared_default_tls()
 
 

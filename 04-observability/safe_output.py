@@ -1,14 +1,23 @@
-"""What this lesson's client may write about what a server sent: never raw untrusted text.
+"""What this lesson's processes may write about what they handle: never a usable secret, never raw untrusted text.
 
-- `printable`: text from the network (a server's tool description, result or error) with its
-  control characters escaped, so an ANSI escape cannot rewrite the user's terminal (or, as OSC 52,
-  write their clipboard) and a newline cannot forge a line.
+Shared by the server and the client, so one rule holds everywhere:
+
+- `mask_token`: enough of a token to recognise it in a log or a tool result, never enough to use it.
+- `printable`: text from the network (a server's tool description, result or error, a client's
+  tool argument) with its control characters escaped, so an ANSI escape cannot rewrite the user's
+  terminal (or, as OSC 52, write their clipboard) and a newline cannot forge a log line.
 - `configure_logging`: stderr logging where every message passes through `printable`, since the
-  SDK's own log lines quote what a server sent.
+  SDK's own log lines quote what the other side sent.
 """
 
 import logging
 import sys
+
+
+def mask_token(token: str) -> str:
+    """At most the first 4 characters and never more than an eighth of the token: nothing of a short one."""
+    shown = min(4, len(token) // 8)
+    return token[:shown] + "****"
 
 
 def printable(text: str) -> str:

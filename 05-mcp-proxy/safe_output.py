@@ -1,10 +1,12 @@
-"""What this lesson's client may write about what a server sent: never raw untrusted text.
+"""What this lesson's processes may write about what they handle: never raw untrusted text.
 
-- `printable`: text from the network (a server's tool description, result or error) with its
-  control characters escaped, so an ANSI escape cannot rewrite the user's terminal (or, as OSC 52,
-  write their clipboard) and a newline cannot forge a line.
+Shared by the server and the client, so one rule holds everywhere:
+
+- `printable`: text from the network (a server's tool description, result or error, a client's
+  tool argument) with its control characters escaped, so an ANSI escape cannot rewrite the user's
+  terminal (or, as OSC 52, write their clipboard) and a newline cannot forge a log line.
 - `configure_logging`: stderr logging where every message passes through `printable`, since the
-  SDK's own log lines quote what a server sent.
+  SDK's own log lines quote what the other side sent.
 """
 
 import logging

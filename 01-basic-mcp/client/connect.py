@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mcp import Client, StdioServerParameters
 
-# This package's parent, e.g. "01-basic-mcp": the client always spawns its own lesson's server.
+# This package's parent, the lesson's folder: the client always spawns its own lesson's server.
 LESSON = __package__.rpartition(".")[0]
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 

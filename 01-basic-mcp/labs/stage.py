@@ -26,7 +26,7 @@ from starlette.responses import PlainTextResponse
 LESSON = "01-basic-mcp"
 ROOT = Path(__file__).resolve().parents[2]
 configure_logging = import_module(f"{LESSON}.server.logs").configure_logging
-split_addr = import_module(f"{LESSON}.server.__main__").split_addr
+split_addr = import_module(f"{LESSON}.addresses").split_addr
 
 
 def free_port() -> int:

@@ -1,7 +1,6 @@
 """Command line: `python -m 01-basic-mcp.server [--transport stdio|http] [--addr HOST:PORT]`."""
 
 import contextlib
-import ipaddress
 import logging
 import signal
 import sys
@@ -11,33 +10,15 @@ import anyio
 import typer
 import uvicorn
 
+from ..addresses import SERVER_ADDR, is_loopback, parse_addr, split_addr
 from .app import create_server
 from .http import create_http_app
 from .logs import configure_logging
 from .streams import StreamEndingServer, StreamLimits
 
-logger = logging.getLogger(__package__)  # the package, e.g. "01-basic-mcp.server", not "__main__"
+logger = logging.getLogger(__package__)  # the package, "<lesson>.server", not "__main__"
 
 cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
-
-
-def parse_addr(addr: str) -> str:
-    """Check HOST:PORT up front, so a typo is a one-line usage error, not a traceback."""
-    host, sep, port = addr.rpartition(":")
-    host = host.strip("[]")  # allow [::1]:8080
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise typer.BadParameter(f"{addr!r} is not HOST:PORT, for example 127.0.0.1:8080")
-    if host != "localhost":
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            raise typer.BadParameter(f"{host!r} is not an IP address or 'localhost'") from None
-    return addr
-
-
-def split_addr(addr: str) -> tuple[str, int]:
-    host, _, port = addr.rpartition(":")
-    return host.strip("[]"), int(port)
 
 
 def run_stdio() -> None:
@@ -50,7 +31,7 @@ def run_stdio() -> None:
 
 def run_http(addr: str, log_level: str, limits: StreamLimits) -> None:
     host, port = split_addr(addr)
-    if not ipaddress.ip_address("127.0.0.1" if host == "localhost" else host).is_loopback:
+    if not is_loopback(host):
         logger.warning("listening on %s: reachable from other machines, with no authentication", host)
     app = create_http_app(create_server(), host=host, limits=limits)
     logger.info("MCP endpoint: http://%s/mcp", addr)
@@ -81,12 +62,7 @@ def main(
         Literal["stdio", "http"],
         typer.Option("--transport", "-t", help="stdio for a local host process, http for Streamable HTTP."),
     ] = "stdio",
-    addr: Annotated[
-        str, typer.Option(callback=parse_addr, help="HOST:PORT to listen on (http only).")
-    ] = "127.0.0.1:8080",
-    log_level: Annotated[
-        Literal["debug", "info", "warning", "error"], typer.Option(help="Log level; logs go to stderr.")
-    ] = "info",
+    addr: Annotated[str, typer.Option(callback=parse_addr, help="HOST:PORT to listen on (http only).")] = SERVER_ADDR,
     max_streams: Annotated[
         int, typer.Option(min=1, help="Server-to-client streams open at once (http only); one more gets 503.")
     ] = StreamLimits.max_open,
@@ -94,6 +70,9 @@ def main(
         float,
         typer.Option(min=0.1, help="Seconds before the server ends a stream (http only); the client may open another."),
     ] = StreamLimits.max_seconds,
+    log_level: Annotated[
+        Literal["debug", "info", "warning", "error"], typer.Option(help="Log level; logs go to stderr.")
+    ] = "info",
 ) -> None:
     """Run the lesson 01 MCP server (tools: echo_message, add_numbers)."""
     configure_logging(log_level)

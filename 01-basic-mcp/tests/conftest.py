@@ -4,11 +4,10 @@ How the processes are started, and waited for, is in `support/` (its `__init__.p
 """
 
 from collections.abc import Iterator
-from importlib import import_module
 
 import pytest
 
-processes = import_module("01-basic-mcp.tests.support.processes")
+from .support import processes
 
 
 @pytest.fixture(scope="session")

@@ -6,12 +6,11 @@ what a misbehaving client sees, on the wire, without the SDK client in the way.
 """
 
 from collections.abc import Iterator
-from importlib import import_module
 
 import httpx2
 import pytest
 
-raw_http = import_module("01-basic-mcp.tests.support.raw_http")
+from lesson01.tests.support import raw_http
 
 
 @pytest.fixture

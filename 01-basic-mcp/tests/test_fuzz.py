@@ -9,7 +9,6 @@ reproduces on a laptop.
 """
 
 import json
-from importlib import import_module
 from typing import Any
 
 import anyio
@@ -18,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mcp import Client
 
-raw_http = import_module("01-basic-mcp.tests.support.raw_http")
+from lesson01.tests.support import raw_http
 
 FUZZ = settings(
     max_examples=1000,

@@ -12,16 +12,14 @@ import socket
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from http.client import HTTPResponse
-from importlib import import_module
 
 import anyio
 import httpx2
 import pytest
 from mcp import Client
 
-processes = import_module("01-basic-mcp.tests.support.processes")
-raw_http = import_module("01-basic-mcp.tests.support.raw_http")
-eventually = import_module("01-basic-mcp.tests.support.waiting").eventually
+from lesson01.tests.support import processes, raw_http
+from lesson01.tests.support.waiting import eventually
 
 
 @pytest.fixture(scope="module")

@@ -4,13 +4,12 @@ The tools keep no state, so one client session per transport serves the whole mo
 """
 
 from collections.abc import AsyncIterator
-from importlib import import_module
 
 import pytest
 from mcp import Client
 from mcp.types import TextContent
 
-processes = import_module("01-basic-mcp.tests.support.processes")
+from lesson01.tests.support import processes
 
 pytestmark = pytest.mark.anyio
 

@@ -11,6 +11,7 @@ import typer
 from mcp import Client, MCPError
 from mcp.types import CallToolResult, TextContent
 
+from ..addresses import SERVER_ADDR
 from ..safe_output import configure_logging, printable
 from .arguments import parse_arguments
 from .connect import LESSON, connect
@@ -28,7 +29,7 @@ def options(
     url: Annotated[
         str | None,
         typer.Option(
-            help="Streamable HTTP endpoint, e.g. http://127.0.0.1:8081/mcp. Default: spawn the server over stdio."
+            help=f"Streamable HTTP endpoint, e.g. http://{SERVER_ADDR}/mcp. Default: spawn the server over stdio."
         ),
     ] = None,
     token: Annotated[

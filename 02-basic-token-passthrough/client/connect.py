@@ -18,7 +18,7 @@ import httpx2
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-# This package's parent, e.g. "01-basic-mcp": the client always spawns its own lesson's server.
+# This package's parent, the lesson's folder: the client always spawns its own lesson's server.
 LESSON = __package__.rpartition(".")[0]
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 

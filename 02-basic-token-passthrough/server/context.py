@@ -20,15 +20,6 @@ auth_token: ContextVar[str | None] = ContextVar("auth_token", default=None)
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
 
 
-def bearer_token(authorization: str | None) -> str | None:
-    """The token in an Authorization header: `Bearer <token>`, or a bare token as some hosts send."""
-    if not authorization:
-        return None
-    scheme, _, credentials = authorization.strip().partition(" ")
-    token = credentials.strip() if scheme.lower() == "bearer" else authorization.strip()
-    return token or None
-
-
 async def assign_request_id(ctx: ServerRequestContext, call_next: CallNext) -> HandlerResult:
     """MCP middleware: runs around every message on both transports, before its handler."""
     reset = request_id.set(str(uuid.uuid4()))

@@ -9,9 +9,6 @@ the SDK's session manager itself.
 Nothing in the SDK or uvicorn bounds how long a server-to-client stream stays
 open, and the SDK's counts are far above what one process can hold: see
 `BoundedStreams` (streams.py).
-
-On HTTP every request may come from a different caller, so the caller's token
-is read from each request's Authorization header into the request context.
 """
 
 from collections.abc import AsyncIterator
@@ -19,33 +16,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from mcp.server import MCPServer
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .context import auth_token, bearer_token
+from .gate import BearerGate
 from .streams import DEFAULT_LIMITS, BoundedStreams, OpenStreams, StreamLimits
-
-
-class AuthorizationToContext:
-    """ASGI middleware: the Authorization header of each HTTP request into `auth_token`.
-
-    The Python counterpart of mcp-go's WithHTTPContextFunc. Plain ASGI, like the
-    SDK's own auth middleware, rather than `@app.middleware("http")`: the MCP
-    endpoint runs inside the context set here, and its event streams pass untouched.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        reset = auth_token.set(bearer_token(Headers(scope=scope).get("authorization")))
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            auth_token.reset(reset)
 
 
 def create_http_app(mcp: MCPServer, host: str = "127.0.0.1", limits: StreamLimits = DEFAULT_LIMITS) -> FastAPI:
@@ -73,7 +46,7 @@ def create_http_app(mcp: MCPServer, host: str = "127.0.0.1", limits: StreamLimit
 
     # Routes are matched in order and Mount("/") matches every path: mount last.
     app.mount("/", mcp_app)
-    app.add_middleware(AuthorizationToContext)
+    app.add_middleware(BearerGate)
     # On the app's state, so that the server can end them as it stops (__main__.py).
     app.state.streams = OpenStreams(limits)
     app.add_middleware(BoundedStreams, streams=app.state.streams)

@@ -2,12 +2,13 @@
 
 In stdio mode stdout *is* the protocol: one stray print corrupts the JSON-RPC
 stream. So every log line goes to stderr, whatever the transport. Each line
-carries the id of the request it belongs to, taken from the request's context.
+carries the id of the request it belongs to, taken from the request's context,
+and has its control characters escaped (the lesson's safe_output.py).
 """
 
 import logging
-import sys
 
+from ..safe_output import configure_logging as configure_safe_logging
 from .context import request_id
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
@@ -22,8 +23,5 @@ class RequestIdFilter(logging.Filter):
 
 
 def configure_logging(level: str) -> None:
-    # force=True replaces the handler MCPServer installs on import, so the
-    # server, the SDK and uvicorn all log through this one stderr handler.
-    logging.basicConfig(level=level.upper(), format=LOG_FORMAT, stream=sys.stderr, force=True)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RequestIdFilter())
+    # One stderr handler for the server, the SDK and uvicorn alike.
+    configure_safe_logging(level, LOG_FORMAT, RequestIdFilter())

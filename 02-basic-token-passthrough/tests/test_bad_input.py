@@ -6,12 +6,11 @@ what a misbehaving client sees, on the wire, without the SDK client in the way.
 """
 
 from collections.abc import Iterator
-from importlib import import_module
 
 import httpx2
 import pytest
 
-raw_http = import_module("02-basic-token-passthrough.tests.support.raw_http")
+from lesson02.tests.support import raw_http
 
 
 @pytest.fixture

@@ -7,11 +7,10 @@ proxy that passes the header on, could choose the address. Neither process trust
 """
 
 import secrets
-from importlib import import_module
 
 import httpx2
 
-eventually = import_module("02-basic-token-passthrough.tests.support.waiting").eventually
+from lesson02.tests.support.waiting import eventually
 
 MADE_UP = "203.0.113.7"  # a documentation address (RFC 5737)
 

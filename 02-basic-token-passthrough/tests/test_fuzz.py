@@ -10,7 +10,6 @@ sends the same thousand, so a failure in CI reproduces on a laptop.
 """
 
 import json
-from importlib import import_module
 from typing import Any
 from urllib.parse import quote
 
@@ -20,9 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-raw_http = import_module("02-basic-token-passthrough.tests.support.raw_http")
-clients = import_module("02-basic-token-passthrough.tests.support.clients")
-tokens = import_module("02-basic-token-passthrough.tests.support.tokens")
+from lesson02.tests.support import clients, raw_http, tokens
 
 FUZZ = settings(
     max_examples=1000,

@@ -12,16 +12,14 @@ import socket
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from http.client import HTTPResponse
-from importlib import import_module
 
 import anyio
 import httpx2
 import pytest
 from mcp import Client
 
-processes = import_module("02-basic-token-passthrough.tests.support.processes")
-raw_http = import_module("02-basic-token-passthrough.tests.support.raw_http")
-eventually = import_module("02-basic-token-passthrough.tests.support.waiting").eventually
+from lesson02.tests.support import processes, raw_http
+from lesson02.tests.support.waiting import eventually
 
 
 @pytest.fixture(scope="module")

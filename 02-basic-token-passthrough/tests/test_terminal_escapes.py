@@ -4,16 +4,22 @@ The server (`support/malicious_server.py`, a real process) hides an attack in ev
 an OSC 52 clipboard write, an erase-line, a carriage return, a bell and a C1 control. The client
 runs as an attendee runs it; its output is read as bytes, since text mode would turn a carriage
 return into a newline and hide it.
+
+The other way round, a client cannot drive the terminal of whoever reads the server's log: the SDK
+logs some of what a client sends (an unknown session id, a refused Origin), and every server log
+line is escaped too (`server/logs.py`, through `safe_output.configure_logging`).
 """
 
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
-from importlib import import_module
 
+import httpx2
 import pytest
 
-processes = import_module("02-basic-token-passthrough.tests.support.processes")
+from lesson02.tests.support import processes
+from lesson02.tests.support.waiting import eventually
 
 # What must never reach the terminal as it is...
 RAW = {"ESC": "\x1b", "BEL": "\x07", "CR": "\r", "C1 CSI": "\x9b"}
@@ -69,3 +75,19 @@ def test_call_prints_a_servers_result_error_and_log_lines_escaped(malicious) -> 
     assert code == 1
     assert_no_raw_control_characters(out + err)
     assert f"error: server answered with JSON-RPC error -32602: Refused.{SHOWN}\n" in err
+
+
+def test_a_clients_escapes_reach_the_servers_log_escaped(server) -> None:
+    # The SDK logs an unknown session id at INFO, up to 64 characters of it, as the client sent it.
+    marker = f"escape-{secrets.token_hex(4)}"
+    attack = f"{marker}\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGU=\x07\x1b[2K"
+    headers = {"Accept": "application/json, text/event-stream", "Mcp-Session-Id": attack}
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    assert httpx2.post(server.mcp_url, headers=headers, json=ping, timeout=10).status_code == 404
+
+    def logged_line() -> str:
+        return next((line for line in server.log_path.read_text().splitlines() if marker in line), "")
+
+    line = eventually(logged_line, 10, "the server's log line of the unknown session id")
+    assert_no_raw_control_characters(line)
+    assert f"{marker}\\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGU=\\x07\\x1b[2K" in line

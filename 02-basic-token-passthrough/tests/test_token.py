@@ -2,23 +2,24 @@
 
 The tools show the token masked, so only the upstream can show that the whole token arrived: most
 tests here run a server whose upstream records the Authorization header of every call it gets.
+On HTTP the token is the one of an `Authorization: Bearer <token>` header (RFC 6750), and nothing
+else: a header without the scheme carries no token (`bearer_token`, server/gate.py).
 """
 
 import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager
-from importlib import import_module
 
 import anyio
+import httpx2
 import pytest
 from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 
-processes = import_module("02-basic-token-passthrough.tests.support.processes")
-clients = import_module("02-basic-token-passthrough.tests.support.clients")
-recording_upstream = import_module("02-basic-token-passthrough.tests.support.recording_upstream")
-tokens = import_module("02-basic-token-passthrough.tests.support.tokens")
-SlowCaller = import_module("02-basic-token-passthrough.labs.shared_state.slow_caller").SlowCaller
-eventually = import_module("02-basic-token-passthrough.tests.support.waiting").eventually
+from lesson02.labs.shared_state.slow_caller import SlowCaller
+from lesson02.server.gate import bearer_token
+from lesson02.tests.support import clients, processes, recording_upstream, tokens
+from lesson02.tests.support.waiting import eventually
 
 pytestmark = pytest.mark.anyio
 
@@ -86,6 +87,36 @@ async def test_the_mask_shows_an_eighth_of_the_token_and_at_most_4_characters(
     async with clients.connect(recorded_server.mcp_url, token) as client:
         result = await client.call_tool("show_auth_token", {})
     assert result.structured_content == {"result": shown}
+
+
+@pytest.mark.parametrize(
+    ("header", "token"),
+    [
+        ("Bearer abc", "abc"),
+        ("bearer  abc.DEF-1_~+/==", "abc.DEF-1_~+/=="),  # the scheme in any case; every token68 character
+        ("abc", None),  # a bare token: no scheme, so no token
+        ("Basic abc", None),
+        ("Bearer", None),
+        ("Bearer a b", None),  # one token, not two
+        ("Bearer a,b", None),
+        (None, None),
+    ],
+)
+def test_a_token_is_read_from_bearer_credentials_only(header: str | None, token: str | None) -> None:
+    assert bearer_token(header) == token
+
+
+async def test_a_bare_token_in_the_header_is_no_token(recorded_server, recorder) -> None:
+    calls = len(recorder.authorizations)
+    async with (
+        httpx2.AsyncClient(headers={"Authorization": tokens.ALICE}) as http,
+        Client(streamable_http_client(recorded_server.mcp_url, http_client=http)) as client,
+    ):
+        shown = await client.call_tool("show_auth_token", {})
+        called = await client.call_tool("make_authenticated_request", {"message": "bare"})
+    assert shown.is_error and "No token" in shown.content[0].text
+    assert called.is_error and "No token" in called.content[0].text
+    assert len(recorder.authorizations) == calls  # the upstream was never called
 
 
 async def test_the_whole_token_reaches_the_upstream_but_not_the_result(alice: Client, recorder) -> None:

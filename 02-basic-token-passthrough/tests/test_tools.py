@@ -4,13 +4,12 @@ The tools keep no state, so one client session per transport serves the whole mo
 """
 
 from collections.abc import AsyncIterator
-from importlib import import_module
 
 import pytest
 from mcp import Client
 from mcp.types import TextContent
 
-processes = import_module("02-basic-token-passthrough.tests.support.processes")
+from lesson02.tests.support import processes
 
 pytestmark = pytest.mark.anyio
 

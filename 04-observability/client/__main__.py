@@ -13,6 +13,7 @@ from mcp import MCPError
 from mcp.types import CallToolResult, TextContent
 from opentelemetry import trace
 
+from ..addresses import SERVER_ADDR
 from ..safe_output import configure_logging, printable
 from ..telemetry import configure_telemetry
 from .arguments import parse_arguments
@@ -37,7 +38,7 @@ def options(
     url: Annotated[
         str | None,
         typer.Option(
-            help="Streamable HTTP endpoint, e.g. http://127.0.0.1:8084/mcp. Default: spawn the server over stdio."
+            help=f"Streamable HTTP endpoint, e.g. http://{SERVER_ADDR}/mcp. Default: spawn the server over stdio."
         ),
     ] = None,
     token: Annotated[

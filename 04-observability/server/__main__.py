@@ -1,7 +1,6 @@
 """Command line: `python -m 04-observability.server [--transport stdio|http] [--addr HOST:PORT] [--otlp-endpoint U]`."""
 
 import contextlib
-import ipaddress
 import logging
 import os
 import signal
@@ -14,6 +13,7 @@ import anyio
 import typer
 import uvicorn
 
+from ..addresses import SERVER_ADDR, is_loopback, parse_addr, split_addr
 from ..telemetry import configure_telemetry
 from .app import DEFAULT_UPSTREAM_URL, SERVER_NAME, SERVER_VERSION, create_server
 from .context import auth_token
@@ -21,34 +21,15 @@ from .http import create_http_app
 from .logs import configure_logging
 from .streams import StreamEndingServer, StreamLimits
 
-logger = logging.getLogger(__package__)  # the package, e.g. "01-basic-mcp.server", not "__main__"
+logger = logging.getLogger(__package__)  # the package, "<lesson>.server", not "__main__"
 
 cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
-
-
-def parse_addr(addr: str) -> str:
-    """Check HOST:PORT up front, so a typo is a one-line usage error, not a traceback."""
-    host, sep, port = addr.rpartition(":")
-    host = host.strip("[]")  # allow [::1]:8080
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise typer.BadParameter(f"{addr!r} is not HOST:PORT, for example 127.0.0.1:8080")
-    if host != "localhost":
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            raise typer.BadParameter(f"{host!r} is not an IP address or 'localhost'") from None
-    return addr
 
 
 def parse_endpoint(url: str | None) -> str | None:
     if url is not None and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
         raise typer.BadParameter(f"{url!r} is not an http(s) URL, for example http://127.0.0.1:4318")
     return url
-
-
-def split_addr(addr: str) -> tuple[str, int]:
-    host, _, port = addr.rpartition(":")
-    return host.strip("[]"), int(port)
 
 
 def run_stdio(upstream_url: str, flush_telemetry: Callable[[], None]) -> None:
@@ -69,7 +50,7 @@ def run_http(
     addr: str, log_level: str, upstream_url: str, flush_telemetry: Callable[[], None], limits: StreamLimits
 ) -> None:
     host, port = split_addr(addr)
-    if not ipaddress.ip_address("127.0.0.1" if host == "localhost" else host).is_loopback:
+    if not is_loopback(host):
         logger.warning("listening on %s: reachable from other machines, with no authentication", host)
     app = create_http_app(create_server(upstream_url), host=host, flush_telemetry=flush_telemetry, limits=limits)
     logger.info("MCP endpoint: http://%s/mcp", addr)
@@ -100,22 +81,10 @@ def main(
         Literal["stdio", "http"],
         typer.Option("--transport", "-t", help="stdio for a local host process, http for Streamable HTTP."),
     ] = "stdio",
-    addr: Annotated[
-        str, typer.Option(callback=parse_addr, help="HOST:PORT to listen on (http only).")
-    ] = "127.0.0.1:8084",
+    addr: Annotated[str, typer.Option(callback=parse_addr, help="HOST:PORT to listen on (http only).")] = SERVER_ADDR,
     upstream_url: Annotated[
         str, typer.Option(help="The echo API make_authenticated_request calls (httpbin's /anything shape).")
     ] = DEFAULT_UPSTREAM_URL,
-    log_level: Annotated[
-        Literal["debug", "info", "warning", "error"], typer.Option(help="Log level; logs go to stderr.")
-    ] = "info",
-    max_streams: Annotated[
-        int, typer.Option(min=1, help="Server-to-client streams open at once (http only); one more gets 503.")
-    ] = StreamLimits.max_open,
-    stream_timeout: Annotated[
-        float,
-        typer.Option(min=0.1, help="Seconds before the server ends a stream (http only); the client may open another."),
-    ] = StreamLimits.max_seconds,
     otlp_endpoint: Annotated[
         str | None,
         typer.Option(
@@ -124,6 +93,16 @@ def main(
             "Same as OTEL_EXPORTER_OTLP_ENDPOINT. Default: print traces and metrics to stderr.",
         ),
     ] = None,
+    max_streams: Annotated[
+        int, typer.Option(min=1, help="Server-to-client streams open at once (http only); one more gets 503.")
+    ] = StreamLimits.max_open,
+    stream_timeout: Annotated[
+        float,
+        typer.Option(min=0.1, help="Seconds before the server ends a stream (http only); the client may open another."),
+    ] = StreamLimits.max_seconds,
+    log_level: Annotated[
+        Literal["debug", "info", "warning", "error"], typer.Option(help="Log level; logs go to stderr.")
+    ] = "info",
 ) -> None:
     """Run the lesson 04 MCP server (tools: echo_message, add_numbers, show_auth_token, make_authenticated_request)."""
     configure_logging(log_level)

@@ -25,12 +25,14 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from ..addresses import UPSTREAM_ADDR
+from ..safe_output import mask_token
 from .context import auth_token
 from .instrumentation import record_operation
 
 SERVER_NAME = "observability"
 SERVER_VERSION = "0.1.0"
-DEFAULT_UPSTREAM_URL = "http://127.0.0.1:8085/anything"
+DEFAULT_UPSTREAM_URL = f"http://{UPSTREAM_ADDR}/anything"
 UPSTREAM_TIMEOUT_SECONDS = 10.0
 
 logger = logging.getLogger(__name__)
@@ -41,13 +43,6 @@ class UpstreamEcho(BaseModel):
 
     args: dict[str, str | list[str]]
     headers: dict[str, str]
-
-
-def mask_token(token: str) -> str:
-    """Enough of a token to recognise it, never enough to use it: at most its first 4 characters and
-    never more than an eighth of it, so nothing of a short token."""
-    shown = min(4, len(token) // 8)
-    return token[:shown] + "****"
 
 
 def require_token() -> str:

@@ -15,12 +15,3 @@ from contextvars import ContextVar
 
 # The caller's bearer token: from the Authorization header on HTTP, from API_KEY on stdio.
 auth_token: ContextVar[str | None] = ContextVar("auth_token", default=None)
-
-
-def bearer_token(authorization: str | None) -> str | None:
-    """The token in an Authorization header: `Bearer <token>`, or a bare token as some hosts send."""
-    if not authorization:
-        return None
-    scheme, _, credentials = authorization.strip().partition(" ")
-    token = credentials.strip() if scheme.lower() == "bearer" else authorization.strip()
-    return token or None

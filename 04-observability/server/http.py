@@ -10,9 +10,6 @@ Nothing in the SDK or uvicorn bounds how long a server-to-client stream stays
 open, and the SDK's counts are far above what one process can hold: see
 `BoundedStreams` (streams.py).
 
-On HTTP every request may come from a different caller, so the caller's token
-is read from each request's Authorization header into the request context.
-
 Telemetry: each HTTP request joins its caller's trace and is timed (see
 `HttpTelemetry`), and the MCP SDK's span for the message it carries is the
 server's span for it: MCP carries trace context in the message's `_meta`, the
@@ -32,31 +29,8 @@ from opentelemetry.util.http import sanitize_method
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .context import auth_token, bearer_token
+from .gate import BearerGate
 from .streams import DEFAULT_LIMITS, BoundedStreams, OpenStreams, StreamLimits
-
-
-class AuthorizationToContext:
-    """ASGI middleware: the Authorization header of each HTTP request into `auth_token`.
-
-    The Python counterpart of mcp-go's WithHTTPContextFunc. Plain ASGI, like the
-    SDK's own auth middleware, rather than `@app.middleware("http")`: the MCP
-    endpoint runs inside the context set here, and its event streams pass untouched.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        reset = auth_token.set(bearer_token(Headers(scope=scope).get("authorization")))
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            auth_token.reset(reset)
-
 
 # The HTTP conventions' advisory buckets, in seconds.
 HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]
@@ -170,7 +144,7 @@ def create_http_app(
 
     # Routes are matched in order and Mount("/") matches every path: mount last.
     app.mount("/", mcp_app)
-    app.add_middleware(AuthorizationToContext)
+    app.add_middleware(BearerGate)
     # On the app's state, so that the server can end them as it stops (__main__.py).
     app.state.streams = OpenStreams(limits)
     app.add_middleware(BoundedStreams, streams=app.state.streams)

@@ -3,13 +3,15 @@
 In stdio mode stdout *is* the protocol: one stray print corrupts the JSON-RPC
 stream. So every log line goes to stderr, whatever the transport. Each line
 carries the trace and span id current when it was written, so a line found in
-a log leads to its trace, and a trace to its lines.
+a log leads to its trace, and a trace to its lines, and has its control
+characters escaped (the lesson's safe_output.py).
 """
 
 import logging
-import sys
 
 from opentelemetry import trace
+
+from ..safe_output import configure_logging as configure_safe_logging
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [trace_id=%(trace_id)s span_id=%(span_id)s] %(message)s"
 
@@ -25,8 +27,5 @@ class TraceContextFilter(logging.Filter):
 
 
 def configure_logging(level: str) -> None:
-    # force=True replaces the handler MCPServer installs on import, so the
-    # server, the SDK and uvicorn all log through this one stderr handler.
-    logging.basicConfig(level=level.upper(), format=LOG_FORMAT, stream=sys.stderr, force=True)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(TraceContextFilter())
+    # One stderr handler for the server, the SDK and uvicorn alike.
+    configure_safe_logging(level, LOG_FORMAT, TraceContextFilter())

@@ -8,15 +8,12 @@ lives in `support/`; see its `__init__.py` for how it is imported.
 
 import logging
 from collections.abc import Iterator
-from importlib import import_module
 
 import pytest
 
-in_memory_telemetry = import_module("04-observability.tests.support.in_memory_telemetry")
-in_process = import_module("04-observability.tests.support.in_process")
-otlp = import_module("04-observability.tests.support.otlp_receiver")
-processes = import_module("04-observability.tests.support.processes")
-recording = import_module("04-observability.tests.support.recording_upstream")
+from .support import in_memory_telemetry, in_process, processes
+from .support import otlp_receiver as otlp
+from .support import recording_upstream as recording
 
 
 @pytest.fixture

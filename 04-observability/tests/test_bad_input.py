@@ -5,12 +5,12 @@ what a misbehaving client sees, on the wire, without the SDK client in the way.
 """
 
 from collections.abc import Iterator
-from importlib import import_module
 
 import httpx2
 import pytest
 
-raw = import_module("04-observability.tests.support.raw_jsonrpc")
+from lesson04.tests.support import raw_jsonrpc as raw
+
 jsonrpc_body = raw.jsonrpc_body
 
 

@@ -1,14 +1,13 @@
 """The two command lines, run as an attendee runs them: `python -m ...` from the repository root."""
 
 import re
-from importlib import import_module
 
 import pytest
 import typer
 
-server_cli = import_module("04-observability.server.__main__")
-processes = import_module("04-observability.tests.support.processes")
-tokens = import_module("04-observability.tests.support.tokens")
+from lesson04.addresses import parse_addr
+from lesson04.tests.support import processes, tokens
+
 run_cli = processes.run_cli
 
 
@@ -74,12 +73,12 @@ def test_invalid_address_is_a_usage_error() -> None:
 def test_each_malformed_address_is_refused(addr: str) -> None:
     # The same check as above, without a process per case: the server's own parser, in-process.
     with pytest.raises(typer.BadParameter):
-        server_cli.parse_addr(addr)
+        parse_addr(addr)
 
 
 @pytest.mark.parametrize("addr", ["127.0.0.1:8080", "localhost:1", "[::1]:65535"])
 def test_well_formed_addresses_are_accepted(addr: str) -> None:
-    assert server_cli.parse_addr(addr) == addr
+    assert parse_addr(addr) == addr
 
 
 def test_a_port_already_in_use_is_refused_with_uvicorns_exit_code(server) -> None:

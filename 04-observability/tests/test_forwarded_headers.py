@@ -6,14 +6,12 @@ proxy that passes the header on, could choose the address a trace records. Neith
 a proxy (server/__main__.py and upstream/__main__.py, `proxy_headers=False`).
 """
 
-from importlib import import_module
-
 import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-processes = import_module("04-observability.tests.support.processes")
+from lesson04.tests.support import processes
 
 MADE_UP = "203.0.113.7"  # a documentation address (RFC 5737)
 

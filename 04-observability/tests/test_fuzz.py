@@ -8,17 +8,13 @@ repeats the run on a laptop. Each input that once produced a 5xx has a named tes
 """
 
 from collections.abc import Iterator
-from importlib import import_module
 
 import httpx2
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-clients = import_module("04-observability.tests.support.clients")
-malformed = import_module("04-observability.tests.support.malformed")
-processes = import_module("04-observability.tests.support.processes")
-raw = import_module("04-observability.tests.support.raw_jsonrpc")
-tokens = import_module("04-observability.tests.support.tokens")
+from lesson04.tests.support import clients, malformed, processes, tokens
+from lesson04.tests.support import raw_jsonrpc as raw
 
 FUZZ = settings(
     max_examples=1000,

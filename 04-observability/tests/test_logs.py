@@ -1,11 +1,8 @@
 """Logs carry the trace they belong to; and the token is in no telemetry at all."""
 
-from importlib import import_module
-
 import pytest
 
-clients = import_module("04-observability.tests.support.clients")
-tokens = import_module("04-observability.tests.support.tokens")
+from lesson04.tests.support import clients, tokens
 
 pytestmark = pytest.mark.anyio
 

@@ -7,11 +7,10 @@ naming the error's type (the traceback only with --log-level debug).
 """
 
 from collections.abc import Iterator
-from importlib import import_module
 
 import pytest
 
-processes = import_module("04-observability.tests.support.processes")
+from lesson04.tests.support import processes
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """Metrics: the MCP duration histograms and the HTTP one, in seconds with the advised buckets; Prometheus's view."""
 
 import re
-from importlib import import_module
 
 import httpx2
 import pytest
@@ -9,10 +8,9 @@ from mcp import Client, MCPError
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import EmptyResult, Request
 
-TimedClient = import_module("04-observability.client.instrumentation").TimedClient
-clients = import_module("04-observability.tests.support.clients")
-processes = import_module("04-observability.tests.support.processes")
-eventually = import_module("04-observability.tests.support.waiting").eventually
+from lesson04.client.instrumentation import TimedClient
+from lesson04.tests.support import clients, processes
+from lesson04.tests.support.waiting import eventually
 
 pytestmark = pytest.mark.anyio
 

@@ -12,7 +12,6 @@ import socket
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from http.client import HTTPResponse
-from importlib import import_module
 from typing import Any
 
 import anyio
@@ -20,10 +19,8 @@ import httpx2
 import pytest
 from mcp import Client
 
-processes = import_module("04-observability.tests.support.processes")
-raw_jsonrpc = import_module("04-observability.tests.support.raw_jsonrpc")
-eventually = import_module("04-observability.tests.support.waiting").eventually
-
+from lesson04.tests.support import processes, raw_jsonrpc
+from lesson04.tests.support.waiting import eventually
 
 MODERN = "2026-07-28"  # the sessionless protocol, whose `subscriptions/listen` answers with a stream
 

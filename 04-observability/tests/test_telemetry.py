@@ -2,14 +2,13 @@
 
 import re
 import signal
-from importlib import import_module
 
 import pytest
 import typer
 
-server_cli = import_module("04-observability.server.__main__")
-clients = import_module("04-observability.tests.support.clients")
-processes = import_module("04-observability.tests.support.processes")
+from lesson04.server.__main__ import parse_endpoint
+from lesson04.tests.support import clients, processes
+
 run_cli = processes.run_cli
 
 pytestmark = pytest.mark.anyio
@@ -127,4 +126,4 @@ def test_an_unknown_exporter_is_a_usage_error() -> None:
 def test_an_otlp_endpoint_that_is_not_an_http_url_is_refused(url: str) -> None:
     # The same usage error, without a process per case: the server's own parser, in-process.
     with pytest.raises(typer.BadParameter, match="is not an http"):
-        server_cli.parse_endpoint(url)
+        parse_endpoint(url)

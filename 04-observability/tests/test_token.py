@@ -1,19 +1,23 @@
-"""The caller's token: from the Authorization header on HTTP, from API_KEY on stdio, never shown whole."""
+"""The caller's token: from the Authorization header on HTTP, from API_KEY on stdio, never shown whole.
+
+On HTTP the token is the one of an `Authorization: Bearer <token>` header (RFC 6750), and nothing
+else: a header without the scheme carries no token (`bearer_token`, server/gate.py).
+"""
 
 import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from importlib import import_module
 
 import anyio
 import anyio.lowlevel
+import httpx2
 import pytest
 from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 
-clients = import_module("04-observability.tests.support.clients")
-processes = import_module("04-observability.tests.support.processes")
-tokens = import_module("04-observability.tests.support.tokens")
-eventually = import_module("04-observability.tests.support.waiting").eventually
+from lesson04.server.gate import bearer_token
+from lesson04.tests.support import clients, processes, tokens
+from lesson04.tests.support.waiting import eventually
 
 pytestmark = pytest.mark.anyio
 
@@ -62,6 +66,36 @@ async def test_show_auth_token_masks_the_token(connect, token: str, shown: str) 
         result = await client.call_tool("show_auth_token", {})
     assert not result.is_error
     assert result.structured_content == {"result": shown}
+
+
+@pytest.mark.parametrize(
+    ("header", "token"),
+    [
+        ("Bearer abc", "abc"),
+        ("bearer  abc.DEF-1_~+/==", "abc.DEF-1_~+/=="),  # the scheme in any case; every token68 character
+        ("abc", None),  # a bare token: no scheme, so no token
+        ("Basic abc", None),
+        ("Bearer", None),
+        ("Bearer a b", None),  # one token, not two
+        ("Bearer a,b", None),
+        (None, None),
+    ],
+)
+def test_a_token_is_read_from_bearer_credentials_only(header: str | None, token: str | None) -> None:
+    assert bearer_token(header) == token
+
+
+async def test_a_bare_token_in_the_header_is_no_token(recorded_server, recording_upstream) -> None:
+    calls = len(recording_upstream.authorizations)
+    async with (
+        httpx2.AsyncClient(headers={"Authorization": TOKEN}) as http,
+        Client(streamable_http_client(recorded_server.mcp_url, http_client=http)) as client,
+    ):
+        shown = await client.call_tool("show_auth_token", {})
+        called = await client.call_tool("make_authenticated_request", {"message": "bare"})
+    assert shown.is_error and "No token" in shown.content[0].text
+    assert called.is_error and "No token" in called.content[0].text
+    assert len(recording_upstream.authorizations) == calls  # the upstream was never called
 
 
 async def test_the_whole_token_reaches_the_upstream_but_not_the_result(connect, recording_upstream) -> None:

@@ -2,13 +2,12 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib import import_module
 
 import pytest
 from mcp import Client
 from mcp.types import TextContent
 
-clients = import_module("04-observability.tests.support.clients")
+from lesson04.tests.support import clients
 
 pytestmark = pytest.mark.anyio
 

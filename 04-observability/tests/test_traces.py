@@ -1,15 +1,12 @@
 """Traces: one trace from the client, through the server and its tool, to the upstream, on both transports."""
 
-from importlib import import_module
-
 import httpx2
 import pytest
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, StatusCode
 
-clients = import_module("04-observability.tests.support.clients")
-raw = import_module("04-observability.tests.support.raw_jsonrpc")
-tokens = import_module("04-observability.tests.support.tokens")
+from lesson04.tests.support import clients, tokens
+from lesson04.tests.support import raw_jsonrpc as raw
 
 pytestmark = pytest.mark.anyio
 

@@ -12,9 +12,11 @@ import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-# This package's parent, e.g. "05-mcp-proxy".
+from ..addresses import SERVER_ADDR
+
+# This package's parent, the lesson's folder.
 LESSON = __package__.rpartition(".")[0]
-DEFAULT_URL = "http://127.0.0.1:9090/mcp"
+DEFAULT_URL = f"http://{SERVER_ADDR}/mcp"
 
 
 def bearer(token: str | None) -> dict[str, str]:

@@ -1,7 +1,6 @@
-"""Command line: `python -m 05-mcp-proxy.server [--config FILE] [--addr HOST:PORT]`, and `pins`, `approve`."""
+"""Command line: `python -m 05-mcp-proxy.server [--addr HOST:PORT] [--config FILE]`, and `pins`, `approve`."""
 
 import difflib
-import ipaddress
 import json
 import logging
 import shlex
@@ -12,13 +11,14 @@ from typing import Annotated, Literal
 
 import typer
 
+from ..addresses import is_loopback, parse_addr, split_addr
 from .config import Config, ConfigError, load_config
 from .logs import configure_logging
 from .pinning import PinStore, pin_key
 from .settings import ProxySettings
 from .streams import StreamEndingServer, StreamLimits
 
-logger = logging.getLogger(__package__)  # the package, e.g. "05-mcp-proxy.server", not "__main__"
+logger = logging.getLogger(__package__)  # the package, "<lesson>.server", not "__main__"
 
 LESSON_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = LESSON_DIR / "config.json"
@@ -26,26 +26,9 @@ DEFAULT_CONFIG = LESSON_DIR / "config.json"
 cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
 
 
-def parse_addr(addr: str | None) -> str | None:
-    """Check HOST:PORT up front, so a typo is a one-line usage error, not a traceback."""
-    if addr is None:
-        return None
-    host, sep, port = addr.rpartition(":")
-    host = host.strip("[]")  # allow [::1]:9090
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise typer.BadParameter(f"{addr!r} is not HOST:PORT, for example 127.0.0.1:9090")
-    if host != "localhost":
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            raise typer.BadParameter(f"{host!r} is not an IP address or 'localhost'") from None
-    return addr
-
-
-def split_addr(addr: str) -> tuple[str, int]:
-    host, _, port = addr.rpartition(":")
-    # TBXark writes ":9090" for every interface; this proxy binds loopback unless told otherwise.
-    return host.strip("[]") or "127.0.0.1", int(port)
+def parse_optional_addr(addr: str | None) -> str | None:
+    """`--addr` when given; without it, the config's `mcpProxy.addr` is used."""
+    return None if addr is None else parse_addr(addr)
 
 
 def load(config_path: Path) -> Config:
@@ -62,25 +45,26 @@ def default_pins(config_path: Path) -> Path:
 @cli.callback(invoke_without_command=True)
 def main(
     ctx: typer.Context,
+    addr: Annotated[
+        str | None,
+        typer.Option(callback=parse_optional_addr, help="HOST:PORT to listen on. Default: the config's addr."),
+    ] = None,
     config: Annotated[
         Path,
         typer.Option(help="The proxy's JSON config (TBXark or Claude shape).", show_default="05-mcp-proxy/config.json"),
     ] = DEFAULT_CONFIG,
-    addr: Annotated[
-        str | None, typer.Option(callback=parse_addr, help="HOST:PORT to listen on. Default: the config's addr.")
-    ] = None,
     pins: Annotated[
         Path | None, typer.Option(help="Approved tool definitions. Default: <config>.pins.json beside the config.")
     ] = None,
-    log_level: Annotated[
-        Literal["debug", "info", "warning", "error"], typer.Option(help="Log level; logs go to stderr.")
-    ] = "info",
     max_streams: Annotated[
         int, typer.Option(min=1, help="Server-to-client streams open at once; one more gets 503.")
     ] = StreamLimits.max_open,
     stream_timeout: Annotated[
         float, typer.Option(min=0.1, help="Seconds before the server ends a stream; the client may open another.")
     ] = StreamLimits.max_seconds,
+    log_level: Annotated[
+        Literal["debug", "info", "warning", "error"], typer.Option(help="Log level; logs go to stderr.")
+    ] = "info",
 ) -> None:
     """Run the MCP proxy: every configured server's tools behind one Streamable HTTP endpoint, /mcp."""
     ctx.obj = {"config": config, "pins": pins or default_pins(config)}
@@ -99,7 +83,8 @@ def main(
     # logging helpers are marked deprecated for the 2026-07-28 era, where they do not apply.
     warnings.filterwarnings("ignore", category=MCPDeprecationWarning)
     host, port = split_addr(addr or settings.addr)
-    loopback = ipaddress.ip_address("127.0.0.1" if host == "localhost" else host).is_loopback
+    host = host or "127.0.0.1"  # TBXark writes ":9090" for every interface; this proxy binds loopback unless told
+    loopback = is_loopback(host)
     open_backends = [name for name, backend in settings.backends.items() if not backend.tokens]
     if not loopback and open_backends:
         logger.warning("listening on %s: anyone who can reach it can use %s (no authTokens)", host, open_backends)

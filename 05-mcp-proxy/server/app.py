@@ -7,7 +7,7 @@ layer for that: one `on_list_tools` handler answers with whatever the backends
 have now, one `on_call_tool` handler routes every call by name.
 
 Each handler asks the proxy for the view of the caller whose request it is
-handling (view.py): the front door (auth.py) has set who that is, and the view
+handling (view.py): the gate (gate.py) has set who that is, and the view
 knows what they may see and where each of their names leads.
 """
 
@@ -40,7 +40,7 @@ from mcp_types import (
 
 from .backends import tool_error
 from .proxy import Proxy
-from .view import View, caller
+from .view import View, admission
 
 
 def paginate(
@@ -81,8 +81,8 @@ class ProxyServer(Server):
 
 def create_server(proxy: Proxy) -> Server:
     def view() -> View:
-        """What the caller of the request being handled sees (the front door, auth.py, set who it is)."""
-        return proxy.view(caller.get())
+        """What the caller of the request being handled sees (the gate, gate.py, set what they are admitted to)."""
+        return proxy.view(admission.get())
 
     def page_size() -> int | None:
         return proxy.settings.page_size

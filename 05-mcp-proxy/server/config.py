@@ -11,7 +11,7 @@ Every key means something: an unknown key is an error naming where it is, never
 silently ignored. `${VAR}` (or `${VAR:-default}`) in headers, env, args, url and
 auth tokens is replaced from the environment, so secrets stay out of the file.
 Backends' values are expanded when the backend connects, so one missing variable
-fails that backend only; front-door tokens are expanded at load time, because a
+fails that backend only; the gate's tokens are expanded at load time, because a
 proxy that cannot read its tokens must not start open.
 
 Where a server's own option and the proxy's meet, settings.py resolves them,
@@ -28,9 +28,13 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from ..addresses import SERVER_ADDR
+
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 BACKEND_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 SEPARATOR = re.compile(r"^[A-Za-z0-9_-]{1,3}$")
+# What a client can send as `Authorization: Bearer <token>` (RFC 6750 §2.1), and so all the gate reads.
+TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 # TBXark reads `timeout` as a Go time.Duration: a bare number there is nanoseconds.
 LONGEST_TIMEOUT_SECONDS = 24 * 3600
 
@@ -70,6 +74,10 @@ def expand_tokens(tokens: tuple[str, ...]) -> tuple[str, ...]:
     expanded = tuple(expand(token) for token in tokens)
     if any(not token for token in expanded):
         raise ValueError("an empty token would let anyone in")
+    if any(not TOKEN68.fullmatch(token) for token in expanded):
+        raise ValueError(
+            "a token must be one a client can send as 'Bearer <token>': A-Z a-z 0-9 - . _ ~ + / then any ="
+        )
     return expanded
 
 
@@ -183,7 +191,7 @@ class ProxyConfig(Model):
     # (a name, a reverse proxy): the endpoint it announces, and a Host and an
     # Origin its DNS-rebinding protection accepts besides the loopback ones.
     base_url: Annotated[str | None, Field(alias="baseURL")] = None
-    addr: str = "127.0.0.1:9090"
+    addr: str = SERVER_ADDR
     name: str = "mcp-proxy"
     version: str = "0.1.0"
     type: Literal["streamable-http"] = "streamable-http"

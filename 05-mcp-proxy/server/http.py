@@ -1,12 +1,12 @@
 """Streamable HTTP: the proxy's MCP endpoints inside a FastAPI application.
 
-One SDK server answers two kinds of route, both behind the front door (auth.py):
+One SDK server answers two kinds of route, both behind the gate (gate.py):
 
 - `/mcp`: every backend merged, names namespaced `backend__tool`;
 - `/<backend>/mcp`: one backend under its own names, as TBXark/mcp-proxy serves them.
 
 Lesson 01 mounted the SDK's whole Starlette app; here the SDK's session manager
-is made directly, so its handler can sit behind the front door, and the FastAPI
+is made directly, so its handler can sit behind the gate, and the FastAPI
 lifespan runs it. The lifespan then starts the backends and waits for each one's
 first connection attempt: when `/healthz` first answers, every backend is either
 ready or reported failed. SIGHUP reloads the config.
@@ -17,7 +17,6 @@ result (answers.py). `jsonResponse` always answers with one JSON body (settings.
 says what that costs). Streams a client holds open are bounded as in lesson 01 (streams.py).
 """
 
-import ipaddress
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -31,9 +30,10 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.routing import Route
 
+from ..addresses import is_loopback
 from .answers import LoneResultAsJson
 from .app import create_server
-from .auth import FrontDoor, admitted_backends, bearer_token
+from .gate import BearerGate, admitted_backends, bearer_token
 from .proxy import Proxy
 from .streams import DEFAULT_LIMITS, BoundedStreams, OpenStreams, StreamLimits
 
@@ -48,8 +48,7 @@ def dns_rebinding_protection(host: str, base_url: str | None) -> TransportSecuri
     other address, any name (it cannot know the real one). `baseURL` says which
     name clients really use: it is accepted too, and bound elsewhere, only it.
     """
-    loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    if not loopback and base_url is None:
+    if not is_loopback(host) and base_url is None:
         return None
     hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
     origins = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
@@ -81,7 +80,7 @@ def create_http_app(proxy: Proxy, host: str = "127.0.0.1", limits: StreamLimits 
 
     @app.get("/healthz")
     async def healthz(request: Request) -> dict[str, Any]:
-        """Each backend's state; its error details only for a caller the front door admits to that backend.
+        """Each backend's state; its error details only for a caller the gate admits to that backend.
 
         An error can name a host, a path or a variable of the proxy's: no business of anyone else,
         not even of a caller the proxy admits to other backends."""
@@ -92,8 +91,8 @@ def create_http_app(proxy: Proxy, host: str = "127.0.0.1", limits: StreamLimits 
                 backend.pop("error")
         return health
 
-    # The front door checks every request before the SDK reads it; a lone result leaves as JSON (answers.py).
-    endpoint = FrontDoor(LoneResultAsJson(sessions.handle_request), proxy)
+    # The gate checks every request before the SDK reads it; a lone result leaves as JSON (answers.py).
+    endpoint = BearerGate(LoneResultAsJson(sessions.handle_request), proxy)
     methods = ["GET", "POST", "DELETE"]
     app.router.routes.append(Route("/mcp", endpoint, methods=methods))
     app.router.routes.append(Route("/{backend}/mcp", endpoint, methods=methods))

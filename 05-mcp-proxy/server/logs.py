@@ -6,11 +6,13 @@ Authorization header only, but someone will paste one into a URL
 (`/mcp?token=...`): the request is refused, and uvicorn's access log would
 still have written the token down. No MCP route uses a query string, so the
 access log shows `?...` instead. httpx2 logs each request to an HTTP backend,
-health pings included: only at debug level.
+health pings included: only at debug level. Every line has its control
+characters escaped (the lesson's safe_output.py).
 """
 
 import logging
-import sys
+
+from ..safe_output import configure_logging as configure_safe_logging
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
@@ -26,11 +28,8 @@ class RedactQueryStrings(logging.Filter):
 
 
 def configure_logging(level: str) -> None:
-    # force=True replaces any handler installed on import, so the proxy, the
-    # SDK and uvicorn all log through this one stderr handler.
-    logging.basicConfig(level=level.upper(), format=LOG_FORMAT, stream=sys.stderr, force=True)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactQueryStrings())
+    # One stderr handler for the proxy, the SDK and uvicorn alike.
+    configure_safe_logging(level, LOG_FORMAT, RedactQueryStrings())
     # One line per HTTP request to a backend - health pings included - is for debugging only.
     if logging.getLogger().level > logging.DEBUG:
         logging.getLogger("httpx2").setLevel(logging.WARNING)

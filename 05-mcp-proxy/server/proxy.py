@@ -1,8 +1,8 @@
 """The proxy: every backend, each caller's view of them, and the clients to tell of changes.
 
 The backends run on their own (backends.py); the proxy starts them all at once,
-restarts the ones a reload changes, and keeps one view per caller (view.py):
-built on a caller's first request, dropped whenever a catalog, the pins or the
+restarts the ones a reload changes, and keeps one view per admission (view.py):
+built on its first request, dropped whenever a catalog, the pins or the
 config change, so it is never stale and never recomputed on a request that
 changes nothing.
 
@@ -32,7 +32,7 @@ from .backends import Backend
 from .config import load_config
 from .pinning import PinStore
 from .settings import ProxySettings
-from .view import Caller, View
+from .view import Admission, View
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +47,9 @@ class Proxy:
         self.operator = operator  # how an operator runs `pins` and `approve` on this proxy's files
         self.backends: dict[str, Backend] = {}
         self.bus = InMemorySubscriptionBus()
-        # One view per caller. Callers differ only by endpoint and by which configured
-        # tokens they hold, so there are a handful, however many requests arrive.
-        self._views: dict[Caller, View] = {}
+        # One view per admission. Admissions differ only by endpoint and by which configured
+        # tokens a caller holds, so there are a handful, however many requests arrive.
+        self._views: dict[Admission, View] = {}
         self._audience: OrderedDict[str, ServerSession] = OrderedDict()
         self._shown: dict[str, Any] = {}  # what clients were last told about
         self._group: anyio.abc.TaskGroup | None = None
@@ -114,11 +114,11 @@ class Proxy:
 
     # -- what each caller sees ----------------------------------------------
 
-    def view(self, caller: Caller) -> View:
-        """What `caller` sees: built on first use, kept until a catalog, the pins or the config change."""
-        view = self._views.get(caller)
+    def view(self, admission: Admission) -> View:
+        """What an `admission` shows: built on first use, kept until a catalog, the pins or the config change."""
+        view = self._views.get(admission)
         if view is None:
-            view = self._views[caller] = View(caller, self.backends, self.settings, self.pins, self.operator)
+            view = self._views[admission] = View(admission, self.backends, self.settings, self.pins, self.operator)
         return view
 
     async def catalog_changed(self, backend: Backend) -> None:
@@ -149,7 +149,7 @@ class Proxy:
 
     async def announce(self) -> None:
         """Tell every client which lists changed since the last time they were told."""
-        everything = self.view(Caller(backend=None, admitted=frozenset(self.backends)))
+        everything = self.view(Admission(backend=None, admitted=frozenset(self.backends)))
         shown = {
             "tools": everything.tools(),
             "prompts": everything.prompts(),

@@ -12,7 +12,7 @@ calls are in flight on that backend:
 - from several clients: the proxy cannot know, and guessing could show one
   user's data to another, so it refuses rather than guess.
 
-A client is who the front door authenticated, in the session the SDK served the
+A client is who the gate authenticated, in the session the SDK served the
 request in (handshake era), or a 2026-07-28 request on its own: never what a
 header says, which on 2026-07-28 nothing checks (`FrontCall.client`).
 
@@ -62,10 +62,10 @@ class FrontCall:
 
     @property
     def client(self) -> Hashable:
-        """Who asked: the principal the front door authenticated, in the session the SDK found for the request.
+        """Who asked: the principal the gate authenticated, in the session the SDK found for the request.
 
         A handshake-era request names its session in `Mcp-Session-Id`, and the SDK served it only
-        because that session is this principal's (auth.py). A 2026-07-28 request has no session: the
+        because that session is this principal's (gate.py). A 2026-07-28 request has no session: the
         SDK ignores any `Mcp-Session-Id` it carries, so that header says whatever its sender wrote
         (another user's session id, say) and must not decide whom a backend's messages reach. Such
         a request is its own exchange, so it is its own client.

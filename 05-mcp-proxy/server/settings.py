@@ -4,7 +4,7 @@ config.py checks the file as written. A server's `options` there replace the
 proxy's for that server (TBXark's rule), so "this backend's timeout" or "this
 backend's tokens" is a question with two places to look. It is answered here,
 once per load, and nothing else reads the raw config: the backends read their
-`BackendSettings`, the views and the front door read `ProxySettings`.
+`BackendSettings`, the views and the gate read `ProxySettings`.
 
 A SIGHUP reload builds new settings and compares them with the old: a backend
 is restarted only if its `Connection` changed. Its tokens and tool filter only
@@ -38,7 +38,7 @@ class BackendSettings:
     name: str
     connection: Connection
     required: bool  # panicIfInvalid: the proxy refuses to start without it
-    tokens: tuple[str, ...]  # front-door tokens that admit a caller to it; none: open to anyone
+    tokens: tuple[str, ...]  # the gate's tokens that admit a caller to it; none: open to anyone
     tool_filter: ToolFilter | None
 
 

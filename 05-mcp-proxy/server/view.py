@@ -1,10 +1,10 @@
 """What one caller sees: the backends their token admits, under the names they call things by.
 
-A caller is who is asking: the endpoint they came through (`/mcp` for every
-backend, `/<backend>/mcp` for one under its own names) and the backends their
-token admits. The front door (auth.py) works that out for each HTTP request and
-sets `caller`; the MCP handlers (app.py) ask the proxy for that caller's view,
-which is built once from the backends' cached catalogs:
+What the gate (gate.py) admits a caller to, their `Admission`, is the endpoint
+they came through (`/mcp` for every backend, `/<backend>/mcp` for one under its
+own names) and the backends their token admits. The gate works that out for each
+HTTP request and sets `admission`; the MCP handlers (app.py) ask the proxy for
+the view of that admission, which is built once from the backends' cached catalogs:
 
     every ready backend the caller's token admits
       -> its tools, minus those the tool filter hides           (filters.py)
@@ -38,17 +38,17 @@ META_KEY = "mcp-workshop/proxy"  # in each exposed tool's _meta: where it really
 
 
 @dataclass(frozen=True)
-class Caller:
-    """Who is asking, as far as the proxy cares."""
+class Admission:
+    """What the gate admits a caller to: all the proxy cares about who is asking."""
 
     backend: str | None  # None: the merged /mcp; else the one backend of /<backend>/mcp
     admitted: frozenset[str]  # the backends this caller's token admits
 
 
-NOBODY = Caller(backend=None, admitted=frozenset())
+NOBODY = Admission(backend=None, admitted=frozenset())
 
-# Set for each HTTP request by the front door (auth.py); read by the MCP handlers (app.py).
-caller: ContextVar[Caller] = ContextVar("caller", default=NOBODY)
+# Set for each HTTP request by the gate (gate.py); read by the MCP handlers (app.py).
+admission: ContextVar[Admission] = ContextVar("admission", default=NOBODY)
 
 
 @dataclass(frozen=True)
@@ -67,13 +67,18 @@ def shown(item: Tool | Prompt, name: str, backend: str) -> Any:
 
 class View:
     def __init__(
-        self, caller: Caller, backends: Mapping[str, Backend], settings: ProxySettings, pins: PinStore, operator: str
+        self,
+        admission: Admission,
+        backends: Mapping[str, Backend],
+        settings: ProxySettings,
+        pins: PinStore,
+        operator: str,
     ) -> None:
-        self.caller = caller
+        self.admission = admission
         self._separator = settings.separator
         self._operator = operator  # the command line an operator reviews and approves pins with
-        names = [caller.backend] if caller.backend else list(backends)
-        self._admitted = {name: backends[name] for name in names if name in caller.admitted and name in backends}
+        names = [admission.backend] if admission.backend else list(backends)
+        self._admitted = {name: backends[name] for name in names if name in admission.admitted and name in backends}
         ready = [backend for backend in self._admitted.values() if backend.state == "ready"]
 
         self._tools: dict[str, Route] = {}
@@ -117,7 +122,7 @@ class View:
         ]
 
     def _name(self, backend: str, name: str) -> str:
-        return name if self.caller.backend else exposed_name(backend, name, self._separator)
+        return name if self.admission.backend else exposed_name(backend, name, self._separator)
 
     def _awaiting_approval(self, name: str, backend: str, tool: str, pins: PinStore) -> str:
         if pins.is_new(backend, tool):
@@ -165,8 +170,8 @@ class View:
 
     def resource(self, uri: str) -> tuple[Backend, str] | None:
         """The backend a resource URI (or template) routes to, and the URI as that backend knows it."""
-        if self.caller.backend:
-            backend_name, own_uri = self.caller.backend, uri
+        if self.admission.backend:
+            backend_name, own_uri = self.admission.backend, uri
         else:
             backend_name, own_uri = split_uri(uri) or ("", "")
         backend = self.backend(backend_name)
@@ -174,7 +179,7 @@ class View:
 
     def shown_uri(self, backend: Backend, uri: str) -> str:
         """A backend's URI as this caller knows it: prefixed with the backend on /mcp."""
-        return uri if self.caller.backend else exposed_uri(backend.name, uri)
+        return uri if self.admission.backend else exposed_uri(backend.name, uri)
 
     def why_not(self, name: str) -> str:
         """Why `name` is no tool this caller can call: held back (by its pin, or listed twice), its backend is not
@@ -185,8 +190,8 @@ class View:
         """
         if name in self._held:
             return self._held[name]
-        if self.caller.backend:
-            owner = self._admitted.get(self.caller.backend)
+        if self.admission.backend:
+            owner = self._admitted.get(self.admission.backend)
         else:
             prefix, separator, _ = name.partition(self._separator)
             owner = self._admitted.get(prefix) if separator else None

@@ -6,15 +6,11 @@ own with `proxies.start_proxy`. How processes are started and waited for is in `
 """
 
 from collections.abc import Iterator
-from importlib import import_module
 
 import pytest
 
-backends = import_module("05-mcp-proxy.tests.support.backends")
-processes = import_module("05-mcp-proxy.tests.support.processes")
-proxies = import_module("05-mcp-proxy.tests.support.proxies")
-tokens = import_module("05-mcp-proxy.tests.support.tokens")
-eventually = import_module("05-mcp-proxy.tests.support.waiting").eventually
+from .support import backends, processes, proxies, tokens
+from .support.waiting import eventually
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +42,7 @@ def aggregate() -> Iterator["proxies.RunningProxy"]:
 
 @pytest.fixture(scope="session")
 def guarded() -> Iterator["proxies.RunningProxy"]:
-    """A proxy with front-door tokens: its own for lesson 01, and a (broken) backend with tokens of its own."""
+    """A proxy with the gate's tokens: its own for lesson 01, and a (broken) backend with tokens of its own."""
     servers = {
         "basic": backends.lesson_01(),
         # Its own tokens replace the proxy's (TBXark's rule). It never starts: that is fine here.
@@ -54,9 +50,9 @@ def guarded() -> Iterator["proxies.RunningProxy"]:
     }
     with proxies.start_proxy(
         servers,
-        env={"FRONT_TOKEN": tokens.FRONT_DOOR},
+        env={"PROXY_TOKEN": tokens.PROXY_WIDE},
         base_url="http://proxy.workshop.test:9090",
-        authTokens=["${FRONT_TOKEN}"],
+        authTokens=["${PROXY_TOKEN}"],
         **proxies.PATIENT,
     ) as proxy:
         yield proxy

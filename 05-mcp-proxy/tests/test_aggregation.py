@@ -1,14 +1,13 @@
 """Lesson 05's one endpoint for three real backends: lesson 01 (stdio), lesson 02 (HTTP) and a faulty one (stdio)."""
 
 import re
-from importlib import import_module
 
 import pytest
 from mcp import MCPError
 from mcp_types import PromptReference, ResourceTemplateReference
 
-clients = import_module("05-mcp-proxy.tests.support.clients")
-tokens = import_module("05-mcp-proxy.tests.support.tokens")
+from lesson05.tests.support import clients, tokens
+
 connect, every_tool, text = clients.connect, clients.every_tool, clients.text
 
 pytestmark = pytest.mark.anyio

@@ -6,12 +6,12 @@ way. test_fuzz.py throws a thousand more at it.
 """
 
 from collections.abc import Iterator
-from importlib import import_module
 
 import httpx2
 import pytest
 
-raw_http = import_module("05-mcp-proxy.tests.support.raw_http")
+from lesson05.tests.support import raw_http
+
 jsonrpc_body = raw_http.jsonrpc_body
 
 

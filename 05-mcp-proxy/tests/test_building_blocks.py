@@ -3,20 +3,12 @@ which answers leave as JSON."""
 
 import json
 import re
-from importlib import import_module
 
 import pytest
 from mcp_types import PaginatedRequestParams, Tool
 from sse_starlette import ServerSentEvent
 
-names = import_module("05-mcp-proxy.server.names")
-filters = import_module("05-mcp-proxy.server.filters")
-pinning = import_module("05-mcp-proxy.server.pinning")
-config = import_module("05-mcp-proxy.server.config")
-app = import_module("05-mcp-proxy.server.app")
-auth = import_module("05-mcp-proxy.server.auth")
-relay = import_module("05-mcp-proxy.server.relay")
-answers = import_module("05-mcp-proxy.server.answers")
+from lesson05.server import answers, app, config, filters, gate, names, pinning, relay
 
 LLM_SAFE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
@@ -171,20 +163,23 @@ def test_pages_follow_an_opaque_cursor_that_survives_catalog_changes() -> None:
 
 
 def test_tokens_are_read_from_the_bearer_header_only() -> None:
-    assert auth.bearer_token("Bearer abc") == "abc"
-    assert auth.bearer_token("bearer  abc ") == "abc"
-    assert auth.bearer_token("Basic abc") is None
-    assert auth.bearer_token(None) is None
-    assert auth.admits((), None)
-    assert auth.admits(("a", "b"), "b")
-    assert not auth.admits(("a", "b"), "c")
-    assert not auth.admits(("a",), None)
+    assert gate.bearer_token("Bearer abc") == "abc"
+    assert gate.bearer_token("bearer  abc ") == "abc"
+    assert gate.bearer_token("Basic abc") is None
+    assert gate.bearer_token("abc") is None  # a bare token: no scheme, so no token
+    assert gate.bearer_token("Bearer a b") is None  # one token, not two
+    assert gate.bearer_token("Bearer") is None
+    assert gate.bearer_token(None) is None
+    assert gate.admits((), None)
+    assert gate.admits(("a", "b"), "b")
+    assert not gate.admits(("a", "b"), "c")
+    assert not gate.admits(("a",), None)
 
 
 class FakeRequest:
     def __init__(self, session_id: str | None, token: str | None) -> None:
         self.headers = {"mcp-session-id": session_id} if session_id else {}
-        self.scope = {"user": auth.session_owner(token)} if token else {}
+        self.scope = {"user": gate.session_owner(token)} if token else {}
 
 
 class FakeContext:

@@ -2,14 +2,13 @@
 
 import json
 import re
-from importlib import import_module
 
 import pytest
 import typer
 
-processes = import_module("05-mcp-proxy.tests.support.processes")
-tokens = import_module("05-mcp-proxy.tests.support.tokens")
-server_cli = import_module("05-mcp-proxy.server.__main__")
+from lesson05.addresses import parse_addr
+from lesson05.tests.support import processes, tokens
+
 run_cli = processes.run_cli
 
 
@@ -55,7 +54,7 @@ def test_client_health_shows_each_backend(aggregate) -> None:
 
 def test_client_without_a_token_says_how_to_send_one(guarded) -> None:
     refused = run_cli("client", "--url", guarded.mcp_url, "tools")
-    allowed = run_cli("client", "--url", guarded.mcp_url, "tools", env={"MCP_PROXY_TOKEN": tokens.FRONT_DOOR})
+    allowed = run_cli("client", "--url", guarded.mcp_url, "tools", env={"MCP_PROXY_TOKEN": tokens.PROXY_WIDE})
     assert refused.returncode == 1
     assert refused.stderr.strip() == (
         "error: the proxy answered with JSON-RPC error -32600: Unauthorized: missing or unknown bearer token; "
@@ -102,12 +101,12 @@ def test_invalid_address_is_a_usage_error() -> None:
 def test_each_malformed_address_is_refused(addr: str) -> None:
     # The same check as above, without a process per case: the server's own parser, in-process.
     with pytest.raises(typer.BadParameter):
-        server_cli.parse_addr(addr)
+        parse_addr(addr)
 
 
 @pytest.mark.parametrize("addr", ["127.0.0.1:9090", "localhost:1", "[::1]:65535"])
 def test_well_formed_addresses_are_accepted(addr: str) -> None:
-    assert server_cli.parse_addr(addr) == addr
+    assert parse_addr(addr) == addr
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,10 @@
 """Lesson 05's config file: both shapes load, every mistake names its field, ${VAR} comes from the environment."""
 
-from importlib import import_module
 from pathlib import Path
 
 import pytest
 
-config = import_module("05-mcp-proxy.server.config")
-settings = import_module("05-mcp-proxy.server.settings")
-backends = import_module("05-mcp-proxy.server.backends")
+from lesson05.server import backends, config, settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LESSON_DIR = Path(__file__).resolve().parents[1]
@@ -91,12 +88,21 @@ def test_a_mistake_is_an_error_naming_the_field(data: object, expected: str) -> 
 
 
 def test_tokens_are_expanded_from_the_environment_at_load(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FRONT_TOKEN", "s3cret-front")
-    loaded = config.parse_config({"mcpProxy": {"options": {"authTokens": ["${FRONT_TOKEN}", "${NONE:-fallback}"]}}})
+    monkeypatch.setenv("PROXY_TOKEN", "s3cret-front")
+    loaded = config.parse_config({"mcpProxy": {"options": {"authTokens": ["${PROXY_TOKEN}", "${NONE:-fallback}"]}}})
     assert loaded.mcp_proxy.options.auth_tokens == ("s3cret-front", "fallback")
     assert "environment variable NOT_SET_ANYWHERE is not set" in problems(
         {"mcpProxy": {"options": {"authTokens": ["${NOT_SET_ANYWHERE}"]}}}
     )
+
+
+@pytest.mark.parametrize("token", ["two words", "s3cret!", "ünïcode", "=leading"])
+def test_a_token_no_client_can_send_as_bearer_credentials_is_refused(monkeypatch, token: str) -> None:
+    # The gate reads `Authorization: Bearer <token>` as RFC 6750 spells it: a token it could never read
+    # would lock out every caller with no word why.
+    monkeypatch.setenv("ODD_TOKEN", token)
+    data = {"mcpProxy": {"options": {"authTokens": ["${ODD_TOKEN}"]}}}
+    assert "a token must be one a client can send as 'Bearer <token>'" in problems(data)
 
 
 def test_backend_values_are_expanded_when_it_connects(monkeypatch: pytest.MonkeyPatch) -> None:

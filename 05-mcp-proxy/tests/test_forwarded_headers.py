@@ -7,11 +7,10 @@ proxy in front of it (server/__main__.py, `proxy_headers=False`).
 """
 
 import secrets
-from importlib import import_module
 
 import httpx2
 
-eventually = import_module("05-mcp-proxy.tests.support.waiting").eventually
+from lesson05.tests.support.waiting import eventually
 
 MADE_UP = "203.0.113.7"  # a documentation address (RFC 5737)
 

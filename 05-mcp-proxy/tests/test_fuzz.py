@@ -2,8 +2,8 @@
 
 Hypothesis generates requests that are wrong the ways a broken or hostile client is wrong: bodies
 that are not JSON or not UTF-8, JSON that is not an object, JSON-RPC with fields of the wrong type,
-huge strings, deep nesting, odd headers, methods and paths. A quarter carry no valid front-door
-token (none, a wrong one, an odd header), so they fuzz the door itself; the rest carry one, and two
+huge strings, deep nesting, odd headers, methods and paths. A quarter carry no valid token
+(none, a wrong one, an odd header), so they fuzz the gate itself; the rest carry one, and two
 thirds of those are addressed well enough (inside a live session, or as a sessionless 2026-07-28
 request) that the wrong types get past the transport to the proxy's own handlers: routing by name,
 cursors, resource URIs. `derandomize=True`: every run sends the same thousand, so a failure in CI
@@ -11,7 +11,6 @@ reproduces on a laptop.
 """
 
 import json
-from importlib import import_module
 from typing import Any
 
 import anyio
@@ -19,9 +18,7 @@ import httpx2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-clients = import_module("05-mcp-proxy.tests.support.clients")
-raw_http = import_module("05-mcp-proxy.tests.support.raw_http")
-tokens = import_module("05-mcp-proxy.tests.support.tokens")
+from lesson05.tests.support import clients, raw_http, tokens
 
 FUZZ = settings(
     max_examples=1000,
@@ -46,7 +43,7 @@ TOOL_NAMES = ["basic__add_numbers", "basic__echo_message", "faulty__calc", "add_
 ARGUMENTS = ["message", "num1", "num2"]
 PATHS = ["/mcp", "/basic/mcp", "/faulty/mcp", "/nobody/mcp", "/mcp/", "//mcp", "/%2e%2e/mcp", "/basic%2Fmcp"]
 MODERN = "2026-07-28"  # the sessionless protocol: each request carries its version in `_meta` and headers
-VALID = {"Authorization": f"Bearer {tokens.FRONT_DOOR}"}  # what the `guarded` proxy admits (conftest.py)
+VALID = {"Authorization": f"Bearer {tokens.PROXY_WIDE}"}  # what the `guarded` proxy admits (conftest.py)
 
 # Any JSON value, a little nested: in a JSON-RPC field, most of them are the wrong type.
 any_json = st.recursive(
@@ -99,7 +96,7 @@ odd_values = st.text(st.characters(codec="latin-1", exclude_categories=["Cc"]), 
     lambda value: value.strip().encode("latin-1")
 )
 authorizations = st.sampled_from(
-    [f"Bearer {tokens.FRONT_DOOR}x", f"Basic {tokens.FRONT_DOOR}", f"bearer  {tokens.FAULTY_ONLY}", "Bearer"]
+    [f"Bearer {tokens.PROXY_WIDE}x", f"Basic {tokens.PROXY_WIDE}", f"bearer  {tokens.FAULTY_ONLY}", "Bearer"]
 ) | odd_values.map(lambda value: (b"Bearer " + value).strip())
 odd_headers = st.fixed_dictionaries(
     {},
@@ -133,7 +130,7 @@ def anywhere(headers: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[Re
 
 
 def admitted_requests(session_id: str) -> st.SearchStrategy[Request]:
-    """With the front-door token: odd all over; or JSON-RPC posted inside the live session; or sessionless."""
+    """With the gate's token: odd all over; or JSON-RPC posted inside the live session; or sessionless."""
     # Only POSTs carry the live session: a GET would open its event stream, a DELETE would end it.
     session = {**JSON_POST, **VALID, "Mcp-Session-Id": session_id, "MCP-Protocol-Version": raw_http.PROTOCOL_VERSION}
     in_session = st.tuples(st.just("POST"), st.just("/mcp"), st.just(session), jsonrpc_bodies)
@@ -177,7 +174,7 @@ def test_no_malformed_request_gets_a_5xx_with_or_without_a_token(guarded) -> Non
 
 
 async def lists_and_calls_a_tool(url: str) -> None:
-    async with clients.connect(url, tokens.FRONT_DOOR) as client:
+    async with clients.connect(url, tokens.PROXY_WIDE) as client:
         assert "basic__add_numbers" in await clients.tool_names(client)
         result = await client.call_tool("basic__add_numbers", {"num1": 2, "num2": 3})
     assert result.structured_content == {"result": 5}

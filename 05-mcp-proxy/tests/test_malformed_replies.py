@@ -9,11 +9,10 @@ only with --log-level debug).
 """
 
 from collections.abc import Iterator
-from importlib import import_module
 
 import pytest
 
-processes = import_module("05-mcp-proxy.tests.support.processes")
+from lesson05.tests.support import processes
 
 
 @pytest.fixture(scope="module")

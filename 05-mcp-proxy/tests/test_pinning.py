@@ -1,16 +1,11 @@
 """Pinning, end to end: a tool whose definition changes (a rug pull), or with `approveNewTools` any new tool,
 is refused by lesson 05's proxy until an operator has read it and approved it."""
 
-from importlib import import_module
-
 import pytest
 from mcp_types import Tool
 
-backends = import_module("05-mcp-proxy.tests.support.backends")
-clients = import_module("05-mcp-proxy.tests.support.clients")
-processes = import_module("05-mcp-proxy.tests.support.processes")
-proxies = import_module("05-mcp-proxy.tests.support.proxies")
-waiting = import_module("05-mcp-proxy.tests.support.waiting")
+from lesson05.tests.support import backends, clients, processes, proxies, waiting
+
 connect, text, run_cli = clients.connect, clients.text, processes.run_cli
 
 pytestmark = pytest.mark.anyio

@@ -5,7 +5,6 @@ the proxy answers each call with one JSON body (`jsonResponse`).
 """
 
 import json
-from importlib import import_module
 
 import anyio
 import httpx2
@@ -13,12 +12,9 @@ import pytest
 from mcp import MCPError
 from mcp_types import CreateMessageResult, ElicitResult, TextContent
 
-backends = import_module("05-mcp-proxy.tests.support.backends")
-clients = import_module("05-mcp-proxy.tests.support.clients")
-proxies = import_module("05-mcp-proxy.tests.support.proxies")
-raw_http = import_module("05-mcp-proxy.tests.support.raw_http")
-tokens = import_module("05-mcp-proxy.tests.support.tokens")
-eventually_async = import_module("05-mcp-proxy.tests.support.waiting").eventually_async
+from lesson05.tests.support import backends, clients, proxies, raw_http, tokens
+from lesson05.tests.support.waiting import eventually_async
+
 connect, text = clients.connect, clients.text
 
 pytestmark = pytest.mark.anyio

@@ -7,16 +7,12 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import import_module
 
 import anyio
 import pytest
 
-backends = import_module("05-mcp-proxy.tests.support.backends")
-clients = import_module("05-mcp-proxy.tests.support.clients")
-processes = import_module("05-mcp-proxy.tests.support.processes")
-proxies = import_module("05-mcp-proxy.tests.support.proxies")
-waiting = import_module("05-mcp-proxy.tests.support.waiting")
+from lesson05.tests.support import backends, clients, processes, proxies, waiting
+
 connect, text = clients.connect, clients.text
 eventually, eventually_async = waiting.eventually, waiting.eventually_async
 

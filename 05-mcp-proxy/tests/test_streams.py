@@ -13,17 +13,13 @@ import socket
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from http.client import HTTPResponse
-from importlib import import_module
 
 import anyio
 import httpx2
 import pytest
 
-backends = import_module("05-mcp-proxy.tests.support.backends")
-clients = import_module("05-mcp-proxy.tests.support.clients")
-proxies = import_module("05-mcp-proxy.tests.support.proxies")
-raw_http = import_module("05-mcp-proxy.tests.support.raw_http")
-eventually = import_module("05-mcp-proxy.tests.support.waiting").eventually
+from lesson05.tests.support import backends, clients, proxies, raw_http
+from lesson05.tests.support.waiting import eventually
 
 
 @pytest.fixture(scope="module")

@@ -4,16 +4,22 @@ The server (`support/malicious_server.py`, a real process where the client expec
 an attack in every text it sends, `/healthz` included: an OSC 52 clipboard write, an erase-line, a
 carriage return, a bell and a C1 control. The client runs as an attendee runs it; its output is
 read as bytes, since text mode would turn a carriage return into a newline and hide it.
+
+The other way round, a client cannot drive the terminal of whoever reads the proxy's log: the SDK
+logs some of what a client sends (an unknown session id, a refused Origin), and every log line of
+the proxy is escaped too (`server/logs.py`, through `safe_output.configure_logging`).
 """
 
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
-from importlib import import_module
 
+import httpx2
 import pytest
 
-processes = import_module("05-mcp-proxy.tests.support.processes")
+from lesson05.tests.support import processes
+from lesson05.tests.support.waiting import eventually
 
 # What must never reach the terminal as it is...
 RAW = {"ESC": "\x1b", "BEL": "\x07", "CR": "\r", "C1 CSI": "\x9b"}
@@ -80,3 +86,19 @@ def test_health_prints_what_the_proxy_reports_escaped(malicious) -> None:
     assert_no_raw_control_characters(out + err)
     assert out.splitlines()[0] == f"mcp-proxy{SHOWN}: ok{SHOWN}"
     assert out.splitlines()[1].startswith(f"  evil{SHOWN} failed{SHOWN}   0 tools  ConnectError: {SHOWN}")
+
+
+def test_a_clients_escapes_reach_the_proxys_log_escaped(aggregate) -> None:
+    # The SDK logs an unknown session id at INFO, up to 64 characters of it, as the client sent it.
+    marker = f"escape-{secrets.token_hex(4)}"
+    attack = f"{marker}\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGU=\x07\x1b[2K"
+    headers = {"Accept": "application/json, text/event-stream", "Mcp-Session-Id": attack}
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    assert httpx2.post(aggregate.mcp_url, headers=headers, json=ping, timeout=10).status_code == 404
+
+    def logged_line() -> str:
+        return next((line for line in aggregate.logged().splitlines() if marker in line), "")
+
+    line = eventually(logged_line, 10, "the proxy's log line of the unknown session id")
+    assert_no_raw_control_characters(line)
+    assert f"{marker}\\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGU=\\x07\\x1b[2K" in line

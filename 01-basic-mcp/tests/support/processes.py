@@ -14,13 +14,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import import_module
 from pathlib import Path
 
 import httpx2
 from mcp import StdioServerParameters
 
-eventually = import_module("01-basic-mcp.tests.support.waiting").eventually
+from .waiting import eventually
 
 LESSON_DIR = Path(__file__).resolve().parents[2]
 LESSON = LESSON_DIR.name  # "01-basic-mcp"

@@ -21,7 +21,7 @@ from mcp.client.streamable_http import streamable_http_client
 LESSON = "02-basic-token-passthrough"
 stage = import_module(f"{LESSON}.labs.stage")
 SlowCaller = import_module(f"{LESSON}.labs.shared_state.slow_caller").SlowCaller
-mask_token = import_module(f"{LESSON}.server.app").mask_token
+mask_token = import_module(f"{LESSON}.safe_output").mask_token
 
 TOKENS = {"Alice": "alice-secret-token-0042", "Bob": "bobbob-secret-token-0099"}
 CALL = ("make_authenticated_request", {"message": "hello upstream"})

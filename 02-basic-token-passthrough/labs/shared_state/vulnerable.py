@@ -25,14 +25,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 LESSON = "02-basic-token-passthrough"
 variant = import_module(f"{LESSON}.labs.variant")
 app = import_module(f"{LESSON}.server.app")
-bearer_token = import_module(f"{LESSON}.server.context").bearer_token
-split_addr = import_module(f"{LESSON}.server.__main__").split_addr
+mask_token = import_module(f"{LESSON}.safe_output").mask_token
+bearer_token = import_module(f"{LESSON}.server.gate").bearer_token
+split_addr = import_module(f"{LESSON}.addresses").split_addr
 
 caller_token: str | None = None  # the token of "the current request": one variable for every request at once
 
 
-class AuthorizationToGlobal:
-    """Lesson 02's AuthorizationToContext, with a module-level variable where the context variable was."""
+class BearerToGlobal:
+    """Lesson 02's BearerGate, with a module-level variable where the context variable was."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -59,7 +60,7 @@ def create_server(upstream_url: str) -> MCPServer:
             upstream_url, params={"message": message}, headers={"Authorization": f"Bearer {token}"}
         )
         seen = app.UpstreamEcho.model_validate(response.json())
-        seen.headers["Authorization"] = f"Bearer {app.mask_token(token)}"
+        seen.headers["Authorization"] = f"Bearer {mask_token(token)}"
         return seen
 
     return mcp
@@ -70,7 +71,7 @@ def main() -> None:
     options = variant.vulnerable_options("shared_state", flaw, "--addr", "--upstream-url")
     host, port = split_addr(options.addr)
     http_app = create_server(options.upstream_url).streamable_http_app()
-    http_app.add_middleware(AuthorizationToGlobal)
+    http_app.add_middleware(BearerToGlobal)
     http_app.add_route("/healthz", lambda request: PlainTextResponse("ok"))
     # No X-Forwarded-For believed from loopback either, as the lesson's server (server/__main__.py).
     uvicorn.run(http_app, host=host, port=port, log_level="warning", proxy_headers=False)

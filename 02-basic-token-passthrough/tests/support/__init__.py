@@ -1,14 +1,15 @@
 """Machinery for lesson 02's tests: the lesson's processes, waiting, raw HTTP, a caller's token, a recording upstream.
 
-Each module is one idea and says what it stands in for. The tests and `conftest.py` import
-them, and the lesson's own code, by dotted name with `importlib`, because the lesson folder
-starts with a digit, which an `import` statement cannot spell:
+Each module is one idea and says what it stands in for. A lesson's folder starts with a digit,
+which an `import` statement cannot spell, so a test imports the lesson, and this package, by the
+alias the repository's root `conftest.py` gives each lesson (`lesson01` to `lesson05`), one plain
+import per name:
 
-    from importlib import import_module
+    from lesson02.server.gate import bearer_token
+    from lesson02.tests.support import processes
 
-    processes = import_module("02-basic-token-passthrough.tests.support.processes")
-    app = import_module("02-basic-token-passthrough.server.app")
-
-The repository root is on `sys.path` (pyproject.toml: `pythonpath = ["."]`). `tests/` has no
-`__init__.py` on purpose: pytest would name every lesson's conftest `tests.conftest`.
+The alias is the very module, not a copy. Two places import relatively instead: `conftest.py`,
+which pytest loads before the aliases exist (`from .support import processes`), and the modules
+here (`from .waiting import eventually`), some of which a test runs as a process of their own.
+`tests/` has no `__init__.py` on purpose: pytest would name every lesson's conftest `tests.conftest`.
 """

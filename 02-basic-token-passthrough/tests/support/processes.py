@@ -15,13 +15,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import import_module
 from pathlib import Path
 
 import httpx2
 from mcp import StdioServerParameters
 
-eventually = import_module("02-basic-token-passthrough.tests.support.waiting").eventually
+from .waiting import eventually
 
 LESSON_DIR = Path(__file__).resolve().parents[2]
 LESSON = LESSON_DIR.name  # "02-basic-token-passthrough"

@@ -7,13 +7,12 @@ spawns `python -m 04-observability.server` and the token travels as its API_KEY.
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib import import_module
 
 import httpx2
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-processes = import_module("04-observability.tests.support.processes")
+from . import processes
 
 
 def stdio_server(*extra: str, env: dict[str, str] | None = None) -> StdioServerParameters:

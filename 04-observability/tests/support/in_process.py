@@ -9,17 +9,15 @@ would from another process: in the request's `_meta` and `traceparent` header.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import import_module
 from threading import Thread
 from typing import Any
 
 import uvicorn
 
-app = import_module("04-observability.server.app")
-http = import_module("04-observability.server.http")
-upstream = import_module("04-observability.upstream.app")
-processes = import_module("04-observability.tests.support.processes")
-eventually = import_module("04-observability.tests.support.waiting").eventually
+from ...server import app, http
+from ...upstream import app as upstream
+from . import processes
+from .waiting import eventually
 
 
 @contextmanager

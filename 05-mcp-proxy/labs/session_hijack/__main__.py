@@ -182,7 +182,7 @@ def main() -> None:
     ):
         print("1. A proxy that checks each token but binds nothing to it (labs/session_hijack/vulnerable.py):")
         the_team_uses(unbound.wait_until_healthy())
-        print("2. Lesson 05: a session, and a backend's messages, only for their caller (server/auth.py, relay.py):")
+        print("2. Lesson 05: a session, and a backend's messages, only for their caller (server/gate.py, relay.py):")
         the_team_uses(bound.wait_until_healthy())
 
 

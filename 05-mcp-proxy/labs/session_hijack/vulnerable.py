@@ -2,12 +2,12 @@
 
     python -m 05-mcp-proxy.labs.session_hijack.vulnerable --lab-config CONFIG --addr 127.0.0.1:PORT
 
-The front door admits a request whose bearer token is on its list. Two things then tie what
+The gate admits a request whose bearer token is on its list. Two things then tie what
 happens next to the caller who holds that token, and this variant has neither:
 
 - a handshake-era session: the SDK's session manager finds the session its `Mcp-Session-Id`
-  names, and serves it only to the caller who opened it because the front door tells the SDK who
-  is asking (`scope["user"]`, `session_owner` in server/auth.py). This variant never tells it,
+  names, and serves it only to the caller who opened it because the gate tells the SDK who
+  is asking (`scope["user"]`, `session_owner` in server/gate.py). This variant never tells it,
   so anyone with a token of their own and someone else's session id is let into that session;
 - a backend's messages (its log lines, its questions): the relay sends them to the client whose
   call is in flight, and this variant takes a request's `Mcp-Session-Id` for who that client is,
@@ -23,9 +23,9 @@ variant = import_module("05-mcp-proxy.labs.variant")
 
 
 def weaken() -> None:
-    auth = import_module("05-mcp-proxy.server.auth")
+    gate = import_module("05-mcp-proxy.server.gate")
     relay = import_module("05-mcp-proxy.server.relay")
-    auth.session_owner = lambda token: None  # the front door names no caller: a session is anyone's
+    gate.session_owner = lambda token: None  # the gate names no caller: a session is anyone's
     # Whom a backend's message is for: whatever session id the request says it belongs to.
     relay.FrontCall.client = property(lambda call: call.ctx.request.headers.get("mcp-session-id") or id(call))
 

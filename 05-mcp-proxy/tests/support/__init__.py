@@ -1,14 +1,15 @@
 """Machinery for lesson 05's tests: the proxy and its backends started for real, waiting, raw MCP.
 
-Each module is one idea and says what it stands in for. The tests and `conftest.py` import
-them, and the lesson's own code, by dotted name with `importlib`, because the lesson folder
-starts with a digit, which an `import` statement cannot spell:
+Each module is one idea and says what it stands in for. A lesson's folder starts with a digit,
+which an `import` statement cannot spell, so a test imports the lesson, and this package, by the
+alias the repository's root `conftest.py` gives each lesson (`lesson01` to `lesson05`), one plain
+import per name:
 
-    from importlib import import_module
+    from lesson05.server.names import exposed_name
+    from lesson05.tests.support import proxies
 
-    proxies = import_module("05-mcp-proxy.tests.support.proxies")
-    names = import_module("05-mcp-proxy.server.names")
-
-The repository root is on `sys.path` (pyproject.toml: `pythonpath = ["."]`). `tests/` has no
-`__init__.py` on purpose: pytest would name every lesson's conftest `tests.conftest`.
+The alias is the very module, not a copy. Two places import relatively instead: `conftest.py`,
+which pytest loads before the aliases exist (`from .support import proxies`), and the modules
+here (`from .waiting import eventually`), some of which a test runs as a process of their own.
+`tests/` has no `__init__.py` on purpose: pytest would name every lesson's conftest `tests.conftest`.
 """

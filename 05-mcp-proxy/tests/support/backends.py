@@ -8,11 +8,10 @@ cannot even be started.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-processes = import_module("05-mcp-proxy.tests.support.processes")
+from . import processes
 
 FAULTY = Path(__file__).with_name("faulty_backend.py")
 

@@ -6,7 +6,6 @@ the default is a 2026-07-28 client.
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib import import_module
 from typing import Any
 
 import httpx2
@@ -15,7 +14,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult, TextContent
 
 # Every page of tools/list, the way the lesson's own client follows nextCursor.
-every_tool = import_module("05-mcp-proxy.client.__main__").all_tools
+from ...client.__main__ import all_tools as every_tool
 
 
 @asynccontextmanager

@@ -16,13 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import httpx2
 
-eventually = import_module("05-mcp-proxy.tests.support.waiting").eventually
+from .waiting import eventually
 
 LESSON_DIR = Path(__file__).resolve().parents[2]
 LESSON = LESSON_DIR.name  # "05-mcp-proxy"

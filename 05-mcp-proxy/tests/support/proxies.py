@@ -11,11 +11,10 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-processes = import_module("05-mcp-proxy.tests.support.processes")
+from . import processes
 
 FAST = {"healthInterval": 0.3, "timeout": 5, "reconnect": {"initialDelay": 0.1, "maxDelay": 0.5}}
 # For proxies a whole module shares: a failing backend retried every few seconds, not twice a second.

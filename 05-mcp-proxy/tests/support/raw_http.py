@@ -1,6 +1,6 @@
 """MCP's Streamable HTTP spoken by hand, to send what the SDK client never would.
 
-A test of bad input, or of the front door, needs the wire without a client in the way: these
+A test of bad input, or of the gate, needs the wire without a client in the way: these
 helpers build the classic `initialize` request, open a session with it, write a 2026-07-28
 request (a `subscriptions/listen`, say), and read the JSON-RPC answer, whether it came back as
 plain JSON or as server-sent events.

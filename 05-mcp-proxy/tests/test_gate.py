@@ -1,17 +1,13 @@
-"""Lesson 05's front door: bearer tokens in the header only, per backend, checked before any MCP message is read."""
-
-from importlib import import_module
+"""Lesson 05's gate: bearer tokens in the header only, per backend, checked before any MCP message is read."""
 
 import httpx2
 import pytest
 
-clients = import_module("05-mcp-proxy.tests.support.clients")
-raw_http = import_module("05-mcp-proxy.tests.support.raw_http")
-tokens = import_module("05-mcp-proxy.tests.support.tokens")
+from lesson05.tests.support import clients, raw_http, tokens
 
 pytestmark = pytest.mark.anyio
 
-FRONT, FAULTY_ONLY = tokens.FRONT_DOOR, tokens.FAULTY_ONLY  # what the `guarded` proxy admits (conftest.py)
+PROXY_WIDE, FAULTY_ONLY = tokens.PROXY_WIDE, tokens.FAULTY_ONLY  # what the `guarded` proxy admits (conftest.py)
 
 
 def post(url: str, headers: dict[str, str] | None = None) -> httpx2.Response:
@@ -24,9 +20,9 @@ def post(url: str, headers: dict[str, str] | None = None) -> httpx2.Response:
     [
         {},
         {"Authorization": "Bearer wrong-token"},
-        {"Authorization": f"Basic {FRONT}"},
-        {"Authorization": f"Bearer {FRONT}x"},
-        {"X-Api-Key": FRONT},
+        {"Authorization": f"Basic {PROXY_WIDE}"},
+        {"Authorization": f"Bearer {PROXY_WIDE}x"},
+        {"X-Api-Key": PROXY_WIDE},
     ],
     ids=["none", "wrong", "not-bearer", "longer", "other-header"],
 )
@@ -39,28 +35,28 @@ def test_no_valid_token_is_a_401_before_mcp(guarded, headers) -> None:
 
 
 def test_a_token_in_the_url_is_ignored(guarded) -> None:
-    for query in (f"?token={FRONT}", f"?access_token={FRONT}", f"?authToken={FRONT}"):
+    for query in (f"?token={PROXY_WIDE}", f"?access_token={PROXY_WIDE}", f"?authToken={PROXY_WIDE}"):
         assert post(guarded.mcp_url + query).status_code == 401
 
 
 def test_a_valid_token_opens_the_door(guarded) -> None:
-    response = post(guarded.mcp_url, {"Authorization": f"Bearer {FRONT}"})
+    response = post(guarded.mcp_url, {"Authorization": f"Bearer {PROXY_WIDE}"})
     assert response.status_code == 200
     assert "mcp-session-id" in response.headers
 
 
 async def test_each_token_sees_only_the_backends_it_admits(guarded) -> None:
-    async with clients.connect(guarded.mcp_url, FRONT) as client:
+    async with clients.connect(guarded.mcp_url, PROXY_WIDE) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
         hidden = await client.call_tool("faulty__calc", {"a": 1, "b": 1})
     assert names == {"basic__echo_message", "basic__add_numbers"}
     assert clients.text(hidden) == "Unknown tool: faulty__calc"
     # The per-backend route takes that backend's tokens, and only those.
-    assert post(f"{guarded.base_url}/basic/mcp", {"Authorization": f"Bearer {FRONT}"}).status_code == 200
+    assert post(f"{guarded.base_url}/basic/mcp", {"Authorization": f"Bearer {PROXY_WIDE}"}).status_code == 200
     assert post(f"{guarded.base_url}/basic/mcp", {"Authorization": f"Bearer {FAULTY_ONLY}"}).status_code == 401
-    assert post(f"{guarded.base_url}/faulty/mcp", {"Authorization": f"Bearer {FRONT}"}).status_code == 401
+    assert post(f"{guarded.base_url}/faulty/mcp", {"Authorization": f"Bearer {PROXY_WIDE}"}).status_code == 401
     assert post(f"{guarded.base_url}/faulty/mcp", {"Authorization": f"Bearer {FAULTY_ONLY}"}).status_code == 200
-    assert post(f"{guarded.base_url}/nobody/mcp", {"Authorization": f"Bearer {FRONT}"}).status_code == 404
+    assert post(f"{guarded.base_url}/nobody/mcp", {"Authorization": f"Bearer {PROXY_WIDE}"}).status_code == 404
 
 
 def test_a_session_answers_only_the_token_that_opened_it(guarded) -> None:
@@ -75,17 +71,19 @@ def test_a_session_answers_only_the_token_that_opened_it(guarded) -> None:
         ping = {"jsonrpc": "2.0", "id": 7, "method": "ping"}
         return httpx2.request(method, guarded.mcp_url, headers=headers, json=ping if method == "POST" else None)
 
-    with httpx2.Client(base_url=guarded.base_url, headers={"Authorization": f"Bearer {FRONT}"}, timeout=10) as http:
+    with httpx2.Client(
+        base_url=guarded.base_url, headers={"Authorization": f"Bearer {PROXY_WIDE}"}, timeout=10
+    ) as http:
         victims = raw_http.open_session(http)
     for method in ("POST", "GET", "DELETE"):  # a question's answer, the session's stream, its end
         refused = request(FAULTY_ONLY, victims, method)
         assert refused.status_code == 404, (method, refused.text)
         assert refused.json()["error"]["message"] == "Session not found"  # as if it did not exist
-    assert raw_http.jsonrpc_body(request(FRONT, victims)) == {"jsonrpc": "2.0", "id": 7, "result": {}}
+    assert raw_http.jsonrpc_body(request(PROXY_WIDE, victims)) == {"jsonrpc": "2.0", "id": 7, "result": {}}
 
 
 def test_healthz_shows_a_backends_error_only_to_a_caller_admitted_to_it(guarded) -> None:
-    anonymous, insider, faulty_only = guarded.health(), guarded.health(FRONT), guarded.health(FAULTY_ONLY)
+    anonymous, insider, faulty_only = guarded.health(), guarded.health(PROXY_WIDE), guarded.health(FAULTY_ONLY)
     for health in (anonymous, insider, faulty_only):  # everyone sees the states
         assert health["backends"]["faulty"]["state"] in ("failed", "connecting")
         assert health["backends"]["basic"]["state"] == "ready"
@@ -108,7 +106,7 @@ def test_with_tokens_per_backend_only_healthz_shows_an_anonymous_caller_no_error
 def test_the_proxy_log_never_holds_a_token(guarded) -> None:
     post(guarded.mcp_url, {"Authorization": "Bearer wrong-token-in-log?"})
     log = guarded.logged()
-    assert FRONT not in log
+    assert PROXY_WIDE not in log
     assert FAULTY_ONLY not in log
     assert "wrong-token-in-log" not in log
 
@@ -116,7 +114,7 @@ def test_the_proxy_log_never_holds_a_token(guarded) -> None:
 def test_the_base_url_is_a_name_the_proxy_answers_to_and_no_other(guarded) -> None:
     # `baseURL` (http://proxy.workshop.test:9090) is how clients reach this proxy, say through a
     # reverse proxy: its Host and Origin pass the DNS-rebinding check; a name nobody configured does not.
-    admitted = {"Authorization": f"Bearer {FRONT}", "Host": "proxy.workshop.test:9090"}
+    admitted = {"Authorization": f"Bearer {PROXY_WIDE}", "Host": "proxy.workshop.test:9090"}
     assert post(guarded.mcp_url, admitted).status_code == 200
     assert post(guarded.mcp_url, {**admitted, "Origin": "http://proxy.workshop.test:9090"}).status_code == 200
     assert post(guarded.mcp_url, {**admitted, "Host": "evil.example:9090"}).status_code == 421

@@ -1,4 +1,4 @@
-"""The front door: who may use the proxy, and which backends they see.
+"""The gate: who may use the proxy, and which backends they see.
 
 Tokens come from the config: `mcpProxy.options.authTokens` for every backend,
 or a backend's own `options.authTokens` in their place (TBXark's rule). A
@@ -11,8 +11,9 @@ token in a URL ends up in logs, browser history and proxies' caches.
 
 Anyone else gets `401` before any MCP message is read. Tokens are compared with
 `hmac.compare_digest`, whose time does not depend on where two strings differ,
-so response times do not leak a token character by character. A caller let in
-is set as `caller` (view.py) for the MCP handlers: which endpoint, which backends.
+so response times do not leak a token character by character. What a caller is
+let in to is set as `admission` (view.py) for the MCP handlers: which endpoint,
+which backends.
 
 A session belongs to the token that opened it. The caller's token is also handed
 to the SDK as the request's user (`session_owner`), and the SDK's session manager
@@ -28,6 +29,7 @@ passthrough that lesson 02 shows and the MCP specification forbids.
 import hashlib
 import hmac
 import json
+import re
 import secrets
 
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
@@ -38,14 +40,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .proxy import Proxy
 from .settings import ProxySettings
-from .view import Caller, caller
+from .view import Admission, admission
+
+# RFC 6750 §2.1: the scheme `Bearer` (in any case), then one token of the token68 characters.
+BEARER = re.compile(r"Bearer +([A-Za-z0-9\-._~+/]+=*)", re.IGNORECASE)
 
 
 def bearer_token(authorization: str | None) -> str | None:
-    scheme, _, token = (authorization or "").strip().partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return token.strip() or None
+    """The token of an `Authorization: Bearer <token>` header; None for any other header, a bare token too."""
+    match = BEARER.fullmatch((authorization or "").strip())
+    return match[1] if match else None
 
 
 def admits(tokens: tuple[str, ...], presented: str | None) -> bool:
@@ -72,11 +76,11 @@ def session_owner(token: str) -> AuthenticatedUser:
     The token itself is left out (`token=""`): nothing downstream needs it, and what is not there cannot
     be logged or passed on."""
     label = hmac.new(OWNER_KEY, token.encode(), hashlib.sha256).hexdigest()
-    return AuthenticatedUser(AccessToken(token="", client_id="front-door", scopes=[], subject=label))
+    return AuthenticatedUser(AccessToken(token="", client_id="bearer-gate", scopes=[], subject=label))
 
 
-class FrontDoor:
-    """ASGI wrapper around the MCP endpoint: checks the token, then sets `caller` for the handlers."""
+class BearerGate:
+    """ASGI wrapper around the MCP endpoint: checks the token, then sets `admission` for the handlers."""
 
     def __init__(self, app: ASGIApp, proxy: Proxy) -> None:
         self.app = app
@@ -97,11 +101,11 @@ class FrontDoor:
             return
         if presented is not None:
             scope["user"] = session_owner(presented)  # the SDK binds the session to it
-        reset = caller.set(Caller(backend=route, admitted=admitted))
+        reset = admission.set(Admission(backend=route, admitted=admitted))
         try:
             await self.app(scope, receive, send)
         finally:
-            caller.reset(reset)
+            admission.reset(reset)
 
 
 async def refuse(send: Send, status: int, message: str) -> None:

@@ -1,6 +1,6 @@
 """What telemetry costs: tools/call throughput and latency with the server's telemetry on versus off.
 
-    python -m 04-observability.bench [--calls 3000] [--concurrency 4] [--rounds 30] [--on-env NAME=VALUE ...]
+    python -m 04-observability.benchmark [--calls 3000] [--concurrency 4] [--rounds 30] [--on-env NAME=VALUE ...]
 
 Starts the lesson's HTTP server twice, side by side on free loopback ports: one
 exporting traces, metrics and logs over OTLP/HTTP with the default batch
@@ -251,4 +251,4 @@ def main(
 
 
 if __name__ == "__main__":
-    cli(prog_name=f"python -m {LESSON}.bench")
+    cli(prog_name=f"python -m {LESSON}.benchmark")
