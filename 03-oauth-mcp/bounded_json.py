@@ -2,10 +2,10 @@
 
 Shared by the authorization server and the MCP server, so one rule holds in both (the MCP server's
 JSON-RPC requests are the SDK's to parse, within its own size limit). The authorization
-server reads a /register body, a client's metadata document (cimd.py) and GitHub's answers
-(upstream.py); the MCP server reads its issuer's metadata, keys, introspection and token-exchange
-answers, and the upstream API's (server/answers.py). Anyone can send or publish some of them, and any
-server can break; `json.loads` has no limits of its own:
+server reads a /register body, a client's metadata document and GitHub's answers (auth_server/optional/:
+registration.py, cimd.py, github.py); the MCP server reads its issuer's metadata, keys, introspection and
+token-exchange answers, and the upstream API's (server_extras/json_answers.py). Anyone can send or
+publish some of them, and any server can break; `json.loads` has no limits of its own:
 
 - nesting: thirty thousand `[` make it recurse until Python raises RecursionError, which is not a
   ValueError, so code that catches "not JSON" lets it through as a 500;

@@ -1,11 +1,11 @@
-"""`--db`, shared by this lesson's two servers: a SQLite file by default, or a PostgreSQL URL for replicas.
+"""`--db` of the authorization server and of production's MCP server: a SQLite file by default, or a PostgreSQL URL.
 
 - A path, the default: a SQLite file on this machine. Nothing to install or set up; one copy of
   a server, or several on one machine.
 - A URL, `postgresql+psycopg://user@host:5432/dbname`: a database every replica of a server
   shares, on as many machines as there are replicas (docs/production.md).
 
-Both go through SQLAlchemy Core, so the queries (auth_server/storage.py, server/journal.py) are
+Both go through SQLAlchemy Core, so the queries (auth_server/storage/, production/journal.py) are
 the same for both. What differs is set up here, once:
 
 - SQLite: the file is created 0600 in a 0700 directory (it holds private keys and everyone's

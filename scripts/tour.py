@@ -195,7 +195,7 @@ def lesson_03() -> None:
             health_url=f"http://{upstream}/healthz",
         ),
         background(
-            f"03-oauth-mcp.server --transport http --addr {addr} --issuer {issuer} --db {state}/journal.db"
+            f"03-oauth-mcp.server --transport http --addr {addr} --issuer {issuer}"
             f" --upstream-url http://{upstream}/anything",
             health_url=f"http://{addr}/healthz",
         ),
@@ -214,7 +214,7 @@ def lesson_03() -> None:
         )
         step(
             "a machine client: client credentials, no user",
-            f"{client} --client-credentials --client-id journal-bot --client-secret dev-journal-bot-secret"
+            f"03-oauth-mcp.machine_client --url {url} --client-id journal-bot --client-secret dev-journal-bot-secret"
             f" --issuer {issuer} call whoami",
             expect='"subject": "journal-bot"',
         )

@@ -2,20 +2,17 @@
 
 Authlib's server core is synchronous and framework-free: it reads an `OAuth2Request` and returns
 `(status, body, headers)`. Reading a Starlette request body is asynchronous, so the routes
-`await` the form or JSON first and wrap it here; then they call Authlib in a worker thread, where
-its blocking work (password hashes, the database) holds up no other request.
+`await` the form first and wrap it here; then they call Authlib in a worker thread, where its
+blocking work (password hashes, the database) holds up no other request.
 """
 
 from collections import defaultdict
 from typing import Any
 
-from authlib.oauth2.rfc6749 import JsonPayload, JsonRequest, OAuth2Payload, OAuth2Request
+from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
 from starlette.datastructures import Headers, MultiDict
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-
-from ..bounded_json import JsonOutOfBounds, parse_json
-from .config import MAX_BODY_BYTES
 
 
 class FormPayload(OAuth2Payload):
@@ -45,7 +42,7 @@ class StarletteOAuth2Request(OAuth2Request):
         super().__init__(method=method, uri=uri, headers=headers)
         self.payload = FormPayload(params)
         self._params = params
-        self.address = address  # the client's network address (throttle.py counts failures per address)
+        self.address = address  # the client's network address (what a guard counts per: guard.py)
 
     @property
     def args(self) -> dict[str, str]:
@@ -54,22 +51,6 @@ class StarletteOAuth2Request(OAuth2Request):
     @property
     def form(self) -> dict[str, str]:
         return dict(self._params)
-
-
-class StarletteJsonPayload(JsonPayload):
-    def __init__(self, data: dict[str, Any]) -> None:
-        self._data = data
-
-    @property
-    def data(self) -> dict[str, Any]:
-        return self._data
-
-
-class StarletteJsonRequest(JsonRequest):
-    def __init__(self, method: str, uri: str, headers: Headers, data: dict[str, Any], address: str) -> None:
-        super().__init__(method, uri, headers)
-        self.payload = StarletteJsonPayload(data)
-        self.address = address
 
 
 async def oauth2_request(request: Request, issuer: str, params: MultiDict | None = None) -> StarletteOAuth2Request:
@@ -84,20 +65,11 @@ async def oauth2_request(request: Request, issuer: str, params: MultiDict | None
         # Token, revocation and introspection parameters belong in the body, never the URL
         # (OAuth 2.1 §3.2.2), where they would end up in logs.
         params = request.query_params if request.method == "GET" else MultiDict(await _form_items(request))
-    return StarletteOAuth2Request(request.method, issuer + request.url.path, request.headers, params, _address(request))
+    address = client_address(request)
+    return StarletteOAuth2Request(request.method, issuer + request.url.path, request.headers, params, address)
 
 
-async def json_request(request: Request, issuer: str) -> StarletteJsonRequest:
-    try:
-        data = parse_json(await request.body(), MAX_BODY_BYTES)  # bounded: [[[[... 30,000 deep is refused
-    except JsonOutOfBounds:
-        data = None
-    # Authlib answers an empty payload with invalid_request; anything but an object counts as empty.
-    payload = data if isinstance(data, dict) else {}
-    return StarletteJsonRequest(request.method, issuer + request.url.path, request.headers, payload, _address(request))
-
-
-def _address(request: Request) -> str:
+def client_address(request: Request) -> str:
     # The peer of the TCP connection. Behind a reverse proxy this is the proxy, for every user.
     return request.client.host if request.client else "unknown"
 

@@ -2,32 +2,49 @@
 
 GET shows the page for a request that the flow (flow.py) has validated and saved as pending.
 POST is the user's answer: the flow finds the pending request again, checking the CSRF token and
-the browser cookie; then Deny, Approve with a password (signin.py), or, if configured, Approve
-and sign in upstream (upstream.py).
+the browser cookie; then Deny, Approve with a password (signin.py), or Approve and sign in
+another way (a `SignIn` offered on the page: optional/github.py).
 """
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..addresses import is_loopback
+from .adapter import client_address
 from .config import SCOPES
 from .flow import AuthorizationFlow, Pending
+from .guard import SlowDown
 from .pages import error_page, render
-from .registration import is_loopback_host
 from .signin import PasswordSignIn
-from .throttle import SlowDown
-from .upstream import UpstreamLogin
 
 logger = logging.getLogger(__name__)
 
 
+class SignIn(Protocol):
+    """Another way to sign in: a button "Approve with <name>" that posts decision=<decision>.
+
+    The user consents first, and only then signs in elsewhere (MCP security best practices,
+    "Confused Deputy"); the way back ends in the flow's approve, deny or fail.
+    """
+
+    name: str
+    decision: str
+
+    async def start(self, pending: Pending) -> Response: ...
+
+
 class ConsentPages:
-    def __init__(self, flow: AuthorizationFlow, signin: PasswordSignIn, upstream: UpstreamLogin | None) -> None:
-        self.flow, self.signin, self.upstream = flow, signin, upstream
+    def __init__(self, flow: AuthorizationFlow, password: PasswordSignIn) -> None:
+        self.flow, self.password = flow, password
+        self.sign_ins: dict[str, SignIn] = {}  # by decision
+
+    def offer(self, sign_in: SignIn) -> None:
+        self.sign_ins[sign_in.decision] = sign_in
 
     async def show(self, request: Request) -> Response:
         """GET /authorize: validate, remember the request, ask the user."""
@@ -42,19 +59,17 @@ class ConsentPages:
         request_id, csrf_token = str(form.get("request_id", "")), str(form.get("csrf_token", ""))
         pending = await self.flow.resume(request, request_id, csrf_token=csrf_token)
 
-        decision = form.get("decision")
+        decision = str(form.get("decision"))
         if decision == "deny":
             return await self.flow.deny(pending)
-        if decision == "github" and self.upstream is not None:
-            # Consent first, then the upstream login (MCP security best practices, "Confused Deputy").
-            return await self.upstream.start(pending)
+        if decision in self.sign_ins:
+            return await self.sign_ins[decision].start(pending)
         if decision != "approve":
             return error_page("invalid_request", "Choose Approve or Deny.", 400)
 
         username, password = str(form.get("username", "")), str(form.get("password", ""))
-        address = request.client.host if request.client else ""
         try:
-            user = await anyio.to_thread.run_sync(self.signin.check, username, password, address)
+            user = await anyio.to_thread.run_sync(self.password.check, username, password, client_address(request))
         except SlowDown as wait:
             logger.warning("refused a sign-in: too many failures for this username or address")
             message = f"Too many failed sign-ins. Wait {wait.retry_after} s, then try again."
@@ -83,13 +98,13 @@ class ConsentPages:
             "redirect_uri": redirect_uri,
             "redirect_host": redirect_host,
             # The redirect URI of this request decides, not what else the client registered.
-            "loopback": is_loopback_host(redirect_host),
+            "loopback": is_loopback(redirect_host),
             "scopes": [(scope, SCOPES[scope]) for scope in grant.request.scope.split()],
             "resource": grant.request.resource,
             "request_id": pending.request_id,
             "csrf_token": pending.csrf_token,
             "error": error,
             "username": username,
-            "upstream": self.upstream.name if self.upstream else None,
+            "sign_ins": list(self.sign_ins.values()),
         }
         return render("consent.html", status, headers, **context)

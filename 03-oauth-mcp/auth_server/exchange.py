@@ -13,14 +13,17 @@ and receives a token for the same user (`sub`), for the upstream (`aud`), saying
 user (`act`, RFC 8693 §4.1). This server's policy, for each exchange:
 
 - only a client allowed the grant may ask (the seeded `journal-mcp-server`, or one added for
-  another resource with add_resource_server.py);
+  another resource with optional/add_resource_server.py);
 - the subject token must be one this server issued, unexpired and unrevoked, and issued *to the
   resource the asking client is* (its resources are registered with it: seed.py for the first
-  `--resource`, add_resource_server.py for others): an MCP server exchanges its own tokens, not
-  another resource's;
+  `--resource`, optional/add_resource_server.py for others): an MCP server exchanges its own
+  tokens, not another resource's;
 - the audience must be an upstream API this server knows (`--upstream`), never an MCP server:
   an exchanged token cannot be turned back into a token for the MCP servers;
 - the scope can only stay or shrink, and the new token expires no later than the subject token.
+
+The grant reads what it needs from its server (oauth.py `AuthorizationServer`): `settings`, `keys`,
+`clients` and `revocations`.
 """
 
 from typing import Any, ClassVar
@@ -50,24 +53,23 @@ class TokenExchangeGrant(ResourceIndicators, grants.BaseGrant, grants.TokenEndpo
         client = self.authenticate_token_endpoint_client()
         if not client.check_grant_type(self.GRANT_TYPE):
             raise UnauthorizedClientError("This client may not exchange tokens")
-        data = self.request.payload.data
+        data, settings = self.request.payload.data, self.server.settings
         if data.get("subject_token_type") != ACCESS_TOKEN_TYPE:
             raise InvalidRequestError(f"subject_token_type must be {ACCESS_TOKEN_TYPE}")
         if "actor_token" in data:
             raise InvalidRequestError("actor_token is not supported: the authenticated client is the actor")
-        subject = self.server.keys.verify(data.get("subject_token", ""), self.server.settings.issuer)
-        if subject is None or self.server.storage.access_token_revoked(subject["jti"]):
+        subject = self.server.keys.verify(data.get("subject_token", ""), settings.issuer)
+        if subject is None or self.server.revocations.access_token_revoked(subject["jti"]):
             raise InvalidGrantError("The subject token is invalid, expired or revoked")
         # The token must be for the resource this client *is*: with `--resource A --resource B`, A's
         # server holding a user's token for B (sent to it by mistake, or taken from B) must not
         # turn it into B's user's access to the upstream. Each resource has its own client (seed.py,
-        # add_resource_server.py); a resource this server no longer serves counts for no one.
-        own = self.server.storage.resources_of(client.client_id) & set(self.server.settings.resources)
-        if subject["aud"] not in own:
+        # optional/add_resource_server.py); a resource this server no longer serves counts for no one.
+        if subject["aud"] not in self.server.clients.resources_of(client.client_id) & set(settings.resources):
             raise InvalidGrantError("The subject token was not issued to this client's own resource")
 
         values = self.request.payload.datalist.get("resource", [])
-        if len(values) != 1 or values[0] not in self.server.settings.upstreams:
+        if len(values) != 1 or values[0] not in settings.upstreams:
             raise InvalidTargetError("Exchange for exactly one known upstream API")
         granted = set(subject["scope"].split())
         asked = set((data.get("scope") or subject["scope"]).split())

@@ -1,11 +1,11 @@
 """One authorization request, from GET /authorize to the redirect back to the client.
 
-Both ways of signing a user in end here: the password on the consent page (consent.py) and the
-optional upstream login (upstream.py).
+Every way of signing a user in ends here: the password on the consent page (consent.py) and any
+other sign-in offered there (optional/github.py).
 
 1. `start` (GET /authorize): Authlib validates the request, which is then saved server-side as
-   a *pending authorization*, bound to this browser by a cookie (within bounds: pending_limits.py).
-2. `resume` (the form's POST, or the upstream callback): the pending authorization is found
+   a *pending authorization* (storage/pending.py), bound to this browser by a cookie.
+2. `resume` (the form's POST, or a sign-in's way back): the pending authorization is found
    again, from the same browser, and validated again: the client may have changed meanwhile,
    or its metadata document expired.
 3. `approve`, `deny` or `fail`: Authlib's redirect back to the client, plus `iss` (RFC 9207).
@@ -32,14 +32,13 @@ from starlette.datastructures import MultiDict
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .adapter import StarletteOAuth2Request, oauth2_request
-from .config import CONSENT_TTL, MAX_PENDING_PER_ADDRESS, MAX_PENDING_PER_CLIENT
+from .adapter import StarletteOAuth2Request, client_address, oauth2_request
+from .config import CONSENT_TTL
 from .models import User
 from .oauth import AuthorizationServer
 from .pages import error_page, expired_page
-from .pending_limits import ParameterTooLong, kept_parameters
-from .storage import Storage, digest
-from .throttle import address_key
+from .storage import digest
+from .storage.pending import PendingAuthorizations
 
 logger = logging.getLogger(__name__)
 
@@ -70,13 +69,13 @@ class BrowserCookie:
     """The cookie that binds a pending authorization to the browser that opened it.
 
     Its value is always one this server generated. A value the browser brings along is kept only
-    if this server issued it for a pending authorization still alive (two tabs, or the upstream
-    login, share one); any other value is replaced, since a page on another port of the same
-    host could have planted it (cookies do not keep ports apart) and would then know it.
+    if this server issued it for a pending authorization still alive (two tabs, or a GitHub sign-in,
+    share one); any other value is replaced, since a page on another port of the same host could
+    have planted it (cookies do not keep ports apart) and would then know it.
     """
 
-    def __init__(self, issuer: str, storage: Storage) -> None:
-        self.storage = storage
+    def __init__(self, issuer: str, pending: PendingAuthorizations) -> None:
+        self.pending = pending
         # The __Host- prefix (Secure, Path=/, no Domain) needs https.
         self.secure = issuer.startswith("https://")
         self.name = "__Host-authz_browser" if self.secure else "authz_browser"
@@ -84,7 +83,7 @@ class BrowserCookie:
     def issue(self, request: Request) -> str:
         """The value for this browser: its current one if this server issued it, else a new one."""
         presented = request.cookies.get(self.name)
-        if presented and self.storage.browser_is_known(presented):
+        if presented and self.pending.browser_is_known(presented):
             return presented
         return secrets.token_urlsafe(32)
 
@@ -105,30 +104,22 @@ class BrowserCookie:
 
 
 class AuthorizationFlow:
-    def __init__(self, server: AuthorizationServer, storage: Storage, cookie: BrowserCookie) -> None:
-        self.server, self.storage, self.cookie = server, storage, cookie
-        self.issuer = server.settings.issuer
+    def __init__(self, server: AuthorizationServer, pending: PendingAuthorizations) -> None:
+        self.server, self.pending, self.issuer = server, pending, server.settings.issuer
+        self.cookie = BrowserCookie(self.issuer, pending)
 
     async def start(self, request: Request) -> tuple[Pending, str]:
         """GET /authorize: validate and remember the request; (the pending authorization, the cookie value)."""
         for name in ECHOED_PARAMETERS:
             if invalid_error_characters(request.query_params.get(name, "")):
                 raise Refused(error_page("invalid_request", f"Malformed {name}.", 400))
-        try:
-            params = kept_parameters(request.query_params)  # bounded: pending_limits.py
-        except ParameterTooLong as problem:
-            raise Refused(error_page("invalid_request", str(problem), 400)) from None
+        params = self.pending.kept(request.query_params)  # may raise Refused (optional/pending_limits.py)
         oauth_request, grant = await self._validate(request, params)
-        client_id, address = grant.client.client_id, address_key(request.client.host if request.client else None)
 
         def remember() -> tuple[str, str, str]:
             browser_id = self.cookie.issue(request)
-            request_id, csrf_token, evicted = self.storage.save_pending(
-                params, browser_id, CONSENT_TTL, client_id, address, MAX_PENDING_PER_CLIENT, MAX_PENDING_PER_ADDRESS
-            )
-            if evicted:
-                logger.warning("%d older pending authorizations of %s or from %s gave way", evicted, client_id, address)
-            return request_id, csrf_token, browser_id
+            client_id, address = grant.client.client_id, client_address(request)
+            return *self.pending.save(params, browser_id, client_id, address), browser_id
 
         request_id, csrf_token, browser_id = await anyio.to_thread.run_sync(remember)
         return Pending(request_id, csrf_token, oauth_request, grant), browser_id
@@ -137,9 +128,9 @@ class AuthorizationFlow:
         """The pending authorization `request_id`, if this browser opened it; validated again.
 
         `csrf_token` is the one the form sent back; None where something else proves the request
-        came from this server's own page (the single-use upstream `state`).
+        came from this server's own page (a sign-in's single-use `state`: optional/github.py).
         """
-        stored = await anyio.to_thread.run_sync(self.storage.get_pending, request_id) if request_id else None
+        stored = await anyio.to_thread.run_sync(self.pending.get, request_id) if request_id else None
         if stored is None:
             raise Refused(expired_page())
         params, expected_csrf, browser_hash = stored
@@ -166,10 +157,10 @@ class AuthorizationFlow:
         return response
 
     async def fail(self, pending: Pending, description: str) -> Response:
-        """server_error, back to the client: the sign-in could not be completed (an upstream failed)."""
+        """server_error, back to the client: the sign-in could not be completed (GitHub failed, say)."""
         error = OAuth2Error(description, error="server_error", redirect_uri=pending.grant.redirect_uri)
         error.state = pending.oauth_request.payload.state
-        await self._end(pending)
+        await anyio.to_thread.run_sync(self._take, pending)
         return self.with_issuer(self.server.handle_error_response(pending.oauth_request, error))
 
     async def _finish(self, pending: Pending, user: User | None) -> Response:
@@ -181,12 +172,9 @@ class AuthorizationFlow:
 
         return self.with_issuer(await anyio.to_thread.run_sync(finish))
 
-    async def _end(self, pending: Pending) -> None:
-        await anyio.to_thread.run_sync(self._take, pending)
-
     def _take(self, pending: Pending) -> None:
         # Single use: of two answers racing for one pending authorization, only one deletes it.
-        if not self.storage.delete_pending(pending.request_id):
+        if not self.pending.delete(pending.request_id):
             raise Refused(expired_page())
 
     async def _validate(
@@ -198,7 +186,7 @@ class AuthorizationFlow:
             grant = await anyio.to_thread.run_sync(self.server.get_consent_grant, oauth_request)
         except OAuth2Error as error:
             if request_id is not None:
-                await anyio.to_thread.run_sync(self.storage.delete_pending, request_id)
+                await anyio.to_thread.run_sync(self.pending.delete, request_id)
             raise Refused(self._refusal(oauth_request, error, problem)) from None
         return oauth_request, grant
 

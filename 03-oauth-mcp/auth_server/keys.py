@@ -1,20 +1,15 @@
-"""The access-token signing keys: kept in the db, published at /jwks.json, rotated without breaking a token.
+"""The access-token signing keys: kept in the database, published at /jwks.json, rotated without breaking a token.
 
 Resource servers verify access tokens offline with the public half, so a key must outlive a
 restart: a new key on every start would invalidate every token in circulation, and the MCP
 SDK client reacts to such a 401 by sending the user through the browser again. For the same
 reason every replica must sign with the same key: the first key is created under the
-database's lock (storage.first_signing_key), so replicas starting together agree on one.
+database's lock (storage/keys.py), so replicas starting together agree on one.
 
-Nothing about the keys is kept in this process: each replica reads them from the db, and so
-publishes and uses the same ones. Rotation (`python -m 03-oauth-mcp.auth_server.rotate_key`)
-adds the next key with a time from which it signs, far enough ahead that every resource server
-has fetched the JWKS, which already lists it, before the first token signed with it arrives:
-
-    published:  old ─────────────────────────────┐ (until its last token has expired)
-                next ──────────────────────────────────────────────
-    signing:    old ──────────────┐ next ──────────────────────────
-                        ↑ rotate_key   ↑ signs_from
+Nothing about the keys is kept in this process: each replica reads them from the database, and
+so publishes and uses the same ones. A key signs from its `created_at` on, once it is the newest
+due: optional/rotate_key.py adds the next key with a time ahead, and an old key leaves the JWKS
+once its successor has signed for longer than a token lives.
 """
 
 import logging
@@ -25,7 +20,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 
-from .storage import Storage
+from .storage.keys import KeyStore
 
 ALGORITHM = "ES256"  # ECDSA P-256: short signatures, and an asymmetric key so resource servers cannot mint tokens
 CLOCK_LEEWAY = 60  # resource servers accept a token a little past its expiry (theirs: 30 s)
@@ -40,16 +35,16 @@ def new_key() -> tuple[str, dict[str, Any]]:
 
 
 class SigningKeys:
-    def __init__(self, storage: Storage, access_token_ttl: int) -> None:
-        self.storage = storage
+    def __init__(self, store: KeyStore, access_token_ttl: int) -> None:
+        self.store = store
         # An old key leaves the JWKS once its successor has signed for longer than a token lives.
         self.retire_after = access_token_ttl + CLOCK_LEEWAY
-        storage.first_signing_key(new_key)
+        store.add_first(new_key)
         self._imported: dict[str, ECKey] = {}  # parsed keys by kid (a kid names one key forever)
 
     def _keys(self) -> list[tuple[ECKey, int]]:
         """(key, signs_from) of every key this server may still sign with or publish, oldest first."""
-        stored = [(self._import(jwk), signs_from) for jwk, signs_from in self.storage.get_signing_keys()]
+        stored = [(self._import(jwk), signs_from) for jwk, signs_from in self.store.all()]
         current = time.time()
         return [
             (key, signs_from)
@@ -62,17 +57,11 @@ class SigningKeys:
             self._imported[jwk["kid"]] = ECKey.import_key(jwk)
         return self._imported[jwk["kid"]]
 
-    def signing_key(self) -> ECKey:
+    def signing_key_set(self) -> KeySet:
         """The newest key whose time to sign has come (the oldest, if a replica's clock lags behind them all)."""
         keys, current = self._keys(), time.time()
         due = [key for key, signs_from in keys if signs_from <= current]
-        return due[-1] if due else keys[0][0]
-
-    def signing_key_set(self) -> KeySet:
-        return KeySet([self.signing_key()])  # joserfc names the key's kid in each token header
-
-    def verification_key_set(self) -> KeySet:
-        return KeySet([key for key, _ in self._keys()])
+        return KeySet([due[-1] if due else keys[0][0]])  # joserfc names the key's kid in each token header
 
     def public_jwks(self) -> dict[str, Any]:
         """What /jwks.json publishes: the signing key, the next one, and old ones whose tokens may still be alive."""
@@ -81,10 +70,10 @@ class SigningKeys:
     def verify(self, token: str, issuer: str) -> dict[str, Any] | None:
         """The claims of an access token this server signed and has not let expire, else None.
 
-        Only this server's own checks: revocation is the db's business (storage.py).
+        Only this server's own checks: revocation is the database's business (storage/revocations.py).
         """
         try:
-            decoded = jwt.decode(token, self.verification_key_set(), algorithms=[ALGORITHM])
+            decoded = jwt.decode(token, KeySet([key for key, _ in self._keys()]), algorithms=[ALGORITHM])
         except (JoseError, ValueError):
             return None
         if decoded.header.get("typ") != "at+jwt":  # RFC 9068 §4: never accept an ID token or other JWT

@@ -1,21 +1,17 @@
-"""The records Authlib asks questions about: clients, users, codes and tokens.
+"""The clients and users Authlib asks questions about (codes and tokens are records in storage/).
 
 Authlib never touches the database. It calls methods of these mixins ("is this redirect URI
 registered?", "is this secret right?") and the answers are this lesson's policy.
 """
 
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
+from authlib.oauth2.rfc6749 import ClientMixin
 
-from .config import DEFAULT_SCOPE, RIGHT_SECRET_MEMORY_ENTRIES, RIGHT_SECRET_MEMORY_SECONDS
-from .passwords import RecentlyVerified
-
-# One per process: a resource server that introspects checks its secret once every few minutes, not
-# once per token (passwords.py says why that matters).
-client_secrets = RecentlyVerified(RIGHT_SECRET_MEMORY_SECONDS, RIGHT_SECRET_MEMORY_ENTRIES)
+from .config import DEFAULT_SCOPE
+from .passwords import verify_password
 
 PUBLIC = frozenset({"none"})
 CONFIDENTIAL = frozenset({"client_secret_basic", "client_secret_post"})
@@ -42,14 +38,12 @@ class Client(ClientMixin):
     # 403 insufficient_scope step-up must be able to ask for more than the first request did).
     # A set string: a machine client, limited to what it was provisioned with.
     allowed_scope: str | None = None
-    is_resource_server: bool = False  # may call /introspect
+    is_resource_server: bool = False  # an MCP server: exchanges (and may introspect) its resources' tokens
     application_type: str = "native"
     kind: str = "registered"  # "seeded", "provisioned", "registered" (RFC 7591) or "metadata document" (CIMD)
     metadata: dict[str, Any] = field(default_factory=dict)  # what it registered, echoed back by /register
-
-    @property
-    def is_public(self) -> bool:
-        return self.auth_methods == PUBLIC
+    # How a secret is checked against secret_hash: the store's choice (storage/clients.py).
+    verify_secret: Callable[[str, str], bool] = field(default=verify_password, repr=False, compare=False)
 
     def get_client_id(self) -> str:
         return self.client_id
@@ -76,7 +70,7 @@ class Client(ClientMixin):
         return redirect_uri in self.redirect_uris
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return self.secret_hash is not None and client_secrets.verify(client_secret, self.secret_hash)
+        return self.secret_hash is not None and self.verify_secret(client_secret, self.secret_hash)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if endpoint == "introspection":
@@ -88,77 +82,3 @@ class Client(ClientMixin):
 
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type in self.grant_types
-
-
-@dataclass(frozen=True)
-class AuthorizationCode(AuthorizationCodeMixin):
-    client_id: str
-    redirect_uri: str | None
-    scope: str
-    username: str
-    code_challenge: str
-    code_challenge_method: str
-    resource: str  # RFC 8707: the audience the user approved
-    family_id: str  # every token issued from this code belongs to this family
-    expires_at: int
-
-    def get_redirect_uri(self) -> str | None:
-        return self.redirect_uri
-
-    def get_scope(self) -> str:
-        return self.scope
-
-    def is_expired(self) -> bool:
-        return self.expires_at < time.time()
-
-
-@dataclass(frozen=True)
-class RefreshToken(TokenMixin):
-    family_id: str
-    client_id: str
-    username: str
-    scope: str
-    resource: str
-    expires_at: int
-
-    def check_client(self, client: Client) -> bool:
-        return self.client_id == client.client_id
-
-    def get_scope(self) -> str:
-        return self.scope
-
-    def get_expires_in(self) -> int:
-        return max(0, self.expires_at - int(time.time()))
-
-    def is_expired(self) -> bool:
-        return self.expires_at < time.time()
-
-    def is_revoked(self) -> bool:
-        return False  # revoked and rotated refresh tokens are never loaded (see storage)
-
-
-@dataclass(frozen=True)
-class AccessToken(TokenMixin):
-    """A JWT access token this server signed, plus what the db knows about it (revocation)."""
-
-    claims: dict[str, Any]
-    revoked: bool
-
-    @property
-    def jti(self) -> str:
-        return self.claims["jti"]
-
-    def check_client(self, client: Client) -> bool:
-        return self.claims["client_id"] == client.client_id
-
-    def get_scope(self) -> str:
-        return self.claims["scope"]
-
-    def get_expires_in(self) -> int:
-        return max(0, self.claims["exp"] - int(time.time()))
-
-    def is_expired(self) -> bool:
-        return self.claims["exp"] <= time.time()
-
-    def is_revoked(self) -> bool:
-        return self.revoked

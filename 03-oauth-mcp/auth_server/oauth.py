@@ -1,8 +1,8 @@
 """The Authlib authorization server and the places where its defaults are not safe enough for MCP.
 
-Authlib implements the grants, PKCE verification, client authentication and the token,
-introspection, revocation and registration endpoints. Each override below says which
-default it replaces and why (see also the reference table in the lesson README):
+Authlib implements the grants, PKCE verification, client authentication and the token and
+revocation endpoints. Each override below says which default it replaces and why (see also the
+reference table in the lesson README):
 
 | Authlib default                          | here                                                |
 |------------------------------------------|-----------------------------------------------------|
@@ -13,7 +13,11 @@ default it replaces and why (see also the reference table in the lesson README):
 | no RFC 8707; `aud` = client id           | `resource` checked, bound to code and `aud`         |
 | allowed scope = registered scope         | any supported scope, the user consents (models.py)  |
 | RFC 9207 `iss` extension needs Flask     | added by the authorization flow itself (flow.py)    |
-| client secrets checked without limit     | failures throttled per address (`SlowDown`, 429)    |
+| client secrets checked without limit     | a `Guard` asked first (guard.py)                    |
+
+More grants, endpoints and ways for a client to authenticate plug in from outside, with Authlib's
+own `register_grant`, `register_endpoint` and `register_client_auth_method`: optional/wiring.py
+adds /introspect and /register that way.
 """
 
 import logging
@@ -26,19 +30,18 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidGrantError, InvalidRequestError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7636.challenge import compare_s256_code_challenge
-from joserfc import jwt
 
 from .adapter import StarletteOAuth2Request, to_response
-from .cimd import MetadataDocumentError, MetadataDocuments, is_metadata_document_url
 from .config import AUTHORIZATION_CODE_TTL, REFRESH_TOKEN_TTL, SCOPES, Settings
 from .exchange import TokenExchangeGrant
+from .guard import Guard
 from .keys import SigningKeys
-from .models import AuthorizationCode, Client, RefreshToken, User
-from .registration import ClientRegistration
+from .models import Client, User
 from .resources import ResourceIndicators
-from .storage import Storage
-from .throttle import SlowDown, Throttles, address_key
-from .tokens import AccessTokenGenerator, TokenIntrospection, TokenRevocation
+from .storage.clients import ClientStore
+from .storage.codes import AuthorizationCode, AuthorizationCodes
+from .storage.refresh_tokens import RefreshToken, RefreshTokens
+from .tokens import AccessTokenGenerator, TokenRevocation
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +72,7 @@ class AuthorizationCodeGrant(ResourceIndicators, grants.AuthorizationCodeGrant):
     def validate_authorization_request(self) -> str:
         redirect_uri = super().validate_authorization_request()  # client, redirect URI, scope, PKCE
         try:
-            self.request.resource = self.check_resource(None)
+            self.request.resource = self.check_resource(self.server.settings.resources, None)
         except OAuth2Error as error:
             error.redirect_uri = redirect_uri  # client and redirect URI are valid: tell the client
             raise
@@ -77,7 +80,7 @@ class AuthorizationCodeGrant(ResourceIndicators, grants.AuthorizationCodeGrant):
 
     def save_authorization_code(self, code: str, request: StarletteOAuth2Request) -> None:
         data = request.payload.data
-        self.server.storage.save_code(
+        self.server.codes.save(
             code,
             AuthorizationCode(
                 client_id=request.client.client_id,
@@ -93,20 +96,21 @@ class AuthorizationCodeGrant(ResourceIndicators, grants.AuthorizationCodeGrant):
         )
 
     def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
-        record = self.server.storage.redeem_code(code, client.client_id)
+        record = self.server.codes.redeem(code, client.client_id)
         if record is None:
             logger.warning("refused an unknown, expired or replayed authorization code from %s", client.client_id)
         return record
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
-        pass  # redeem_code consumed it already, and keeps the row to recognise a replay
+        pass  # redeem consumed it already, and keeps the row to recognise a replay
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> User:
         return User(authorization_code.username)
 
     def validate_token_request(self) -> None:
         super().validate_token_request()  # client auth, code, redirect_uri, then PKCE (a hook)
-        self.request.resource = self.check_resource(self.request.authorization_code.resource)
+        bound = self.request.authorization_code.resource
+        self.request.resource = self.check_resource(self.server.settings.resources, bound)
 
 
 class RefreshTokenGrant(ResourceIndicators, grants.RefreshTokenGrant):
@@ -117,13 +121,13 @@ class RefreshTokenGrant(ResourceIndicators, grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
-        found = self.server.storage.get_refresh_token(refresh_token)
+        found = self.server.refresh_tokens.get(refresh_token)
         if found is None:
             return None
         record, rotated = found
         if rotated:
             # Reuse: two parties hold this family's tokens. Revoke all of them (OAuth 2.1 §4.3.1).
-            self.server.storage.revoke_family(record.family_id)
+            self.server.revocations.revoke_family(record.family_id)
             logger.warning("refresh token reused by %s: revoked its token family", record.client_id)
             return None
         return None if record.is_expired() else record
@@ -134,13 +138,13 @@ class RefreshTokenGrant(ResourceIndicators, grants.RefreshTokenGrant):
     def validate_token_request(self) -> None:
         super().validate_token_request()  # client auth, the token, scope ⊆ the original
         record = self.request.refresh_token
-        self.request.resource = self.check_resource(record.resource)
+        self.request.resource = self.check_resource(self.server.settings.resources, record.resource)
         # Claim the old token now, before anything is issued. Authlib would revoke it only after
         # issuing the new tokens (revoke_old_credential), so two requests racing with one token,
         # at one replica or at two, could both get a 200. The claim is one conditional UPDATE:
         # exactly one request wins; the other is reuse, and revokes the family.
-        if not self.server.storage.claim_refresh_token(self.request.form["refresh_token"]):
-            self.server.storage.revoke_family(record.family_id)
+        if not self.server.refresh_tokens.claim(self.request.form["refresh_token"]):
+            self.server.revocations.revoke_family(record.family_id)
             logger.warning("refresh token used twice at once by %s: revoked its token family", record.client_id)
             raise InvalidGrantError()
 
@@ -148,110 +152,77 @@ class RefreshTokenGrant(ResourceIndicators, grants.RefreshTokenGrant):
         pass  # claimed before issuing (validate_token_request), and kept to recognise a reuse
 
 
-class ClientCredentialsGrant(ResourceIndicators, grants.ClientCredentialsGrant):
-    # Confidential clients only (RFC 6749 §4.4); this is Authlib's default too, spelled out.
-    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post"]
-
-    def validate_token_request(self) -> None:
-        super().validate_token_request()
-        self.request.resource = self.check_resource(None)
-
-
 class AuthorizationServer(BaseAuthorizationServer):
     def __init__(
         self,
         settings: Settings,
-        storage: Storage,
         keys: SigningKeys,
-        metadata: dict[str, Any],
-        documents: MetadataDocuments,
-        throttles: Throttles,
+        clients: ClientStore,
+        codes: AuthorizationCodes,
+        refresh_tokens: RefreshTokens,
+        guard: Guard,
     ) -> None:
         super().__init__(scopes_supported=list(SCOPES))
-        self.settings, self.storage, self.keys, self.documents = settings, storage, keys, documents
-        self.client_secret_failures = throttles.client_secret_per_address
+        self.grant_types: list[str] = []  # for the metadata document
+        self.settings, self.keys, self.clients, self.guard = settings, keys, clients, guard
+        self.codes, self.refresh_tokens, self.revocations = codes, refresh_tokens, codes.revocations
         self.register_token_generator("default", AccessTokenGenerator(settings, keys))
         self.register_grant(AuthorizationCodeGrant, [S256Required(required=True)])
         self.register_grant(RefreshTokenGrant)
-        self.register_grant(ClientCredentialsGrant)
         self.register_grant(TokenExchangeGrant)  # RFC 8693, for MCP servers calling upstream APIs
-        self.register_endpoint(TokenIntrospection(settings, storage, keys))
-        self.register_endpoint(TokenRevocation(settings, storage, keys))
-        self.register_endpoint(ClientRegistration(storage, metadata, throttles.registration_per_address))
+        self.register_endpoint(TokenRevocation(settings, keys, refresh_tokens, self.revocations))
+
+    def register_grant(self, grant_cls: Any, extensions: list[Any] | None = None) -> None:
+        super().register_grant(grant_cls, extensions)
+        self.grant_types.append(grant_cls.GRANT_TYPE)
 
     def authenticate_client(self, request: Any, methods: list[str], endpoint: str = "token") -> Client:
-        """Authlib's client authentication, with failed secrets throttled.
+        """Authlib's client authentication; a secret only once the guard agrees (guard.py).
 
-        Checking a secret costs an scrypt hash (~60 ms of CPU), unless the same secret matched within
-        the last few minutes (models.py `client_secrets`). Failures count per address, and an address
-        past its free failures is refused before any hash is computed. Per address, not per client:
-        a client secret is 256 random bits that nobody guesses; what needs protecting is this
-        server's CPU, and a per-client count would let anyone lock the resource server out of
-        /introspect by failing in its name. Requests without a secret (public clients) cost no hash
-        and are never throttled.
+        Requests without a secret (public clients) cost no hash, and meet no guard.
         """
         if not presents_secret(request):
             return super().authenticate_client(request, methods, endpoint)
-        address = address_key(request.address)
-        if wait := self.client_secret_failures.wait(address):
-            logger.warning("refused a client authentication from %s: too many failures", address)
-            raise SlowDown(wait, "Too many failed client authentications; wait, then try again")
+        self.guard.before_client_secret(request.address)
         try:
             return super().authenticate_client(request, methods, endpoint)
         except UnicodeDecodeError:  # Authlib decodes Basic credentials as UTF-8, unchecked
-            self.client_secret_failures.count(address)
+            self.guard.after_wrong_client_secret(request.address)
             raise InvalidClientError(status_code=401, description="Malformed Basic credentials") from None
         except InvalidClientError:
-            self.client_secret_failures.count(address)
+            self.guard.after_wrong_client_secret(request.address)
             raise
 
     def query_client(self, client_id: str) -> Client | None:
-        if is_metadata_document_url(client_id):
-            # Fetched (asynchronously) by the route before Authlib runs: see prepare_client.
-            return self.documents.cached(client_id)
-        return self.storage.get_client(client_id)
+        return self.clients.get(client_id)
 
     async def prepare_client(self, client_id: str | None) -> str | None:
-        """Fetch a metadata-document client before Authlib asks for it; returns why it failed, if it did."""
-        if not is_metadata_document_url(client_id):
-            return None
-        try:
-            await self.documents.resolve(client_id)
-        except MetadataDocumentError as error:  # then query_client finds no such client
-            logger.warning("refused client metadata document %s: %s", client_id, error.detail)
-            return str(error)  # for the user's page: no network details
-        return None
+        """Before Authlib asks for `client_id`: why it cannot be had, for the page, if so (storage/clients.py)."""
+        return await self.clients.prepare(client_id)
 
     def save_token(self, token: dict[str, Any], request: StarletteOAuth2Request) -> None:
-        claims = jwt.decode(token["access_token"], self.keys.verification_key_set()).claims  # just minted, by us
+        claims = self.keys.verify(token["access_token"], self.settings.issuer)  # just minted, by us
         if request.authorization_code is not None:  # the code grant starts a family...
             family_id, granted_scope = request.authorization_code.family_id, request.authorization_code.scope
         elif request.refresh_token is not None:  # ...refreshing continues it...
             family_id, granted_scope = request.refresh_token.family_id, request.refresh_token.scope
-        else:  # ...client_credentials has none
+        else:  # ...other grants have none (token exchange, client credentials)
             family_id, granted_scope = None, claims["scope"]
-        self.storage.save_access_token(claims["jti"], family_id, claims["client_id"], claims["exp"])
+        self.revocations.save_access_token(claims["jti"], family_id, claims["client_id"], claims["exp"])
         if "refresh_token" in token:
             # RFC 6749 §6: a rotated refresh token keeps the original scope, even when this
             # access token was narrowed with a smaller `scope`.
-            self.storage.save_refresh_token(
-                token["refresh_token"],
-                RefreshToken(
-                    family_id=family_id,
-                    client_id=claims["client_id"],
-                    username=request.user.username,
-                    scope=granted_scope,
-                    resource=claims["aud"],
-                    expires_at=int(time.time()) + REFRESH_TOKEN_TTL,
-                ),
+            record = RefreshToken(
+                family_id=family_id,
+                client_id=claims["client_id"],
+                username=request.user.username,
+                scope=granted_scope,
+                resource=claims["aud"],
+                expires_at=int(time.time()) + REFRESH_TOKEN_TTL,
             )
-        logger.info(
-            "issued a token to %s for %s, scope %r, jti %s",
-            claims["client_id"],
-            claims["aud"],
-            claims["scope"],
-            claims["jti"],
-        )
+            self.refresh_tokens.save(token["refresh_token"], record)
+        issued = claims["client_id"], claims["aud"], claims["scope"], claims["jti"]
+        logger.info("issued a token to %s for %s, scope %r, jti %s", *issued)
 
     def create_oauth2_request(self, request: Any) -> Any:
         return request  # the routes wrap requests already (adapter.py): reading a body is async

@@ -5,15 +5,12 @@ exchange) named in the request's `resource` parameter, which must be one this se
 for. A code or a refresh token stays bound to the resource the user approved.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from authlib.oauth2 import OAuth2Error
 
 from .adapter import StarletteOAuth2Request
 from .tokens import token_audience
-
-if TYPE_CHECKING:
-    from .oauth import AuthorizationServer
 
 
 class InvalidTargetError(OAuth2Error):
@@ -26,17 +23,17 @@ class ResourceIndicators:
     """RFC 8707 for every grant: which resource the token is for, and `aud` set to it."""
 
     request: StarletteOAuth2Request
-    server: "AuthorizationServer"
 
-    def check_resource(self, bound: str | None) -> str:
-        """The audience for this request: the `resource` sent, or the one the grant is bound to, or the default."""
+    def check_resource(self, resources: tuple[str, ...], bound: str | None) -> str:
+        """The audience for this request: the `resource` sent, else the one the grant is bound to, else the
+        default (the first of `resources`, those this server issues tokens for)."""
         values = self.request.payload.datalist.get("resource", [])
         if len(values) > 1:
             raise InvalidTargetError("Request one resource at a time")
         requested = values[0] if values else None
         if requested is None:
-            return bound or self.server.settings.default_resource
-        if requested not in self.server.settings.resources:
+            return bound or resources[0]
+        if requested not in resources:
             raise InvalidTargetError("This server issues no tokens for that resource")
         if bound is not None and requested != bound:
             raise InvalidTargetError("The resource differs from the one the user authorized")

@@ -1,7 +1,7 @@
-"""Access tokens: minted as RFC 9068 JWTs, looked up by /introspect (RFC 7662), killed by /revoke (RFC 7009).
+"""Access tokens: minted as RFC 9068 JWTs, killed by /revoke (RFC 7009).
 
-Authlib implements the three protocols; this file answers the questions they leave open:
-what the `aud` is, which key signs, who may introspect, and what revoking means.
+Authlib implements both protocols; this file answers the questions they leave open: what the
+`aud` is, which key signs, and what revoking means. (/introspect, RFC 7662, is optional/introspection.py.)
 """
 
 import secrets
@@ -11,16 +11,16 @@ from typing import Any, ClassVar
 
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
-from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 
 from .config import Settings
 from .keys import ALGORITHM, SigningKeys
-from .models import AccessToken, Client, RefreshToken
-from .storage import Storage
+from .models import Client
+from .storage.refresh_tokens import RefreshToken, RefreshTokens
+from .storage.revocations import AccessToken, Revocations
 
 # RFC 8707: the resource the token being minted is for. Authlib's generator is called without
-# the request, so the grant sets this around the call (oauth.py, ResourceIndicators).
+# the request, so the grant sets this around the call (resources.py, ResourceIndicators).
 token_audience: ContextVar[str] = ContextVar("token_audience")
 # RFC 8693, set by a token exchange (exchange.py): who acts for the subject (`act`), and the
 # subject token's expiry, which the new token may not outlive.
@@ -60,60 +60,6 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
         return token_audience.get()
 
 
-class TokenIntrospection(IntrospectionEndpoint):
-    """RFC 7662 for resource servers that would rather ask than verify JWTs themselves.
-
-    Unlike local JWT verification, it sees revocation: a revoked token, or any token of a
-    family revoked after refresh-token reuse or code replay, is `{"active": false}`.
-
-    A resource server learns about the tokens of its own resources only (as in a token exchange,
-    exchange.py): with `--resource A --resource B`, A's server asking about a token for B hears
-    `{"active": false}`, as RFC 7662 §2.2 allows, and not who B's user is, with what scope, until when.
-    """
-
-    # Only resource-server clients (Client.check_endpoint_auth_method) with their secret:
-    # RFC 7662 §2.1 requires authorization, or the endpoint becomes a token-scanning oracle.
-    CLIENT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post"]
-
-    def __init__(self, settings: Settings, storage: Storage, keys: SigningKeys) -> None:
-        super().__init__()
-        self.settings, self.storage, self.keys = settings, storage, keys
-
-    def check_params(self, request: Any, client: Client) -> None:
-        # token_type_hint is only a hint (RFC 7662 §2.1): ignore it rather than refuse odd values.
-        if not request.form.get("token"):
-            raise InvalidRequestError("Missing 'token'")
-
-    def query_token(self, token_string: str, token_type_hint: str | None) -> AccessToken | None:
-        # Only access tokens: refresh tokens are none of a resource server's business, and an
-        # unknown, expired, foreign or malformed token is simply inactive.
-        claims = self.keys.verify(token_string, self.settings.issuer)
-        if claims is None:
-            return None
-        return AccessToken(claims, revoked=self.storage.access_token_revoked(claims["jti"]))
-
-    def check_permission(self, token: AccessToken, client: Client, request: Any) -> bool:
-        # Its resources are registered with the client (seed.py, add_resource_server.py); a resource this
-        # server no longer serves counts for no one.
-        own = self.storage.resources_of(client.client_id) & set(self.settings.resources)
-        return client.is_resource_server and token.claims["aud"] in own
-
-    def introspect_token(self, token: AccessToken) -> dict[str, Any]:
-        claims = token.claims
-        return {
-            "active": True,
-            "token_type": "Bearer",
-            "scope": claims["scope"],
-            "client_id": claims["client_id"],
-            "sub": claims["sub"],
-            "aud": claims["aud"],
-            "iss": claims["iss"],
-            "exp": claims["exp"],
-            "iat": claims["iat"],
-            "jti": claims["jti"],
-        }
-
-
 class TokenRevocation(RevocationEndpoint):
     """RFC 7009. Public clients identify themselves by client_id alone; confidential ones authenticate.
 
@@ -127,9 +73,9 @@ class TokenRevocation(RevocationEndpoint):
     # Override: Authlib's default is client_secret_basic only, which locks public clients out.
     CLIENT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post", "none"]
 
-    def __init__(self, settings: Settings, storage: Storage, keys: SigningKeys) -> None:
+    def __init__(self, settings: Settings, keys: SigningKeys, refresh: RefreshTokens, revoked: Revocations) -> None:
         super().__init__()
-        self.settings, self.storage, self.keys = settings, storage, keys
+        self.settings, self.keys, self.refresh_tokens, self.revocations = settings, keys, refresh, revoked
 
     def check_params(self, request: Any, client: Client) -> None:
         # The hint may be wrong or unknown: both kinds are looked up anyway (RFC 7009 §2.1).
@@ -140,11 +86,11 @@ class TokenRevocation(RevocationEndpoint):
         claims = self.keys.verify(token_string, self.settings.issuer)
         if claims is not None:
             return AccessToken(claims, revoked=False)
-        found = self.storage.get_refresh_token(token_string)
+        found = self.refresh_tokens.get(token_string)
         return found[0] if found else None  # unknown: still 200, as RFC 7009 §2.2 requires
 
     def revoke_token(self, token: AccessToken | RefreshToken, request: Any) -> None:
         if isinstance(token, AccessToken):
-            self.storage.revoke_access_token(token.jti)
+            self.revocations.revoke_access_token(token.jti)
         else:
-            self.storage.revoke_family(token.family_id)
+            self.revocations.revoke_family(token.family_id)

@@ -3,6 +3,7 @@
 import json
 import logging
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -10,15 +11,18 @@ import anyio
 import httpx2
 import typer
 from mcp import Client, MCPError
-from mcp.client.auth import OAuthFlowError, OAuthTokenError
+from mcp.client.auth import OAuthFlowError
 from mcp.types import CallToolResult, TextContent
 
+from ..addresses import SERVER_ADDR
+from ..client_extras.private_file import UnsafeFile
+from ..client_extras.refusals import AccessRefused
 from ..safe_output import configure_logging, printable
 from .arguments import parse_arguments
-from .callback import CALLBACK_TIMEOUT_SECONDS
-from .connect import LESSON, AccessRefused, OAuthOptions, connect, preregistered_client
-from .oauth import logout
-from .token_storage import DEFAULT_TOKEN_FILE, FileTokenStorage, UnsafeTokenFile
+from .callback import CALLBACK_PORT, LOGIN_TIMEOUT_SECONDS, LoopbackCallback, open_browser
+from .connect import LESSON, connect
+from .oauth import CheckedOAuthProvider
+from .token_storage import DEFAULT_TOKEN_FILE, FileTokenStorage
 
 cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None, no_args_is_help=True)
 
@@ -30,125 +34,50 @@ class CommandError(Exception):
 @cli.callback()
 def options(
     ctx: typer.Context,
-    url: Annotated[str, typer.Option(help="The MCP server's Streamable HTTP endpoint.")] = "http://127.0.0.1:8095/mcp",
-    stdio: Annotated[
-        bool, typer.Option(help="Spawn the server over stdio instead, with --token as its API_KEY.")
-    ] = False,
+    url: Annotated[str, typer.Option(help="The MCP server's Streamable HTTP endpoint.")] = f"http://{SERVER_ADDR}/mcp",
     token: Annotated[
         str | None,
-        typer.Option(help="An access token to send as is, skipping OAuth; on stdio, the server's API_KEY."),
+        typer.Option(help="Sent as 'Authorization: Bearer <token>' over HTTP, or as API_KEY to a spawned server."),
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Narrate each step of the OAuth flow.")] = False,
-    browser: Annotated[
-        bool, typer.Option(help="Open the login page in a browser (--no-browser: only print its URL).")
-    ] = True,
-    callback_port: Annotated[
-        int, typer.Option(help="Port of the loopback redirect URI http://127.0.0.1:PORT/callback.")
-    ] = 8096,
-    token_file: Annotated[
-        Path, typer.Option(help="Where registrations and tokens are kept (mode 0600).")
-    ] = DEFAULT_TOKEN_FILE,
-    scope: Annotated[
-        str | None, typer.Option(help="Scopes to ask for (space-separated), beyond those the server asks for.")
-    ] = None,
-    force_login: Annotated[
-        bool,
-        typer.Option(help="Discard the tokens and the client registration stored for this server, and log in again."),
-    ] = False,
-    login_timeout: Annotated[
-        float, typer.Option(min=1, help="How long to wait, in seconds, for the browser to come back from the login.")
-    ] = CALLBACK_TIMEOUT_SECONDS,
-    client_metadata_url: Annotated[
-        str | None,
-        typer.Option(
-            help="An https URL to use as client_id (a Client ID Metadata Document), preferred to registering."
-        ),
-    ] = None,
-    client_id: Annotated[
-        str | None,
-        typer.Option(
-            help="A client registered at the authorization server beforehand: the user logs in through it "
-            "(register the redirect URI http://127.0.0.1:CALLBACK_PORT/callback)."
-        ),
-    ] = None,
-    client_secret: Annotated[
-        str | None,
-        typer.Option(
-            envvar="MCP_CLIENT_SECRET", help="That client's secret, if it is confidential (env MCP_CLIENT_SECRET)."
-        ),
-    ] = None,
-    client_credentials: Annotated[
-        bool,
-        typer.Option(
-            help="Log in as the client itself, with no user (machine to machine): needs --client-id and a secret."
-        ),
-    ] = False,
-    issuer: Annotated[
-        str,
-        typer.Option(help="The authorization server --client-id is registered at: its id and secret go nowhere else."),
-    ] = "http://127.0.0.1:9000",
     log_level: Annotated[
         Literal["debug", "info", "warning", "error"], typer.Option(help="Log level of the client and a spawned server.")
     ] = "warning",
+    stdio: Annotated[bool, typer.Option(help="Spawn the server over stdio instead of --url.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Narrate each step of the OAuth flow.")] = False,
+    browser: Annotated[bool, typer.Option(help="Open the login page in a browser, or only print its URL.")] = True,
+    callback_port: Annotated[int, typer.Option(help="The port of the redirect URI, on 127.0.0.1.")] = CALLBACK_PORT,
+    token_file: Annotated[Path, typer.Option(help="Where logins are kept, owner-only.")] = DEFAULT_TOKEN_FILE,
+    scope: Annotated[str | None, typer.Option(help="Scopes to ask for beyond those the server asks for.")] = None,
+    force_login: Annotated[bool, typer.Option(help="Forget this server's tokens and registration first.")] = False,
+    login_timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for the login.")] = LOGIN_TIMEOUT_SECONDS,
+    client_metadata_url: Annotated[str | None, typer.Option(help="An https client_id: a metadata document.")] = None,
 ) -> None:
     """Talk to the lesson 03 MCP server, logging in with OAuth 2.1."""
     configure_logging(log_level, "%(levelname)s %(name)s: %(message)s")
     # The SDK logs every failed login with a traceback; this command reports it on one line instead.
     logging.getLogger("mcp.client.auth").setLevel("DEBUG" if log_level == "debug" else "CRITICAL")
-    if client_secret and not client_id:
-        raise typer.BadParameter("a secret needs its --client-id", param_hint="--client-secret")
-    if client_credentials and not (client_id and client_secret):
-        raise typer.BadParameter(
-            "a machine logs in with --client-id and --client-secret", param_hint="--client-credentials"
+    callback, storage = LoopbackCallback(callback_port, login_timeout), FileTokenStorage(token_file, url)
+    try:
+        auth = CheckedOAuthProvider(
+            url,
+            storage,
+            callback,
+            open_page=partial(open_browser, use_browser=browser),
+            client_metadata_url=client_metadata_url,
+            scope=scope,
         )
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--client-metadata-url") from None
     if force_login and not stdio and not token:
-        # The registration too: an authorization server restarted on a new database has forgotten it.
-        FileTokenStorage(token_file, url).forget()
-    oauth = OAuthOptions(
-        token_file=token_file,
-        callback_port=callback_port,
-        use_browser=browser,
-        verbose=verbose,
-        scope=scope,
-        client_metadata_url=client_metadata_url,
-        client_id=client_id,
-        client_secret=client_secret,
-        client_credentials=client_credentials,
-        issuer=issuer,
-        login_timeout=login_timeout,
-    )
-    ctx.obj = {"url": None if stdio else url, "log_level": log_level, "token": token, "oauth": oauth}
+        storage.forget()  # the registration too: an authorization server restarted on a new database forgot it
+    ctx.obj = {"url": None if stdio else url, "log_level": log_level, "token": token, "verbose": verbose}
+    ctx.obj["auth"] = None if stdio or token else auth
 
 
 @cli.command("tools")
 def tools_command(ctx: typer.Context) -> None:
     """List the server's tools: name, description and input schema."""
     run(list_tools, ctx.obj)
-
-
-@cli.command("login")
-def login_command(ctx: typer.Context) -> None:
-    """Log in to this server again, with new consent, replacing the tokens stored for it."""
-    if not ctx.obj["url"] or ctx.obj["token"] or ctx.obj["oauth"].client_credentials:
-        fail("login is for a user at an HTTP server: stdio, --token and --client-credentials keep no login")
-    storage = FileTokenStorage(ctx.obj["oauth"].token_file, ctx.obj["url"])
-    storage.forget_tokens()
-    run(list_tools_quietly, ctx.obj)
-    tokens = storage.entry().get("tokens", {})
-    print(f"Logged in to {ctx.obj['url']}, scope {tokens.get('scope', '')!r}.")
-
-
-@cli.command("logout")
-def logout_command(ctx: typer.Context) -> None:
-    """Revoke this server's tokens at the authorization server and delete them."""
-    url = ctx.obj["url"]
-    if not url:
-        fail("logout needs --url: a stdio server takes its token from API_KEY, there is no login to end")
-    try:
-        oauth = ctx.obj["oauth"]
-        print(printable(anyio.run(logout, FileTokenStorage(oauth.token_file, url), url, preregistered_client(oauth))))
-    except (httpx2.HTTPError, ValueError, UnsafeTokenFile) as error:
-        fail(f"logout failed: {reason(error)}")
 
 
 @cli.command("call")
@@ -163,8 +92,25 @@ def call_command(
     run(call_tool, ctx.obj, tool, arguments or [])
 
 
-async def list_tools_quietly(client: Client) -> None:
-    await client.list_tools()  # any request: a 401 starts the login
+@cli.command("login")
+def login_command(ctx: typer.Context) -> None:
+    """Log in to this server again, with new consent, replacing the tokens stored for it."""
+    if not (auth := ctx.obj["auth"]):
+        fail("login is for a user at an HTTP server: stdio and --token keep no login")
+    auth.storage.forget_tokens()
+    run(lambda client: client.list_tools(), ctx.obj)  # any request: its 401 starts the login
+    print(f"Logged in to {ctx.obj['url']}, scope {auth.context.current_tokens.scope!r}.")
+
+
+@cli.command("logout")
+def logout_command(ctx: typer.Context) -> None:
+    """Revoke this server's tokens at the authorization server and delete them."""
+    if not (auth := ctx.obj["auth"]):
+        fail("logout is for a user at an HTTP server: stdio and --token keep no login")
+    try:
+        print(printable(anyio.run(auth.logout)))
+    except (httpx2.HTTPError, UnsafeFile) as error:
+        fail(f"logout failed: {reason(error)}")
 
 
 async def list_tools(client: Client) -> None:
@@ -202,7 +148,7 @@ def run(command: Any, options: dict[str, Any], *args: Any) -> None:
     """Connect, run one command, and turn every failure into one line and exit code 1."""
 
     async def session() -> None:
-        async with connect(options["url"], options["log_level"], options["token"], options["oauth"]) as client:
+        async with connect(**options) as client:
             await command(client, *args)
 
     try:
@@ -212,12 +158,12 @@ def run(command: Any, options: dict[str, Any], *args: Any) -> None:
         fail(str(innermost(group)))
     except* AccessRefused as group:
         fail(f"the server refused the token: {innermost(group)}")
-    except* (OAuthFlowError, OAuthTokenError) as group:
+    except* OAuthFlowError as group:
         fail(f"authorization failed: {reason(innermost(group))}")
     except* MCPError as group:
         error = innermost(group)
         fail(f"server answered with JSON-RPC error {error.code}: {error.message}")
-    except* UnsafeTokenFile as group:
+    except* UnsafeFile as group:
         fail(str(innermost(group)))
     except* (httpx2.HTTPError, OSError) as group:
         where = options["url"] or f"python -m {LESSON}.server"
@@ -245,7 +191,7 @@ def reason(error: BaseException) -> str:
 
 
 def fail(message: str) -> None:
-    # Messages carry text from servers (errors, challenges): escaped, so none can drive the terminal.
+    # Messages carry text from servers (their errors): escaped, so none can drive the terminal.
     print(f"error: {printable(message)}", file=sys.stderr)
     raise SystemExit(1)
 

@@ -1,37 +1,32 @@
-"""Command line: `python -m 03-oauth-mcp.server [--transport stdio|http] [--addr HOST:PORT] [--issuer URL] ...`."""
+"""Command line: `python -m 03-oauth-mcp.server [--transport stdio|http] [--addr HOST:PORT]`."""
 
 import contextlib
 import logging
 import os
 import signal
 import sys
-from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 import anyio
 import typer
 import uvicorn
+from fastapi import FastAPI
 from mcp.server import MCPServer
 from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import TokenVerifier
-from sqlalchemy.exc import OperationalError
 
-from ..addresses import is_loopback, parse_addr, split_addr
-from ..database import check_db, describe
-from .app import DEFAULT_UPSTREAM_URL, Upstream, create_server
-from .discovery import IssuerMetadata
+from ..addresses import AUTH_SERVER_ADDR, SERVER_ADDR, is_loopback, parse_addr, parse_resource, split_addr
+from .app import DEFAULT_UPSTREAM_URL, create_server
 from .exchange import TokenExchanger
 from .http import create_http_app
+from .issuer import Issuer
 from .journal import Journal
 from .logs import configure_logging
 from .streams import StreamEndingServer, StreamLimits
-from .verifier import INTROSPECTION_CACHE_SECONDS, IntrospectionVerifier, JWTVerifier
+from .verifier import JWTVerifier
 
-DEFAULT_DB = Path.home() / ".local" / "state" / "mcp-workshop" / "journal.db"
-
-logger = logging.getLogger(__package__)  # the package, e.g. "01-basic-mcp.server", not "__main__"
+logger = logging.getLogger(__package__)  # the package, "<lesson>.server", not "__main__"
 
 cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
 
@@ -54,42 +49,11 @@ def run_stdio(mcp: MCPServer, verifier: TokenVerifier) -> None:
         anyio.run(serve)
 
 
-def parse_db(db: str) -> str:
-    try:
-        return check_db(db)
-    except ValueError as error:
-        raise typer.BadParameter(str(error)) from None
-
-
-def parse_resource(resource: str | None) -> str | None:
-    """The canonical resource URL (RFC 8707 §2): absolute http(s), lowercase host, no fragment."""
-    if resource is None:
-        return None
-    parts = urlsplit(resource)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment or parts.query:
-        raise typer.BadParameter(f"{resource!r} is not an absolute http(s) URL without query or fragment")
-    if parts.netloc != parts.netloc.lower() or resource.endswith("/"):
-        raise typer.BadParameter(f"{resource!r} is not canonical: lowercase the host and drop the trailing slash")
-    return resource
-
-
-def run_http(
-    mcp: MCPServer,
-    addr: str,
-    log_level: str,
-    verifier: TokenVerifier,
-    issuer: str,
-    resource: str,
-    stateless: bool,
-    limits: StreamLimits,
-) -> None:
+def run_http(app: FastAPI, addr: str, log_level: str) -> None:
     host, port = split_addr(addr)
     if not is_loopback(host):
         logger.warning("listening on %s: reachable from other machines", host)
-    app = create_http_app(mcp, verifier, resource, issuer, stateless=stateless, limits=limits)
-    logger.info("MCP endpoint: http://%s/mcp, for tokens with audience %s from %s", addr, resource, issuer)
-    if stateless:
-        logger.info("stateless: no MCP sessions, any replica answers any request")
+    logger.info("MCP endpoint: http://%s/mcp", addr)
     # uvicorn stops gracefully on SIGINT and SIGTERM: it stops accepting, ends
     # the streams (StreamEndingServer), finishes in-flight requests, then runs the
     # lifespan shutdown. By default it waits as long as requests last: what is
@@ -117,59 +81,26 @@ def main(
         Literal["stdio", "http"],
         typer.Option("--transport", "-t", help="stdio for a local host process, http for Streamable HTTP."),
     ] = "stdio",
-    addr: Annotated[
-        str, typer.Option(callback=parse_addr, help="HOST:PORT to listen on (http only).")
-    ] = "127.0.0.1:8095",
+    addr: Annotated[str, typer.Option(callback=parse_addr, help="HOST:PORT to listen on (http only).")] = SERVER_ADDR,
     issuer: Annotated[
-        str,
-        typer.Option(
-            help="The authorization server whose tokens this server accepts, exactly as its metadata names it "
-            "(a trailing slash counts)."
-        ),
-    ] = "http://127.0.0.1:9000",
+        str, typer.Option(help="The authorization server whose tokens are accepted, as its metadata names it, exactly.")
+    ] = f"http://{AUTH_SERVER_ADDR}",
     resource: Annotated[
         str | None,
         typer.Option(
             callback=parse_resource,
-            show_default=False,
-            help="This server's canonical URL as clients use it, the audience its tokens must carry, "
-            "e.g. the public https URL behind a reverse proxy. [default: http://ADDR/mcp]",
+            help="This server's URL as clients use it (behind a proxy, the public one): the audience its tokens "
+            "carry. [default: http://ADDR/mcp]",
         ),
     ] = None,
-    verifier: Annotated[
-        Literal["jwt", "introspection"],
-        typer.Option(help="jwt: check signatures locally with the issuer's JWKS; introspection: ask the issuer."),
-    ] = "jwt",
-    introspection_cache: Annotated[
-        float,
-        typer.Option(
-            min=0,
-            metavar="SECONDS",
-            help="Seconds an introspection answer is reused: how late a revocation may count (0: ask every time).",
-        ),
-    ] = INTROSPECTION_CACHE_SECONDS,
-    client_id: Annotated[
-        str, typer.Option(help="This server's client id at the issuer, for introspection and token exchange.")
-    ] = "journal-mcp-server",
+    client_id: Annotated[str, typer.Option(help="This server's client at the issuer, to exchange tokens.")] = (
+        "journal-mcp-server"
+    ),
     client_secret: Annotated[
-        str,
-        typer.Option(
-            envvar="JOURNAL_MCP_SERVER_SECRET", show_default=False, help="Its secret (env JOURNAL_MCP_SERVER_SECRET)."
-        ),
+        str, typer.Option(envvar="JOURNAL_MCP_SERVER_SECRET", show_default=False, help="Its secret.")
     ] = "dev-resource-server-secret",  # noqa: S107 -- the development default the auth server seeds
-    db: Annotated[
-        str,
-        typer.Option(
-            callback=parse_db,
-            metavar="PATH|URL",
-            help="The journal: a SQLite file, or a database URL that replicas share, postgresql+psycopg://USER@HOST/DB.",
-        ),
-    ] = str(DEFAULT_DB),
     upstream_url: Annotated[
-        str,
-        typer.Option(
-            help="The upstream API make_authenticated_request calls, with a token exchanged for it (RFC 8693).",
-        ),
+        str, typer.Option(help="The echo API make_authenticated_request calls (httpbin's /anything shape).")
     ] = DEFAULT_UPSTREAM_URL,
     max_streams: Annotated[
         int, typer.Option(min=1, help="Server-to-client streams open at once (http only); one more gets 503.")
@@ -178,13 +109,6 @@ def main(
         float,
         typer.Option(min=0.1, help="Seconds before the server ends a stream (http only); the client may open another."),
     ] = StreamLimits.max_seconds,
-    stateless: Annotated[
-        bool,
-        typer.Option(
-            help="No MCP sessions (http): every request stands alone, so replicas need no session affinity, "
-            "at the price of server-to-client requests and streams (docs/production.md).",
-        ),
-    ] = False,
     log_level: Annotated[
         Literal["debug", "info", "warning", "error"], typer.Option(help="Log level; logs go to stderr.")
     ] = "info",
@@ -192,27 +116,16 @@ def main(
     """Run the lesson 03 MCP server: a per-user journal that accepts only tokens the issuer minted for it."""
     configure_logging(log_level)
     resource = resource or f"http://{addr}/mcp"  # the audience our tokens must carry
-    metadata = IssuerMetadata(issuer)  # where the keys and the introspection endpoint are
-    token_verifier: TokenVerifier = (
-        JWTVerifier(metadata, resource)
-        if verifier == "jwt"
-        else IntrospectionVerifier(metadata, resource, client_id, client_secret, introspection_cache)
-    )
-    try:
-        journal = Journal(db)
-    except PermissionError as error:
-        raise typer.BadParameter(str(error), param_hint="--db") from None
-    except OperationalError as error:  # no database server there, or it refused us
-        raise typer.BadParameter(f"cannot open {describe(db)}: {error.orig}", param_hint="--db") from None
-    # The upstream's tokens are issued for the API itself, its origin (upstream/__main__.py).
-    parts = urlsplit(upstream_url)
-    exchanger = TokenExchanger(metadata, client_id, client_secret)
-    mcp = create_server(journal, Upstream(upstream_url, f"{parts.scheme}://{parts.netloc}", exchanger))
+    logger.info("accepting tokens from %s with audience %s", issuer, resource)
+    authorization_server = Issuer(issuer)  # its metadata and keys, and one HTTP client to ask it
+    verifier = JWTVerifier(authorization_server, resource)
+    exchanger = TokenExchanger(authorization_server, client_id, client_secret)
+    mcp = create_server(Journal(), exchanger, upstream_url)
     if transport == "stdio":
-        run_stdio(mcp, token_verifier)
+        run_stdio(mcp, verifier)
     else:
         limits = StreamLimits(max_open=max_streams, max_seconds=stream_timeout)
-        run_http(mcp, addr, log_level, token_verifier, issuer, resource, stateless, limits)
+        run_http(create_http_app(mcp, verifier, resource, issuer, limits), addr, log_level)
 
 
 if __name__ == "__main__":

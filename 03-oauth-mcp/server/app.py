@@ -4,105 +4,42 @@ The SDK reads each tool's name from the function, its description from the
 docstring and its JSON Schema from the type hints: there is no schema to write
 by hand, and arguments that do not match it never reach the function.
 
-The tools of this lesson act for the *verified* caller: `caller()` returns the
-identity from the token the gate (HTTP) or the startup check (stdio) verified,
-and its subject decides whose journal a tool reads. Which scopes a request needs
-is decided in one place, `scopes_for`: the HTTP gate uses it to answer 403 with a
-challenge before the request reaches the SDK, and `require_scopes` applies it to
-every tool call on both transports (on stdio it is the only check). The
+The tools of this lesson act for the caller whose token the gate (HTTP) or the
+startup check (stdio) verified: its subject decides whose journal a tool reads,
+and `require_scopes` (scopes.py) lets a call in only with its tool's scopes. The
 upstream is called with one HTTP client for the server's whole life
-(`upstream_client`), shared by every caller.
+(`upstream_client`), shared by every caller, with a token exchanged for it.
 """
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import httpx2
-from mcp.server import MCPServer, ServerRequestContext
+from mcp.server import MCPServer
 from mcp.server.auth.middleware.auth_context import get_access_token
-from mcp.server.context import CallNext, HandlerResult
+from mcp.server.auth.provider import AccessToken
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
+from ..addresses import UPSTREAM_ADDR
 from ..safe_output import mask_token
-from .answers import UnreadableAnswer, read_answer
+from ..server_extras.json_answers import UnreadableAnswer, read_answer
 from .context import assign_request_id
 from .exchange import ExchangeRefused, TokenExchanger
 from .journal import Entry, Journal
+from .scopes import require_scopes
 
 SERVER_NAME = "oauth-mcp"
 SERVER_VERSION = "0.1.0"
-DEFAULT_UPSTREAM_URL = "http://127.0.0.1:8097/anything"
+DEFAULT_UPSTREAM_URL = f"http://{UPSTREAM_ADDR}/anything"
 UPSTREAM_TIMEOUT_SECONDS = 10.0
 
-READ, WRITE = "journal:read", "journal:write"
-BASE_SCOPES = frozenset({READ})  # what any request to this server needs
-TOOL_SCOPES = {"create_entry": frozenset({READ, WRITE}), "delete_entry": frozenset({READ, WRITE})}  # others: base
-
 logger = logging.getLogger(__name__)
-
-
-def scopes_for(method: Any, params: Any) -> frozenset[str]:
-    """Every scope a JSON-RPC request needs: the base set, plus the tool's own for tools/call.
-
-    `method` and `params` come straight from the wire, so any JSON type may arrive here.
-    """
-    name = params.get("name") if isinstance(params, dict) else None
-    if method == "tools/call" and isinstance(name, str):
-        return TOOL_SCOPES.get(name, BASE_SCOPES)
-    return BASE_SCOPES
-
-
-@dataclass(frozen=True)
-class Caller:
-    """The verified caller of the current request."""
-
-    subject: str
-    client_id: str
-    scopes: frozenset[str]
-    expires_at: int | None
-    token: str
-    claims: dict[str, Any]
-
-
-def caller() -> Caller:
-    """Who the verified token says is calling; a tool error if no token was verified."""
-    access = get_access_token()
-    if access is None or not access.subject:
-        raise ToolError("No verified identity: call over HTTP with an access token, or set API_KEY on stdio.")
-    return Caller(
-        subject=access.subject,
-        client_id=access.client_id,
-        scopes=frozenset(access.scopes),
-        expires_at=access.expires_at,
-        token=access.token,
-        claims=access.claims or {},
-    )
-
-
-async def require_scopes(ctx: ServerRequestContext, call_next: CallNext) -> HandlerResult:
-    """MCP middleware: a tool call goes ahead only with the scopes `scopes_for` names."""
-    if ctx.method == "tools/call":
-        access = get_access_token()
-        if missing := scopes_for(ctx.method, ctx.params) - set(access.scopes if access else ()):
-            text = f"Insufficient scope: this call needs {' '.join(sorted(missing))}"
-            return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
-    return await call_next(ctx)
-
-
-class Identity(BaseModel):
-    """Who the verified token says is calling."""
-
-    subject: str
-    client_id: str
-    scopes: list[str]
-    expires_at: int | None
 
 
 class UpstreamEcho(BaseModel):
@@ -113,13 +50,13 @@ class UpstreamEcho(BaseModel):
     token: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Upstream:
-    """The upstream API this server calls for its users, and how it gets a token for each call."""
+class Caller(BaseModel):
+    """The verified caller of the current request: who its token says is calling."""
 
-    url: str
-    audience: str  # the resource the upstream's tokens must be issued for
-    exchanger: TokenExchanger
+    subject: str
+    client_id: str
+    scopes: list[str]
+    expires_at: int | None
 
 
 class TokenView(BaseModel):
@@ -127,6 +64,14 @@ class TokenView(BaseModel):
 
     token: str
     claims: dict[str, Any]
+
+
+def verified_token() -> AccessToken:
+    """The token the gate (HTTP) or the startup check (stdio) verified; a tool error if there is none."""
+    access = get_access_token()
+    if access is None or not access.subject:
+        raise ToolError("No verified identity: call over HTTP with an access token, or set API_KEY on stdio.")
+    return access
 
 
 @asynccontextmanager
@@ -145,8 +90,10 @@ async def upstream_client(server: MCPServer) -> AsyncIterator[httpx2.AsyncClient
         yield http
 
 
-def create_server(journal: Journal, upstream: Upstream | None = None) -> MCPServer:
+def create_server(journal: Journal, exchanger: TokenExchanger, upstream_url: str = DEFAULT_UPSTREAM_URL) -> MCPServer:
     """Build the server. One factory serves both transports and every test."""
+    # The upstream's tokens are issued for the API itself, its origin (upstream/__main__.py).
+    upstream_audience = "{0.scheme}://{0.netloc}".format(urlsplit(upstream_url))
     mcp = MCPServer(
         SERVER_NAME,
         version=SERVER_VERSION,
@@ -171,46 +118,40 @@ def create_server(journal: Journal, upstream: Upstream | None = None) -> MCPServ
         return num1 + num2
 
     @mcp.tool()
+    def show_auth_token() -> TokenView:
+        """Show the verified claims of the caller's access token, with the token itself masked."""
+        access = verified_token()
+        return TokenView(token=mask_token(access.token), claims=access.claims or {})
+
+    @mcp.tool()
     async def make_authenticated_request(
         message: Annotated[str, Field(description="The message to send as the 'message' query parameter.")],
         ctx: Context,
     ) -> UpstreamEcho:
-        """Call the upstream API as you, with a token issued to it for you (never your own token), and
-        return what it saw."""
-        you = caller()
-        if upstream is None:
-            raise ToolError("No upstream API is configured (--upstream-url)")
-        http: httpx2.AsyncClient = ctx.request_context.lifespan_context  # what upstream_client yielded
+        """Call the upstream echo API with a token exchanged for the caller's, and return what it saw."""
         try:
             # RFC 8693: the caller's token is traded for one whose audience is the upstream.
-            token = await upstream.exchanger.token_for(upstream.audience, you.token)
+            token = await exchanger.token_for(upstream_audience, verified_token().token)
         except ExchangeRefused as refusal:
             raise ToolError(f"Cannot call the upstream API for you: {refusal}") from None
+        logger.info("calling %s with token %s", upstream_url, mask_token(token))
+        http: httpx2.AsyncClient = ctx.request_context.lifespan_context  # what upstream_client yielded
         try:
             async with http.stream(
-                "GET", upstream.url, params={"message": message}, headers={"Authorization": f"Bearer {token}"}
+                "GET", upstream_url, params={"message": message}, headers={"Authorization": f"Bearer {token}"}
             ) as response:
                 if response.is_error:
-                    raise ToolError(f"Upstream {upstream.url} answered {response.status_code} {response.reason_phrase}")
-                return await read_answer(response, UpstreamEcho)  # within bounds, of its shape (answers.py)
+                    raise ToolError(f"Upstream {upstream_url} answered {response.status_code} {response.reason_phrase}")
+                return await read_answer(response, UpstreamEcho)  # within bounds, of its shape
         except httpx2.HTTPError as error:
-            raise ToolError(f"Upstream {upstream.url} unreachable: {type(error).__name__}") from None
+            raise ToolError(f"Upstream {upstream_url} unreachable: {type(error).__name__}") from None
         except UnreadableAnswer as problem:
-            raise ToolError(f"Upstream {upstream.url} answered {problem}") from None
+            raise ToolError(f"Upstream {upstream_url} answered {problem}") from None
 
     @mcp.tool()
-    def show_auth_token() -> TokenView:
-        """Show the verified claims of the caller's access token, with the token itself masked."""
-        you = caller()
-        return TokenView(token=mask_token(you.token), claims=you.claims)
-
-    @mcp.tool()
-    def whoami() -> Identity:
+    def whoami() -> Caller:
         """Who you are to this server: the verified subject, client and scopes."""
-        you = caller()
-        return Identity(
-            subject=you.subject, client_id=you.client_id, scopes=sorted(you.scopes), expires_at=you.expires_at
-        )
+        return Caller.model_validate(verified_token(), from_attributes=True)
 
     @mcp.tool()
     def create_entry(
@@ -219,20 +160,20 @@ def create_server(journal: Journal, upstream: Upstream | None = None) -> MCPServ
         tags: Annotated[list[str], Field(default_factory=list, description="Tags to file the entry under.")],
     ) -> Entry:
         """Write a new journal entry (needs journal:write)."""
-        you = caller()
-        entry = journal.create(you.subject, title, content, tags)
-        logger.info("%s created entry %d", you.subject, entry.id)
+        subject = verified_token().subject
+        entry = journal.create(subject, title, content, tags)
+        logger.info("%s created entry %d", subject, entry.id)
         return entry
 
     @mcp.tool()
     def list_entries() -> list[Entry]:
         """List your journal entries, oldest first."""
-        return journal.list(caller().subject)
+        return journal.list(verified_token().subject)
 
     @mcp.tool()
     def get_entry(id: Annotated[int, Field(description="The entry's id, as list_entries shows it.")]) -> Entry:
         """Read one of your journal entries."""
-        entry = journal.get(caller().subject, id)
+        entry = journal.get(verified_token().subject, id)
         if entry is None:
             raise ToolError(f"No entry {id} in your journal")  # whether it exists for someone else: not said
         return entry
@@ -240,10 +181,8 @@ def create_server(journal: Journal, upstream: Upstream | None = None) -> MCPServ
     @mcp.tool()
     def delete_entry(id: Annotated[int, Field(description="The entry's id.")]) -> str:
         """Delete one of your journal entries (needs journal:write)."""
-        you = caller()
-        if not journal.delete(you.subject, id):
+        if not journal.delete(verified_token().subject, id):
             raise ToolError(f"No entry {id} in your journal")
-        logger.info("%s deleted entry %d", you.subject, id)
         return f"Deleted entry {id}"
 
     return mcp

@@ -25,3 +25,6 @@ class RequestIdFilter(logging.Filter):
 def configure_logging(level: str) -> None:
     # One stderr handler for the server, the SDK and uvicorn alike.
     configure_safe_logging(level, LOG_FORMAT, RequestIdFilter())
+    # At debug level httpcore2, under the upstream client, writes the upstream's response headers: a
+    # Set-Cookie there is the user's session with the upstream, a secret no log may keep, at any level.
+    logging.getLogger("httpcore2").setLevel(max(logging.getLogger().level, logging.INFO))

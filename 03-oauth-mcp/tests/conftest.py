@@ -1,20 +1,15 @@
 """Fixtures for lesson 03's tests: real processes on real transports, started as an attendee starts them.
 
 The machinery (launching, waiting, the stand-in issuer, the person at the browser, the
-attacker) lives in `tests/support/`, one idea per file; see its `__init__.py` for why it is
-imported with `import_module`.
+attacker) lives in `tests/support/`, one idea per file; its `__init__.py` says how to import it.
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import import_module
 
 import pytest
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-issuer = import_module("03-oauth-mcp.tests.support.issuer")
-deployment = import_module("03-oauth-mcp.tests.support.deployment")
-replicas = import_module("03-oauth-mcp.tests.support.replicas")
+from .support import deployment, issuer, processes, replicas
 
 RESOURCE_SERVER_SECRET = "p%41ss:w/rd+ é&="  # a test secret with every character that HTTP Basic mangles
 # The introspecting MCP server is the second --resource: it introspects as a client of its own, since
@@ -30,10 +25,9 @@ def test_issuer() -> Iterator["issuer.TestIssuer"]:
 
 
 @pytest.fixture(scope="module")
-def resource_server(test_issuer, tmp_path_factory) -> Iterator["processes.RunningServer"]:
+def resource_server(test_issuer) -> Iterator["processes.RunningServer"]:
     """The MCP server over HTTP, trusting the stand-in issuer, with a fresh journal."""
-    db = tmp_path_factory.mktemp("journal") / "journal.db"
-    with processes.start_process("server", "--transport", "http", "--issuer", test_issuer.url, "--db", str(db)) as rs:
+    with processes.start_process("server", "--transport", "http", "--issuer", test_issuer.url) as rs:
         yield rs
 
 
@@ -41,7 +35,7 @@ def resource_server(test_issuer, tmp_path_factory) -> Iterator["processes.Runnin
 class Parties:
     auth: "processes.RunningServer"
     mcp: "processes.RunningServer"
-    introspecting: "processes.RunningServer"  # a second MCP server, verifying tokens by introspection
+    introspecting: "processes.RunningServer"  # a second MCP server, production's, verifying tokens by introspection
 
     @property
     def issuer(self) -> str:
@@ -58,7 +52,8 @@ class Parties:
 
 @pytest.fixture(scope="session")
 def parties(tmp_path_factory) -> Iterator[Parties]:
-    """The authorization server and two MCP servers it issues tokens for (JWT and introspection)."""
+    """The authorization server and two MCP servers it issues tokens for: the lesson's (JWT), and
+    production's with introspection."""
     state = tmp_path_factory.mktemp("parties")
     auth_port, mcp_port, introspecting_port = (processes.free_port() for _ in range(3))
     issuer_url = f"http://127.0.0.1:{auth_port}"
@@ -68,7 +63,7 @@ def parties(tmp_path_factory) -> Iterator[Parties]:
     # form-urlencode inside HTTP Basic: introspection works only if that is done right.
     secret = {"JOURNAL_MCP_SERVER_SECRET": RESOURCE_SERVER_SECRET}
     provisioned = processes.run_cli(
-        "auth_server.add_resource_server",
+        "auth_server.optional.add_resource_server",
         *("--db", str(state / "auth.db"), "--client-id", INTROSPECTING_CLIENT_ID, *resources[1:]),
         env={"RESOURCE_SERVER_SECRET": RESOURCE_SERVER_SECRET},
     )
@@ -85,9 +80,9 @@ def parties(tmp_path_factory) -> Iterator[Parties]:
             port=auth_port,
             env=secret,
         ) as auth,
-        processes.start_process("server", *mcp, "--db", str(state / "journal.db"), port=mcp_port) as rs,
+        processes.start_process("server", *mcp, port=mcp_port) as rs,
         processes.start_process(
-            "server",
+            "production.server",
             *mcp,
             "--verifier",
             "introspection",

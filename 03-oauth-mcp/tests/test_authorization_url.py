@@ -13,12 +13,11 @@ import os
 import stat
 import subprocess
 import sys
-from importlib import import_module
 from pathlib import Path
 
 import pytest
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
+from lesson03.tests.support import processes
 
 RECORDING_BROWSER = """#!{python}
 import sys
@@ -35,17 +34,24 @@ def recording_browser(directory: Path) -> tuple[Path, Path]:
     return browser, record
 
 
+# The SDK's metadata model refuses a `javascript:` or `file:` endpoint, and its flow then goes on as if
+# there were no metadata at all: the client says which document it refused, and why.
+REFUSED_AS_INVALID = "was refused as invalid: authorization_endpoint: URL scheme should be 'http' or 'https'"
+
+
 @pytest.mark.parametrize(
-    "endpoint",
+    ("endpoint", "reason"),
     [
-        pytest.param("http://evil.example/authorize", id="plain-http-to-another-machine"),
-        pytest.param("javascript:alert(1)", id="javascript"),
-        pytest.param("file:///etc/passwd", id="file"),
-        pytest.param("https://x/$(touch PWNED)", id="shell-command"),
+        pytest.param(
+            "http://evil.example/authorize", "plain http to another machine", id="plain-http-to-another-machine"
+        ),
+        pytest.param("javascript:alert(1)", REFUSED_AS_INVALID, id="javascript"),
+        pytest.param("file:///etc/passwd", REFUSED_AS_INVALID, id="file"),
+        pytest.param("https://x/$(touch PWNED)", "characters no authorization URL needs", id="shell-command"),
     ],
 )
 def test_an_authorization_page_the_user_must_not_visit_is_refused_before_anything_opens(
-    tmp_path: Path, endpoint: str
+    tmp_path: Path, endpoint: str, reason: str
 ) -> None:
     pwned = tmp_path / "pwned"  # what `touch` would create, had a shell run the URL
     endpoint = endpoint.replace("PWNED", str(pwned))
@@ -74,3 +80,4 @@ def test_an_authorization_page_the_user_must_not_visit_is_refused_before_anythin
     assert len(lines) == 1, run.stderr
     assert lines[0].startswith("error: authorization failed: "), lines[0]
     assert "refusing" in lines[0], lines[0]
+    assert reason in lines[0], lines[0]

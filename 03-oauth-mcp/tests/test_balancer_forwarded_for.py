@@ -10,14 +10,12 @@ Skipped, with the reason, where Debian's haproxy is not installed (.ci/run insta
 """
 
 from collections.abc import Iterator
-from importlib import import_module
 from typing import Any
 
 import pytest
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-load_balancer = import_module("03-oauth-mcp.tests.support.load_balancer")
-OAuth = import_module("03-oauth-mcp.tests.support.oauth_driver").OAuth
+from lesson03.tests.support import load_balancer, processes
+from lesson03.tests.support.oauth_driver import OAuth
 
 REGISTRATION_LIMIT = 2
 

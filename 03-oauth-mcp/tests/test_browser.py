@@ -7,12 +7,11 @@ Chromium comes from Debian (`.ci/run` installs it); Playwright only drives it.
 """
 
 import shutil
-from importlib import import_module
 from pathlib import Path
 
 import pytest
 
-run_client = import_module("03-oauth-mcp.tests.support.client_runs").run_client
+from lesson03.tests.support.client_runs import run_client
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # The flags that keep Chromium quiet on a machine with no network and no display.

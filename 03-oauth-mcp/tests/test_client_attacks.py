@@ -4,24 +4,24 @@ Three rules carry the defences: a token belongs to the resource it was issued fo
 file is keyed by resource); nothing a server says is stored or used before it is validated
 (discovery documents are never stored; a refresh goes only to the token endpoint of the
 issuer's freshly validated metadata); and a pre-registered client's secret goes to its own
-issuer (`--issuer`) only, whatever client_id another server hands out. The attacker is a real
-process (support/attacker.py) that records every request it receives.
+issuer (`--issuer`) only, whatever client_id another server hands out (`python -m
+03-oauth-mcp.preregistered_client`). The attacker is a real process (support/attacker.py) that
+records every request it receives.
 """
 
 import base64
 import json
 import socket
-from importlib import import_module
 from pathlib import Path
 from urllib.parse import parse_qs, quote, quote_plus, urlencode, urlsplit
 
 import httpx2
 import pytest
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-run_client = import_module("03-oauth-mcp.tests.support.client_runs").run_client
-consent = import_module("03-oauth-mcp.tests.support.browser_user").consent
-eventually = import_module("03-oauth-mcp.tests.support.waiting").eventually
+from lesson03.tests.support import processes
+from lesson03.tests.support.browser_user import consent
+from lesson03.tests.support.client_runs import run_client
+from lesson03.tests.support.waiting import eventually
 
 
 def start_attacker(record: Path, *options: str):
@@ -85,9 +85,27 @@ def test_a_fake_authorization_server_claiming_the_real_issuer_never_gets_the_ref
     assert_received_nothing_of(record, stored)
 
 
+def test_a_refusal_nested_thousands_deep_is_an_ordinary_failed_refresh(tmp_path: Path) -> None:
+    """The client reads a refused refresh's body to learn whether the server forgot its registration
+    (`invalid_client`): 5,000 nested arrays there were a RecursionError, which no code expecting
+    "not JSON" catches, and the login in progress ended in it."""
+    tokens, record = tmp_path / "tokens.json", tmp_path / "attacker.jsonl"
+    with start_attacker(record, "--refresh-error", "deep-json") as attacker:
+        run_client(attacker.mcp_url, tokens, "call", "whoami")  # tokens issued, then the server still says 401
+        expire_locally(tokens, attacker.mcp_url)
+        refreshed = run_client(attacker.mcp_url, tokens, "call", "whoami")
+    assert "token request refused: HTTP 400" in refreshed.stderr  # the refresh was refused ...
+    assert "RecursionError" not in refreshed.stderr, refreshed.stderr
+    assert refreshed.consents  # ... and the client logged in again, as after any refused refresh
+    assert [line for line in refreshed.stderr.splitlines() if line.startswith("error: ")] == [
+        refreshed.stderr.splitlines()[-1]
+    ]
+
+
 # A client an administrator registered at the real authorization server, with a secret holding the
 # characters that form encoding and HTTP Basic change: the secret is looked for in each of its forms.
 CLIENT_ID, CLIENT_SECRET = "journal-cli", "s3cr:t/+ é&=%"
+PREREGISTERED = "preregistered_client"  # the client's command for a client registered beforehand
 
 
 def secret_forms(client_id: str, secret: str) -> list[str]:
@@ -115,7 +133,7 @@ def test_a_malicious_server_handing_out_our_client_id_never_gets_its_secret_at_f
     tokens, record = tmp_path / "tokens.json", tmp_path / "attacker.jsonl"
     preregistered = ("--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET, "--issuer", parties.issuer)
     with start_attacker(record, "--registered-client-id", CLIENT_ID) as attacker:
-        refused = run_client(attacker.mcp_url, tokens, *preregistered, "call", "whoami")
+        refused = run_client(attacker.mcp_url, tokens, *preregistered, "call", "whoami", program=PREREGISTERED)
     assert_no_secret_in(recorded(record))
     assert refused.returncode == 1
     assert f"not {parties.issuer}, where {CLIENT_ID} is registered: refusing" in refused.stderr
@@ -134,13 +152,13 @@ def test_a_malicious_server_never_gets_a_pre_registered_secret_by_refresh_or_log
         expire_locally(tokens, attacker.mcp_url)
         before = len(recorded(record))
 
-        refreshed = run_client(attacker.mcp_url, tokens, *preregistered, "call", "whoami")
+        refreshed = run_client(attacker.mcp_url, tokens, *preregistered, "call", "whoami", program=PREREGISTERED)
         assert_no_secret_in(recorded(record)[before:])
         assert refreshed.returncode == 1
         assert refreshed.consents == []
         before = len(recorded(record))
 
-        logged_out = run_client(attacker.mcp_url, tokens, *preregistered, "logout")
+        logged_out = run_client(attacker.mcp_url, tokens, *preregistered, "logout", program=PREREGISTERED)
         assert logged_out.returncode == 0, logged_out.stderr
         assert any(request["path"] == "/revoke" for request in recorded(record)[before:]), "revoked where issued"
         assert_no_secret_in(recorded(record)[before:])

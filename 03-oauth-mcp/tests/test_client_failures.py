@@ -15,14 +15,13 @@ import json
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from importlib import import_module
 from pathlib import Path
 
 import pytest
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-run_client = import_module("03-oauth-mcp.tests.support.client_runs").run_client
-reason = import_module("03-oauth-mcp.client.__main__").reason
+from lesson03.client.__main__ import reason
+from lesson03.tests.support import processes
+from lesson03.tests.support.client_runs import run_client
 
 
 @dataclass
@@ -57,12 +56,13 @@ def restartable(tmp_path_factory) -> Iterator[Restartable]:
     mcp_url = f"http://127.0.0.1:{mcp_port}/mcp"
     # Introspection, not JWTs: the restarted server signs with a new key, which a JWT verifier
     # fetches only after a while (a made-up kid must not make it hammer the authorization server).
+    # So the lesson's server with introspection plugged in: production/.
     verifier = ["--verifier", "introspection", "--introspection-cache", "1"]
     with ExitStack() as stack:
         auth = stack.enter_context(start_authorization_server(auth_port, state, 1, mcp_url))
         issuer = ["--issuer", auth.base_url, "--db", str(state / "journal.db")]
         mcp = stack.enter_context(
-            processes.start_process("server", "--transport", "http", *issuer, *verifier, port=mcp_port)
+            processes.start_process("production.server", "--transport", "http", *issuer, *verifier, port=mcp_port)
         )
         yield Restartable(auth_port, state, mcp, auth, stack)
 

@@ -7,14 +7,13 @@ failing or lying authorization server is asked again at a bounded rate, not once
 """
 
 from collections.abc import Iterator
-from importlib import import_module
 
 import httpx2
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-issuers = import_module("03-oauth-mcp.tests.support.issuer")
+from lesson03.tests.support import issuer as issuers
+from lesson03.tests.support import processes
 
 ACCEPT = {"Accept": "application/json, text/event-stream"}
 INITIALIZE = {
@@ -33,9 +32,8 @@ def status(server: "processes.RunningServer", token: str) -> int:
     return httpx2.post(server.mcp_url, json=INITIALIZE, headers=headers, timeout=10).status_code
 
 
-def mcp_server_for(issuer_url: str, tmp_path_factory) -> Iterator["processes.RunningServer"]:
-    db = tmp_path_factory.mktemp("journal") / "journal.db"
-    return processes.start_process("server", "--transport", "http", "--issuer", issuer_url, "--db", str(db))
+def mcp_server_for(issuer_url: str) -> Iterator["processes.RunningServer"]:
+    return processes.start_process("server", "--transport", "http", "--issuer", issuer_url)
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +48,8 @@ def tenant() -> Iterator["issuers.TestIssuer"]:
 
 
 @pytest.fixture(scope="module")
-def tenant_server(tenant, tmp_path_factory) -> Iterator["processes.RunningServer"]:
-    with mcp_server_for(tenant.url, tmp_path_factory) as server:
+def tenant_server(tenant) -> Iterator["processes.RunningServer"]:
+    with mcp_server_for(tenant.url) as server:
         yield server
 
 
@@ -89,19 +87,19 @@ def test_other_algorithms_are_refused(tenant, tenant_server, forge) -> None:
     assert status(tenant_server, forge(tenant, tenant_server.mcp_url)) == 401
 
 
-def test_metadata_only_at_the_openid_connect_location_is_found(tmp_path_factory) -> None:
+def test_metadata_only_at_the_openid_connect_location_is_found() -> None:
     with (
         issuers.serve_test_issuer("/realms/workshop", discovery="openid-configuration") as keycloak_like,
-        mcp_server_for(keycloak_like.url, tmp_path_factory) as server,
+        mcp_server_for(keycloak_like.url) as server,
     ):
         assert status(server, keycloak_like.mint(server.mcp_url)) == 200
         assert keycloak_like.fetched["/realms/workshop/.well-known/openid-configuration"] >= 1
 
 
-def test_a_document_naming_another_issuer_is_not_believed_and_not_hammered(tmp_path_factory) -> None:
+def test_a_document_naming_another_issuer_is_not_believed_and_not_hammered() -> None:
     with (
         issuers.serve_test_issuer("/liar", claimed_issuer="https://trusted.example") as liar,
-        mcp_server_for(liar.url, tmp_path_factory) as server,
+        mcp_server_for(liar.url) as server,
     ):
         for _ in range(20):
             assert status(server, liar.mint(server.mcp_url)) == 401

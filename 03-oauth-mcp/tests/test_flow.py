@@ -6,16 +6,15 @@ follows the redirect back to the client's loopback callback.
 """
 
 import json
-from importlib import import_module
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 import pytest
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-run_client = import_module("03-oauth-mcp.tests.support.client_runs").run_client
-eventually = import_module("03-oauth-mcp.tests.support.waiting").eventually
+from lesson03.tests.support import processes
+from lesson03.tests.support.client_runs import run_client, run_machine
+from lesson03.tests.support.waiting import eventually
 
 
 def stored(token_file: Path, resource: str) -> dict:
@@ -87,34 +86,36 @@ def test_deny_is_reported_and_nothing_is_stored(parties, tmp_path: Path) -> None
 
 
 def test_client_credentials_for_a_machine_client(parties, tmp_path: Path) -> None:
-    # Alice logs in first, with the same token file: the machine must not pick up her tokens.
-    assert run_client(parties.mcp_url, tmp_path / "bot.json", "call", "whoami").returncode == 0
-    before = (tmp_path / "bot.json").read_text()
-    bot = run_client(
+    # Alice logs in first: the machine, with no token file of its own, must not pick up her tokens.
+    assert run_client(parties.mcp_url, tmp_path / "alice.json", "call", "whoami").returncode == 0
+    before = (tmp_path / "alice.json").read_text()
+    bot = run_machine(
         parties.mcp_url,
-        tmp_path / "bot.json",
         "--client-id",
         "journal-bot",
         "--issuer",
         parties.issuer,
         "--client-secret",
         "dev-journal-bot-secret",
-        "--client-credentials",
         "call",
         "whoami",
     )
     assert bot.returncode == 0, bot.stderr
-    assert bot.consents == []
+    assert "Open this URL" not in bot.stderr  # no user, no browser
     assert "grant_type=client_credentials" in bot.stderr
     assert '"subject": "journal-bot"' in bot.stdout
-    assert (tmp_path / "bot.json").read_text() == before  # a machine's tokens are not kept on disk
+    assert (tmp_path / "alice.json").read_text() == before  # a machine's tokens are not kept on disk
+    assert list(tmp_path.iterdir()) == [tmp_path / "alice.json"]
 
 
 def test_client_credentials_are_never_implied(parties, tmp_path: Path) -> None:
-    """A secret alone does not make a machine: only --client-credentials does, and it needs both parts."""
-    refused = run_client(parties.mcp_url, tmp_path / "t.json", "--client-credentials", "--client-id", "x", "tools")
+    """A secret alone does not make a machine: only the machine client is one, and it needs both parts."""
+    refused = run_machine(parties.mcp_url, "--client-id", "x", "tools")
     assert refused.returncode == 2
     assert "a machine logs in with --client-id and --client-secret" in refused.stderr
+    user = run_client(parties.mcp_url, tmp_path / "t.json", "--client-credentials", "tools")
+    assert user.returncode == 2  # the user's client logs users in, and nothing else
+    assert "No such option: --client-credentials" in user.stderr
 
 
 def register_in_advance(parties, redirect_uri: str, confidential: bool) -> dict:
@@ -139,9 +140,10 @@ def test_a_pre_registered_client_logs_the_user_in_and_refreshes(parties, tmp_pat
     if confidential:
         options += ["--client-secret", client["client_secret"]]
 
-    written = run_client(
-        parties.mcp_url, tokens, *options, "call", "create_entry", "title=t", "content=c", callback_port=port
-    )
+    def preregistered(*args: str):
+        return run_client(parties.mcp_url, tokens, *options, *args, callback_port=port, program="preregistered_client")
+
+    written = preregistered("call", "create_entry", "title=t", "content=c")
     assert written.returncode == 0, written.stderr
     assert len(written.consents) == 1  # both scopes asked for at once: no step-up
     assert "register this client" not in written.stderr  # no dynamic registration
@@ -152,14 +154,14 @@ def test_a_pre_registered_client_logs_the_user_in_and_refreshes(parties, tmp_pat
     logins = json.loads(tokens.read_text())
     logins[parties.mcp_url]["expires_at"] = 1  # the client believes its token expired
     tokens.write_text(json.dumps(logins))
-    refreshed = run_client(parties.mcp_url, tokens, *options, "call", "whoami", callback_port=port)
+    refreshed = preregistered("call", "whoami")
     assert refreshed.returncode == 0, refreshed.stderr
     assert refreshed.consents == []
     assert "grant_type=refresh_token" in refreshed.stderr
 
     if confidential:  # its secret still goes where it belongs: the revocation endpoint of --issuer
         refresh_token = stored(tokens, parties.mcp_url)["tokens"]["refresh_token"]
-        assert run_client(parties.mcp_url, tokens, *options, "logout").returncode == 0
+        assert preregistered("logout").returncode == 0
         refused = httpx2.post(
             f"{parties.issuer}/token",
             data={"grant_type": "refresh_token", "refresh_token": refresh_token},

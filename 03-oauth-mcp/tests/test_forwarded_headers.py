@@ -10,24 +10,22 @@ whose throttles count per address, trusts only the proxies named with --forwarde
 
 import secrets
 from collections.abc import Iterator
-from importlib import import_module
 from typing import Any
 
 import httpx2
 import pytest
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-eventually = import_module("03-oauth-mcp.tests.support.waiting").eventually
+from lesson03.tests.support import processes
+from lesson03.tests.support.waiting import eventually
 
 MADE_UP = "203.0.113.7"  # a documentation address (RFC 5737)
 NO_ISSUER = "http://127.0.0.1:9"  # neither asks its issuer anything until a token arrives
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    db = tmp_path_factory.mktemp("forwarded") / "journal.db"
+def servers() -> Iterator[dict[str, Any]]:
     with (
-        processes.start_process("server", "-t", "http", "--issuer", NO_ISSUER, "--db", str(db)) as mcp,
+        processes.start_process("server", "-t", "http", "--issuer", NO_ISSUER) as mcp,
         processes.start_process("upstream", "--issuer", NO_ISSUER) as upstream,
     ):
         yield {"MCP server": mcp, "upstream API": upstream}

@@ -8,7 +8,6 @@ once produced a 500 here.
 """
 
 import json
-from importlib import import_module
 
 import httpx2
 import pytest
@@ -16,8 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-
-processes = import_module("03-oauth-mcp.tests.support.processes")
 
 EXAMPLES = 1000
 ACCEPT = "application/json, text/event-stream"

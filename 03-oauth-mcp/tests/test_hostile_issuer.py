@@ -8,13 +8,13 @@ bound. The MCP server, a real process, refuses each as the protocol says: a toke
 401 `invalid_token`, an exchange or upstream call that fails is the tool's error. It logs no
 traceback, and keeps serving.
 
-The metadata and the keys are read once per process (after a failure, again 30 s later: discovery.py),
-so each scenario has a JWT-verifying server of its own; its issuer has a path, which gives it three
-metadata locations: two hostile, then the real document. Introspection and token exchange are asked
-per token and per call: one introspecting server takes all of theirs.
+The metadata and the keys are read once per process (after a failure, again 30 s later: server/issuer.py),
+so each scenario has a JWT-verifying server of its own (the lesson's); its issuer has a path, which gives
+it three metadata locations: two hostile, then the real document. Introspection and token exchange are
+asked per token and per call: one introspecting server (production's) takes all of theirs.
 
-Then one fuzz target per parser: the metadata and key sets in this process (an IssuerMetadata and a
-JWTVerifier made to forget between examples, against the stand-in over loopback), the introspection,
+Then one fuzz target per parser: the metadata and key sets in this process (an Issuer and a JWTVerifier,
+the Issuer made to forget between examples, against the stand-in over loopback), the introspection,
 exchange and upstream answers through the MCP server's process.
 """
 
@@ -23,7 +23,6 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from importlib import import_module
 from typing import Any
 
 import anyio.from_thread
@@ -37,11 +36,11 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-issuers = import_module("03-oauth-mcp.tests.support.issuer")
-answers = import_module("03-oauth-mcp.server.answers")
-discovery = import_module("03-oauth-mcp.server.discovery")
-verifier = import_module("03-oauth-mcp.server.verifier")
+from lesson03.server.issuer import Issuer
+from lesson03.server.verifier import JWTVerifier
+from lesson03.server_extras.json_answers import MAX_ANSWER_BYTES
+from lesson03.tests.support import issuer as issuers
+from lesson03.tests.support import processes
 
 ACCEPT = {"Accept": "application/json, text/event-stream"}
 INITIALIZE = {
@@ -51,7 +50,7 @@ INITIALIZE = {
     "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
 }
 DEEP = b"[" * 30_000  # json.loads recurses until RecursionError, which is no ValueError
-PADDING = "x" * (answers.MAX_ANSWER_BYTES + 1)  # makes any valid document one byte too many to read
+PADDING = "x" * (MAX_ANSWER_BYTES + 1)  # makes any valid document one byte too many to read
 ATTACK = "\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\x07\x1b[2K\r"  # clipboard write, erase line: text to escape
 EVIL_KEY = ec.generate_private_key(ec.SECP256R1())  # the attacker's signing key
 
@@ -80,7 +79,7 @@ def assert_still_serving(server: "processes.RunningServer") -> None:
 # -- the metadata and the key set ---------------------------------------------------------------------
 
 TENANT = "/tenant"
-# The three places the metadata of an issuer with a path is looked for, in order (discovery.py): the
+# The three places the metadata of an issuer with a path is looked for, in order (server/issuer.py): the
 # stand-in serves the real document at the last, and each scenario scripts the first two.
 FIRST, SECOND, REAL = (
     f"/.well-known/oauth-authorization-server{TENANT}",
@@ -115,7 +114,7 @@ SCENARIOS = {
 
 
 @pytest.fixture(scope="module", params=list(SCENARIOS))
-def hostile_issuer(request, tmp_path_factory) -> Iterator[tuple["issuers.TestIssuer", "processes.RunningServer"]]:
+def hostile_issuer(request) -> Iterator[tuple["issuers.TestIssuer", "processes.RunningServer"]]:
     """A JWT-verifying MCP server, and its issuer answering one scenario's hostile metadata and keys."""
     with issuers.serve_test_issuer(TENANT, discovery="openid-configuration") as issuer:
         first, second, keys = SCENARIOS[request.param](issuer)
@@ -124,8 +123,7 @@ def hostile_issuer(request, tmp_path_factory) -> Iterator[tuple["issuers.TestIss
         issuer.script(KEYS, keys)
         evil = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(EVIL_KEY.public_key()))
         issuer.script(EVIL_KEYS, as_json({"keys": [{**evil, "kid": "evil", "use": "sig", "alg": "ES256"}]}))
-        db = tmp_path_factory.mktemp("journal") / "journal.db"
-        with processes.start_process("server", "--transport", "http", "--issuer", issuer.url, "--db", str(db)) as rs:
+        with processes.start_process("server", "--transport", "http", "--issuer", issuer.url) as rs:
             yield issuer, rs
 
 
@@ -145,12 +143,13 @@ def test_hostile_metadata_and_key_sets_verify_no_token_and_cause_no_500(hostile_
 
 @pytest.fixture(scope="module")
 def introspecting(tmp_path_factory) -> Iterator[tuple["issuers.TestIssuer", "processes.RunningServer"]]:
-    """An MCP server that introspects every token, and exchanges it to call an upstream: the stand-in again."""
+    """An MCP server (production's) that introspects every token, and exchanges it to call an upstream: the
+    stand-in again."""
     with issuers.serve_test_issuer() as issuer:
         db = tmp_path_factory.mktemp("journal") / "journal.db"
         upstream = ("--upstream-url", f"{issuer.origin}/anything")
         arguments = ("--transport", "http", "--issuer", issuer.url, "--verifier", "introspection", *upstream)
-        with processes.start_process("server", *arguments, "--db", str(db)) as server:
+        with processes.start_process("production.server", *arguments, "--db", str(db)) as server:
             yield issuer, server
 
 
@@ -305,12 +304,10 @@ def portal() -> Iterator[Any]:
         yield running
 
 
-def forget(metadata: Any, jwt_verifier: Any = None) -> None:
-    """A first contact again: no metadata, no keys, no decisions (the caches this test defeats on purpose)."""
-    metadata._document, metadata._fetched_at = None, float("-inf")
-    if jwt_verifier is not None:
-        jwt_verifier._keys, jwt_verifier._fetched_at = {}, float("-inf")
-        jwt_verifier._decided = verifier.VerifiedTokens()
+def forget(authorization_server: Issuer) -> None:
+    """A first contact again: no metadata, no keys (what the Issuer keeps, which this test defeats on purpose)."""
+    authorization_server._metadata.forget()
+    authorization_server._keys.forget()
 
 
 METADATA_MEMBERS = [
@@ -326,8 +323,8 @@ JWK_MEMBERS = ["kid", "kty", "use", "alg", "crv", "x", "y", "n", "e", "k", "d", 
 def test_fuzzed_metadata_documents_verify_a_token_or_refuse_it(portal) -> None:
     resource = "http://127.0.0.1:8095/mcp"
     with issuers.serve_test_issuer() as issuer:
-        metadata = discovery.IssuerMetadata(issuer.url)
-        jwt_verifier = verifier.JWTVerifier(metadata, resource)
+        authorization_server = Issuer(issuer.url)
+        jwt_verifier = JWTVerifier(authorization_server, resource)
         locations = ("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration")
 
         @fuzzed(200)
@@ -337,21 +334,21 @@ def test_fuzzed_metadata_documents_verify_a_token_or_refuse_it(portal) -> None:
         def verified_or_refused(first: bytes, second: bytes) -> None:
             issuer.script(locations[0], first)
             issuer.script(locations[1], second)
-            forget(metadata, jwt_verifier)
+            forget(authorization_server)
             decision = portal.call(jwt_verifier.verify_token, issuer.mint(resource))  # raises nothing
             assert decision is None or decision.subject == "alice"
 
         try:
             verified_or_refused()
         finally:
-            portal.call(metadata.http.aclose)
+            portal.call(authorization_server.http.aclose)
 
 
 def test_fuzzed_key_sets_verify_a_token_or_refuse_it(portal) -> None:
     resource = "http://127.0.0.1:8095/mcp"
     with issuers.serve_test_issuer() as issuer:
-        metadata = discovery.IssuerMetadata(issuer.url)
-        jwt_verifier = verifier.JWTVerifier(metadata, resource)
+        authorization_server = Issuer(issuer.url)
+        jwt_verifier = JWTVerifier(authorization_server, resource)
         real_key = issuer.jwks()["keys"][0]
         keys = st.one_of(
             st.dictionaries(st.sampled_from(JWK_MEMBERS), hostile_values | st.sampled_from(list(real_key.values()))),
@@ -367,14 +364,14 @@ def test_fuzzed_key_sets_verify_a_token_or_refuse_it(portal) -> None:
         @given(key_set=key_sets)
         def verified_or_refused(key_set: bytes) -> None:
             issuer.script("/keys", key_set)
-            forget(metadata, jwt_verifier)
+            forget(authorization_server)
             decision = portal.call(jwt_verifier.verify_token, issuer.mint(resource))  # raises nothing
             assert decision is None or decision.subject == "alice"
 
         try:
             verified_or_refused()
         finally:
-            portal.call(metadata.http.aclose)
+            portal.call(authorization_server.http.aclose)
 
 
 INTROSPECTION_MEMBERS = ["active", "iss", "aud", "sub", "client_id", "scope", "exp", "iat", "act", "cnf"]

@@ -4,21 +4,21 @@ The same code attendees will point at their company's authorization server: the 
 server finds its keys and its introspection endpoint in the issuer's metadata, checks the
 audience (RFC 8707) and the scopes; the client logs a user in through a pre-registered public
 client with PKCE, steps up when a tool needs more scope, refreshes, and logs a machine in with
-client credentials. One MCP server gets JWT access tokens, the other opaque ones it introspects.
+client credentials. One MCP server (the lesson's) gets JWT access tokens, the other (production's)
+opaque ones it introspects.
 """
 
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import import_module
 from pathlib import Path
 
 import httpx2
 import pytest
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-run_client = import_module("03-oauth-mcp.tests.support.client_runs").run_client
-oidc = import_module("03-oauth-mcp.tests.support.oidc_provider")
+from lesson03.tests.support import oidc_provider as oidc
+from lesson03.tests.support import processes
+from lesson03.tests.support.client_runs import run_client, run_machine
 
 BOT_SECRET, RESOURCE_SERVER_SECRET = "bot-secret-for-tests", "rs-secret-for-tests"
 
@@ -34,12 +34,18 @@ class Independent:
         """Run the client as alice, through the pre-registered public client, logging in when asked."""
         options = ["--client-id", "journal-cli", "--issuer", self.issuer]
         return run_client(
-            url, tokens, *options, *args, consenter=oidc.log_in_and_consent, callback_port=self.callback_port
+            url,
+            tokens,
+            *options,
+            *args,
+            consenter=oidc.log_in_and_consent,
+            callback_port=self.callback_port,
+            program="preregistered_client",
         )
 
     def machine(self, url: str, *args: str):
-        options = ["--client-credentials", "--client-id", "journal-bot", "--client-secret", BOT_SECRET]
-        return run_client(url, Path("/nonexistent/unused.json"), *options, "--issuer", self.issuer, *args)
+        options = ["--client-id", "journal-bot", "--client-secret", BOT_SECRET, "--issuer", self.issuer]
+        return run_machine(url, *options, *args)
 
 
 @pytest.fixture(scope="module")
@@ -59,10 +65,11 @@ def independent(tmp_path_factory) -> Iterator[Independent]:
         "resourceServerSecret": RESOURCE_SERVER_SECRET,
     }
     with oidc.start_oidc_provider(provider_port, **config) as issuer:
-        server = ["server", "--transport", "http", "--issuer", issuer]
+        server = ["--transport", "http", "--issuer", issuer]
         with (
-            processes.start_process(*server, "--db", str(state / "jwt.db"), port=jwt_port) as jwt_server,
+            processes.start_process("server", *server, port=jwt_port) as jwt_server,
             processes.start_process(
+                "production.server",  # the lesson's server, with introspection plugged in
                 *server,
                 "--verifier",
                 "introspection",

@@ -9,15 +9,13 @@ authorization server now answers it as RFC 7662 §2.2 allows a server that will 
 server, with a client of its own added by `add_resource_server`.
 """
 
-from importlib import import_module
-
 import httpx2
 
-conftest = import_module("03-oauth-mcp.tests.conftest")
-BOT_AUTH = import_module("03-oauth-mcp.tests.support.oauth_driver").BOT_AUTH
+from lesson03.tests.conftest import INTROSPECTING_CLIENT_ID, RESOURCE_SERVER_SECRET
+from lesson03.tests.support.oauth_driver import BOT_AUTH
 
-FIRST_AUTH = ("journal-mcp-server", conftest.RESOURCE_SERVER_SECRET)  # the first --resource's, seeded
-SECOND_AUTH = (conftest.INTROSPECTING_CLIENT_ID, conftest.RESOURCE_SERVER_SECRET)  # the second's, added
+FIRST_AUTH = ("journal-mcp-server", RESOURCE_SERVER_SECRET)  # the first --resource's, seeded
+SECOND_AUTH = (INTROSPECTING_CLIENT_ID, RESOURCE_SERVER_SECRET)  # the second's, added
 
 
 def machine_token(issuer: str, resource: str) -> str:

@@ -9,22 +9,21 @@ characters escaped, so it cannot start a line of its own.
 
 import json
 from collections.abc import Iterator
-from importlib import import_module
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 import pytest
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-run_client = import_module("03-oauth-mcp.tests.support.client_runs").run_client
+from lesson03.tests.support import processes
+from lesson03.tests.support.client_runs import run_client, run_machine
 
 DEBUG = ("--log-level", "debug")
 
 
 @pytest.fixture(scope="module")
 def chatty_parties(tmp_path_factory) -> Iterator[tuple["processes.RunningServer", "processes.RunningServer"]]:
-    """An authorization server and an introspecting MCP server, both logging at debug."""
+    """An authorization server and an introspecting MCP server (production's), both logging at debug."""
     state = tmp_path_factory.mktemp("chatty")
     auth_port, mcp_port = processes.free_port(), processes.free_port()
     issuer, resource = f"http://127.0.0.1:{auth_port}", f"http://127.0.0.1:{mcp_port}/mcp"
@@ -33,7 +32,7 @@ def chatty_parties(tmp_path_factory) -> Iterator[tuple["processes.RunningServer"
             "auth_server", *DEBUG, "--db", str(state / "auth.db"), "--resource", resource, port=auth_port
         ) as auth,
         processes.start_process(
-            "server",
+            "production.server",
             *DEBUG,
             "--transport",
             "http",
@@ -73,9 +72,8 @@ def test_no_process_logs_a_secret_even_at_debug(chatty_parties, tmp_path: Path) 
     assert "grant_type=refresh_token" in refreshed.stderr, refreshed.stderr
     remember_tokens()
 
-    machine = run_client(
+    machine = run_machine(
         mcp.mcp_url,
-        tmp_path / "bot.json",
         *DEBUG,
         "--client-id",
         "journal-bot",
@@ -83,7 +81,6 @@ def test_no_process_logs_a_secret_even_at_debug(chatty_parties, tmp_path: Path) 
         auth.base_url,
         "--client-secret",
         "dev-journal-bot-secret",
-        "--client-credentials",
         "call",
         "whoami",
     )

@@ -2,32 +2,29 @@
 
 The client's `client_id` is an https URL; the authorization server fetches the document there and
 shows the user the client it describes. The document is served on this machine with a throwaway
-certificate authority (`python -m 03-oauth-mcp.client.document`), which the authorization server
+certificate authority (`python -m 03-oauth-mcp.cimd`), which the authorization server
 trusts for development (`--cimd-ca-file`, with `--cimd-allow-host 127.0.0.1`).
 """
 
 import json
-from importlib import import_module
 from pathlib import Path
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-run_client = import_module("03-oauth-mcp.tests.support.client_runs").run_client
+from lesson03.tests.support import processes
+from lesson03.tests.support.client_runs import run_client
 
 
 def test_the_client_logs_in_with_its_metadata_document_and_no_registration(tmp_path: Path) -> None:
     callback_port, mcp_port = processes.free_port(), processes.free_port()
     mcp_url = f"http://127.0.0.1:{mcp_port}/mcp"
     ca = tmp_path / "tls" / "ca.pem"
-    hosting = ["client.document", "--callback-port", str(callback_port), "--state", str(ca.parent)]
+    hosting = ["cimd", "--callback-port", str(callback_port), "--state", str(ca.parent)]
     trusting = ["--cimd-allow-host", "127.0.0.1", "--cimd-ca-file", str(ca)]
     with (
         processes.start_process(*hosting, tls_ca=ca) as document,
         processes.start_process(
             "auth_server", "--db", str(tmp_path / "a.db"), "--resource", mcp_url, *trusting
         ) as auth,
-        processes.start_process(
-            "server", "-t", "http", "--issuer", auth.base_url, "--db", str(tmp_path / "j.db"), port=mcp_port
-        ),
+        processes.start_process("server", "-t", "http", "--issuer", auth.base_url, port=mcp_port),
     ):
         client_id = f"{document.base_url}/client.json"
         run = run_client(

@@ -7,14 +7,13 @@ the other must find in the database. Its log says which replica answered what.
 
 MCP sessions: a 2026-07-28 client (the lesson's own) sends requests that each stand alone. A
 handshake-era client opens a session that lives in one server's memory: it needs session
-affinity at the balancer, or servers started with --stateless.
+affinity at the balancer, or servers started with --stateless (production/server.py).
 
 Skipped, with the reason, where Debian's postgresql or haproxy is not installed (.ci/run installs both).
 """
 
 import json
 from functools import partial
-from importlib import import_module
 from itertools import pairwise
 from pathlib import Path
 
@@ -23,11 +22,10 @@ import jwt
 import pytest
 from mcp.shared.exceptions import MCPError
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-run_client = import_module("03-oauth-mcp.tests.support.client_runs").run_client
-oauth_driver = import_module("03-oauth-mcp.tests.support.oauth_driver")
-at_once = import_module("03-oauth-mcp.tests.support.at_once").at_once
-tool_results = import_module("03-oauth-mcp.tests.support.mcp_sessions").tool_results
+from lesson03.tests.support import oauth_driver, processes
+from lesson03.tests.support.at_once import at_once
+from lesson03.tests.support.client_runs import run_client
+from lesson03.tests.support.mcp_sessions import tool_results
 
 
 def stored_tokens(token_file: Path, resource: str) -> dict[str, str]:
@@ -122,7 +120,7 @@ def test_both_authorization_servers_publish_the_same_keys_and_the_next_one_befor
     before = published()
     assert before[0] == before[1]
     assert len(before[0]["keys"]) == 1  # started together on an empty database, they agreed on one key
-    rotated = processes.run_cli("auth_server.rotate_key", "--db", deployed.auth_database)
+    rotated = processes.run_cli("auth_server.optional.rotate_key", "--db", deployed.auth_database)
     assert rotated.returncode == 0, rotated.stderr
     after = published()
     assert after[0] == after[1]

@@ -9,15 +9,13 @@ whole family, including the token the winner just received.
 """
 
 from functools import partial
-from importlib import import_module
 
 import httpx2
 import jwt
 
-oauth_driver = import_module("03-oauth-mcp.tests.support.oauth_driver")
-OAuth, BOT_AUTH = oauth_driver.OAuth, oauth_driver.BOT_AUTH
-processes = import_module("03-oauth-mcp.tests.support.processes")
-at_once = import_module("03-oauth-mcp.tests.support.at_once").at_once
+from lesson03.tests.support import processes
+from lesson03.tests.support.at_once import at_once
+from lesson03.tests.support.oauth_driver import BOT_AUTH, OAuth
 
 ROUNDS = 8
 
@@ -63,7 +61,7 @@ def test_a_rotated_key_is_published_at_once_signs_when_due_and_the_old_one_stays
     first, second = sqlite_replicas
     old_kid = signing_kid(first)
     db = first.process.args[first.process.args.index("--db") + 1]
-    rotated = processes.run_cli("auth_server.rotate_key", "--db", db, "--signs-in", "0")
+    rotated = processes.run_cli("auth_server.optional.rotate_key", "--db", db, "--signs-in", "0")
     assert rotated.returncode == 0, rotated.stderr
     new_kid = signing_kid(first)
     assert new_kid != old_kid

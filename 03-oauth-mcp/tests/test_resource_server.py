@@ -8,7 +8,6 @@ import re
 import secrets
 import sys
 import time
-from importlib import import_module
 
 import httpx2
 import pytest
@@ -16,9 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-OMIT = import_module("03-oauth-mcp.tests.support.issuer").OMIT
-processes = import_module("03-oauth-mcp.tests.support.processes")
-mask_token = import_module("03-oauth-mcp.safe_output").mask_token
+from lesson03.safe_output import mask_token
+from lesson03.tests.support import processes
+from lesson03.tests.support.issuer import OMIT
 
 pytestmark = pytest.mark.anyio
 
@@ -115,11 +114,11 @@ def test_bad_tokens_are_401_invalid_token(resource_server, test_issuer, forge) -
 
 
 def test_made_up_tokens_at_an_introspecting_server_share_one_connection_to_the_issuer(test_issuer, tmp_path) -> None:
-    """A flood of random tokens at an introspecting server: each is a question to the issuer. Asked with a
-    new HTTP client each time, each cost a TLS context and a connection (about 20 ms of CPU): one client,
-    kept for the process, asks them all over one connection."""
+    """A flood of random tokens at an introspecting server (production's): each is a question to the issuer.
+    Asked with a new HTTP client each time, each cost a TLS context and a connection (about 20 ms of CPU):
+    one client, kept for the process (server/issuer.py), asks them all over one connection."""
     args = ["--transport", "http", "--issuer", test_issuer.url, "--db", str(tmp_path / "j.db")]
-    with processes.start_process("server", *args, "--verifier", "introspection") as introspecting:
+    with processes.start_process("production.server", *args, "--verifier", "introspection") as introspecting:
         test_issuer.introspected_from.clear()
         for _ in range(6):
             response = post(introspecting, token=secrets.token_urlsafe(32))
@@ -227,12 +226,14 @@ async def test_a_session_belongs_to_the_principal_that_opened_it(resource_server
     assert hijack.status_code in (403, 404)
 
 
-async def test_stdio_takes_a_verified_token_from_api_key(test_issuer, tmp_path) -> None:
+@pytest.mark.parametrize("command", ["server", "production.server"])
+async def test_stdio_takes_a_verified_token_from_api_key(test_issuer, tmp_path, command: str) -> None:
     resource = "http://127.0.0.1:8095/mcp"  # the stdio server's identity: its default --addr
     token = test_issuer.mint(resource, subject="dave")
+    journal = ["--db", str(tmp_path / "j.db")] if command == "production.server" else []
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "03-oauth-mcp.server", "--issuer", test_issuer.url, "--db", str(tmp_path / "j.db")],
+        args=["-m", f"{processes.LESSON}.{command}", "--issuer", test_issuer.url, *journal],
         cwd=processes.REPOSITORY_ROOT,
         env={"API_KEY": token},
     )
@@ -242,13 +243,14 @@ async def test_stdio_takes_a_verified_token_from_api_key(test_issuer, tmp_path) 
     assert who.structured_content["subject"] == "dave"
     assert refused.is_error
     assert "Insufficient scope: this call needs journal:write" in refused.content[0].text
-    assert (tmp_path / "j.db").stat().st_mode & 0o777 == 0o600  # everyone's entries: owner-only
+    if journal:
+        assert (tmp_path / "j.db").stat().st_mode & 0o777 == 0o600  # everyone's entries: owner-only
 
 
-async def test_stdio_without_a_token_verifies_no_identity(tmp_path) -> None:
+async def test_stdio_without_a_token_verifies_no_identity() -> None:
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "03-oauth-mcp.server", "--issuer", "http://127.0.0.1:1", "--db", str(tmp_path / "j.db")],
+        args=["-m", "03-oauth-mcp.server", "--issuer", "http://127.0.0.1:1"],
         cwd=processes.REPOSITORY_ROOT,
     )
     async with Client(params) as client:
@@ -261,7 +263,7 @@ def test_a_journal_planted_as_a_symlink_is_refused(tmp_path) -> None:
     victim = tmp_path / "victim.db"
     victim.write_text("")
     (tmp_path / "journal.db").symlink_to(victim)
-    result = processes.run_cli("server", "--transport", "http", "--db", str(tmp_path / "journal.db"))
+    result = processes.run_cli("production.server", "--transport", "http", "--db", str(tmp_path / "journal.db"))
     assert result.returncode == 2
     assert "is not a regular file of ours" in result.stderr
     assert victim.read_text() == ""

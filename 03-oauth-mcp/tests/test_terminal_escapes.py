@@ -9,12 +9,11 @@ return into a newline and hide it.
 import subprocess
 import sys
 from collections.abc import Iterator
-from importlib import import_module
 from pathlib import Path
 
 import pytest
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
+from lesson03.tests.support import processes
 
 # What must never reach the terminal as it is...
 RAW = {"ESC": "\x1b", "BEL": "\x07", "CR": "\r", "C1 CSI": "\x9b"}

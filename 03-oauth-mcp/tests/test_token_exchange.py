@@ -7,7 +7,6 @@ whose audience is itself. A second MCP server calls a stand-in upstream that set
 """
 
 from collections.abc import Iterator
-from importlib import import_module
 
 import httpx2
 import pytest
@@ -15,8 +14,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-loopback_http = import_module("03-oauth-mcp.tests.support.loopback_http")
+from lesson03.tests.support import loopback_http, processes
 
 pytestmark = pytest.mark.anyio
 EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
@@ -39,10 +37,9 @@ class CookieSettingUpstream(loopback_http.JsonHandler):
         self.reply({"args": {}, "headers": {}, "token": {}}, headers={"Set-Cookie": cookie})
 
 
-def mcp_server(state, issuer: str, upstream: str, port: int, client: tuple[str, str] | None = None):
+def mcp_server(issuer: str, upstream: str, port: int, client: tuple[str, str] | None = None):
     """An MCP server; `client`: its own (id, secret) at the authorization server, if it is not the first --resource."""
-    database = state / f"journal-{port}.db"
-    arguments = ["-t", "http", "--issuer", issuer, "--db", str(database), "--upstream-url", f"{upstream}/anything"]
+    arguments = ["-t", "http", "--issuer", issuer, "--upstream-url", f"{upstream}/anything"]
     if client is None:
         return processes.start_process("server", *arguments, port=port)
     credentials = {"JOURNAL_MCP_SERVER_SECRET": client[1]}
@@ -63,7 +60,7 @@ def exchange_parties(tmp_path_factory) -> Iterator[dict[str, str]]:
     resources = ["--resource", mcp_url, "--resource", cookie_mcp_url]
     # The second resource's server exchanges its tokens with credentials of its own (exchange.py).
     provisioned = processes.run_cli(
-        "auth_server.add_resource_server",
+        "auth_server.optional.add_resource_server",
         *("--db", str(state / "a.db"), "--client-id", COOKIE_MCP_AUTH[0], "--resource", cookie_mcp_url),
         env={"RESOURCE_SERVER_SECRET": COOKIE_MCP_AUTH[1]},
     )
@@ -82,8 +79,8 @@ def exchange_parties(tmp_path_factory) -> Iterator[dict[str, str]]:
             port=auth_port,
         ),
         processes.start_process("upstream", "--issuer", issuer, port=upstream_port),
-        mcp_server(state, issuer, upstream, mcp_port),
-        mcp_server(state, issuer, cookie_upstream, cookie_mcp_port, COOKIE_MCP_AUTH),
+        mcp_server(issuer, upstream, mcp_port),
+        mcp_server(issuer, cookie_upstream, cookie_mcp_port, COOKIE_MCP_AUTH),
     ):
         yield {"issuer": issuer, "mcp": mcp_url, "upstream": upstream, "cookie_mcp": cookie_mcp_url}
 

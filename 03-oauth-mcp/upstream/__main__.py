@@ -5,8 +5,8 @@ from typing import Annotated, Literal
 import typer
 import uvicorn
 
-from ..addresses import parse_addr, split_addr
-from ..server.discovery import IssuerMetadata
+from ..addresses import AUTH_SERVER_ADDR, UPSTREAM_ADDR, parse_addr, split_addr
+from ..server.issuer import Issuer
 from ..server.logs import configure_logging
 from ..server.verifier import JWTVerifier
 from .app import create_app
@@ -16,9 +16,9 @@ cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_mar
 
 @cli.command()
 def main(
-    addr: Annotated[str, typer.Option(callback=parse_addr, help="HOST:PORT to listen on.")] = "127.0.0.1:8097",
+    addr: Annotated[str, typer.Option(callback=parse_addr, help="HOST:PORT to listen on.")] = UPSTREAM_ADDR,
     issuer: Annotated[str, typer.Option(help="The authorization server whose tokens this API accepts.")] = (
-        "http://127.0.0.1:9000"
+        f"http://{AUTH_SERVER_ADDR}"
     ),
     log_level: Annotated[Literal["debug", "info", "warning", "error"], typer.Option(help="Log level.")] = "info",
 ) -> None:
@@ -26,7 +26,7 @@ def main(
     configure_logging(log_level)
     host, port = split_addr(addr)
     audience = f"http://{addr}"  # the resource the authorization server issues its tokens for
-    app = create_app(JWTVerifier(IssuerMetadata(issuer), audience))
+    app = create_app(JWTVerifier(Issuer(issuer), audience))
     # uvicorn's default believes X-Forwarded-For from 127.0.0.1, where this server runs: any local
     # process could then pick the client address the log shows. No proxy is trusted here.
     uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None, proxy_headers=False)

@@ -8,7 +8,7 @@ for a database console or a cloud metadata address). The authorization server ca
 sends it an authorization request whose `client_id` is that service's URL, or the https URL of a
 document on a site of the attacker's own that answers with a redirect to the service. That site
 stands for a public one: it serves https with a certificate from a throwaway certificate authority
-(client/document.py's), which both servers are told to trust, and lesson 03's server is told that
+(cimd/certificates.py's), which both servers are told to trust, and lesson 03's server is told that
 its host (127.0.0.1) may be fetched, as a developer's own document host is (`--cimd-allow-host`,
 `--cimd-ca-file`). The internal service is named `localhost`, which nobody allowed. Everything runs
 on this machine and stops at the end.
@@ -29,7 +29,7 @@ import httpx2
 
 LESSON = "03-oauth-mcp"
 stage = import_module(f"{LESSON}.labs.stage")
-make_certificates = import_module(f"{LESSON}.client.document").make_certificates
+make_certificates = import_module(f"{LESSON}.cimd.certificates").make_certificates
 SECRET = "db-admin password: hunter2"  # noqa: S105 -- the bait the attacker is after, not a credential
 
 
@@ -121,7 +121,7 @@ def main() -> None:
         print("1. An authorization server that fetches any client_id URL (labs/metadata_ssrf/vulnerable.py):")
         report(naive, service, service.url, "the internal URL")
         report(naive, service, site.url, "an https URL that redirects there")
-        print("2. Lesson 03's authorization server (auth_server/cimd.py, MetadataDocuments):")
+        print("2. Lesson 03's authorization server (auth_server/optional/cimd.py, MetadataDocuments):")
         report(lesson, service, service.url.replace("http://", "https://"), "the internal URL")
         report(lesson, service, site.url, "an https URL that redirects there")
         site.http.shutdown()

@@ -46,7 +46,7 @@ def main() -> None:
         return HTMLResponse(f"<p>Log in to approve {html.escape(name)}</p>")
 
     host, port = split_addr(options.addr)
-    # No X-Forwarded-For believed from loopback either, as the lesson's servers (auth_server/__main__.py).
+    # No X-Forwarded-For believed from loopback either, as the lesson's servers (auth_server/optional/command_line.py).
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 

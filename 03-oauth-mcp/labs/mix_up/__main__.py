@@ -34,9 +34,7 @@ async def connect(provider_class: type, mcp_url: str, token_file: Path, callback
     """The client connects to `mcp_url`, the user logging in when asked; what happened, in a few words."""
     callback = LoopbackCallback(callback_port)
     storage = FileTokenStorage(token_file, mcp_url)
-    provider = provider_class(
-        mcp_url, oauth.client_metadata(callback), storage, callback, open_page=stage.open_in_browser
-    )
+    provider = provider_class(mcp_url, storage, callback, open_page=stage.open_in_browser)
     outcome = "connected"
     try:
         async with httpx2.AsyncClient(auth=provider) as http, Client(streamable_http_client(mcp_url, http_client=http)):
@@ -59,11 +57,7 @@ def main() -> None:
                 f"{LESSON}.auth_server", honest_port, "--db", f"{state}/auth.db", "--resource", honest_resource
             )
         )
-        stack.enter_context(
-            stage.running(
-                f"{LESSON}.server", resource_port, "--transport", "http", "--issuer", honest, "--db", f"{state}/j.db"
-            )
-        )
+        stack.enter_context(stage.running(f"{LESSON}.server", resource_port, "--transport", "http", "--issuer", honest))
         record = Path(state) / "attacker.jsonl"
         evil = stack.enter_context(
             stage.running(

@@ -3,7 +3,7 @@
     python -m 03-oauth-mcp.labs.privilege_escalation
 
 A user grants an application `journal:read`. A server that checks scopes once for all its
-tools lets that token write too. Lesson 03 decides the scopes per tool (server/app.py,
+tools lets that token write too. Lesson 03 decides the scopes per tool (server/scopes.py,
 `scopes_for`), answers a call that lacks one with 403 `insufficient_scope` naming what it
 needs (server/gate.py), and its client then asks the user again: a step-up, not a silent
 escalation. Everything runs on 127.0.0.1 and stops at the end.
@@ -81,14 +81,12 @@ def main() -> None:
                 f"{state}/a.db",
             )
         )
-        stack.enter_context(
-            stage.running(f"{LESSON}.server", lesson_port, "-t", "http", "--issuer", issuer, "--db", f"{state}/b.db")
-        )
+        stack.enter_context(stage.running(f"{LESSON}.server", lesson_port, "-t", "http", "--issuer", issuer))
 
         print("Privilege escalation: a token granted journal:read calls create_entry, which writes.")
         print("1. One scope check for the whole server (labs/privilege_escalation/vulnerable.py):")
         print(f"   the call: {anyio.run(create_entry, naive_url, read_only_token(issuer, naive_url))}")
-        print("2. Lesson 03: scopes per tool (server/app.py scopes_for), checked by the gate (server/gate.py):")
+        print("2. Lesson 03: scopes per tool (server/scopes.py scopes_for), checked by the gate (server/gate.py):")
         refused = httpx2.post(
             lesson_url,
             json={"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "create_entry"}},

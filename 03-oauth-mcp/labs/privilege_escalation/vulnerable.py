@@ -25,16 +25,16 @@ def main() -> None:
     from starlette.responses import PlainTextResponse
 
     split_addr = import_module(f"{LESSON}.addresses").split_addr
-    Journal = import_module(f"{LESSON}.server.journal").Journal
-    IssuerMetadata = import_module(f"{LESSON}.server.discovery").IssuerMetadata
+    DatabaseJournal = import_module(f"{LESSON}.production.journal").DatabaseJournal
+    Issuer = import_module(f"{LESSON}.server.issuer").Issuer
     JWTVerifier = import_module(f"{LESSON}.server.verifier").JWTVerifier
     addr, issuer = options.addr, options.issuer
     host, port = split_addr(addr)
     resource = f"http://{addr}/mcp"
-    journal = Journal(options.db)
+    journal = DatabaseJournal(options.db)
     mcp = MCPServer(
         "journal, one scope for all",
-        token_verifier=JWTVerifier(IssuerMetadata(issuer), resource),
+        token_verifier=JWTVerifier(Issuer(issuer), resource),
         auth=AuthSettings(
             issuer_url=issuer, resource_server_url=resource, required_scopes=["journal:read"]
         ),  # the only scope check there is

@@ -32,9 +32,7 @@ BelievingProvider = import_module(f"{LESSON}.labs.spoofed_resource.vulnerable").
 async def connect(provider_class: type, mcp_url: str, token_file: Path) -> str:
     callback = LoopbackCallback(stage.free_port())
     storage = FileTokenStorage(token_file, mcp_url)
-    provider = provider_class(
-        mcp_url, oauth.client_metadata(callback), storage, callback, open_page=stage.open_in_browser
-    )
+    provider = provider_class(mcp_url, storage, callback, open_page=stage.open_in_browser)
     outcome = "connected"
     try:
         async with httpx2.AsyncClient(auth=provider) as http, Client(streamable_http_client(mcp_url, http_client=http)):
@@ -62,9 +60,7 @@ def main() -> None:
         issuer = stack.enter_context(
             stage.running(f"{LESSON}.auth_server", issuer_port, "--db", f"{state}/a.db", "--resource", honest_url)
         )
-        stack.enter_context(
-            stage.running(f"{LESSON}.server", honest_port, "-t", "http", "--issuer", issuer, "--db", f"{state}/j.db")
-        )
+        stack.enter_context(stage.running(f"{LESSON}.server", honest_port, "-t", "http", "--issuer", issuer))
         record = Path(state) / "impostor.jsonl"
         impostor = stack.enter_context(
             stage.running(

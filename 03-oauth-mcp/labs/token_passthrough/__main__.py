@@ -90,8 +90,6 @@ def main() -> None:
                 "http",
                 "--issuer",
                 issuer,
-                "--db",
-                f"{state}/j.db",
                 "--upstream-url",
                 f"{upstream_api}/anything",
             )

@@ -5,14 +5,12 @@ under xdist without sharing state. A module that needs other flags starts its ow
 """
 
 from collections.abc import Iterator
-from importlib import import_module
 from typing import Any
 
 import pytest
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-oauth_driver = import_module("03-oauth-mcp.tests.support.oauth_driver")
-document_server_module = import_module("03-oauth-mcp.tests.support.document_server")
+from lesson03.tests.support import document_server as document_server_module
+from lesson03.tests.support import oauth_driver, processes
 
 
 @pytest.fixture(scope="module")

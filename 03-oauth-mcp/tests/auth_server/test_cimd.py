@@ -2,16 +2,14 @@
 
 import json
 from collections.abc import Iterator
-from importlib import import_module
 from typing import Any
 
 import pytest
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-log_showing = import_module("03-oauth-mcp.tests.support.server_log").log_showing
-client_document = import_module("03-oauth-mcp.tests.support.document_server").client_document
-OAuth = import_module("03-oauth-mcp.tests.support.oauth_driver").OAuth
-scripted_http = import_module("03-oauth-mcp.tests.support.scripted_http")
+from lesson03.tests.support import processes, scripted_http
+from lesson03.tests.support.document_server import client_document
+from lesson03.tests.support.oauth_driver import OAuth
+from lesson03.tests.support.server_log import log_showing
 
 UNREACHABLE = "could not be fetched from a public address"  # the page's one reason for network failures
 

@@ -1,17 +1,15 @@
 """The command line: flags that change what the server issues, usage errors, and a restart."""
 
 import re
-from importlib import import_module
 
 import jwt
 import pytest
 import typer
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-addresses = import_module("03-oauth-mcp.addresses")
-command_line = import_module("03-oauth-mcp.auth_server.__main__")
-add_resource_server = import_module("03-oauth-mcp.auth_server.add_resource_server")
-OAuth = import_module("03-oauth-mcp.tests.support.oauth_driver").OAuth
+from lesson03 import addresses
+from lesson03.auth_server.optional import add_resource_server, command_line
+from lesson03.tests.support import processes
+from lesson03.tests.support.oauth_driver import OAuth
 
 
 def bot_token(oauth, **data: str) -> dict:

@@ -2,13 +2,12 @@
 
 import re
 import sqlite3
-from importlib import import_module
 from typing import Any
 
 import httpx2
 
-OAuth = import_module("03-oauth-mcp.tests.support.oauth_driver").OAuth
-config = import_module("03-oauth-mcp.auth_server.config")
+from lesson03.auth_server.optional import pending_limits
+from lesson03.tests.support.oauth_driver import OAuth
 
 
 def open_page(oauth, client_id: str, **overrides: str | None) -> tuple[httpx2.Client, httpx2.Response]:
@@ -151,7 +150,7 @@ def test_a_browser_cookie_value_the_client_chose_is_replaced(oauth, public_clien
     assert browser.post(f"{oauth.base_url}/authorize", data=form).status_code == 302
 
 
-# -- pending authorizations: each bounded, and only so many (pending_limits.py) --------------------
+# -- pending authorizations: each bounded, and only so many (optional/pending_limits.py) -----------
 
 
 def pending_authorizations(server: Any, client_id: str | None = None) -> list[tuple[str, int]]:
@@ -189,9 +188,9 @@ def test_one_address_keeps_only_its_newest_pending_authorizations(oauth, auth_se
     client_id = oauth.register()["client_id"]  # a client of its own: the count per client stays out of it
     sender = OAuth(oauth.base_url, address="127.0.0.41")
     first = sender.open_consent(client_id)
-    for _ in range(config.MAX_PENDING_PER_ADDRESS):
+    for _ in range(pending_limits.MAX_PENDING_PER_ADDRESS):
         assert sender.http.get(sender.authorize_url(client_id)[0]).status_code == 200
-    assert len(pending_authorizations(auth_server, client_id)) == config.MAX_PENDING_PER_ADDRESS
+    assert len(pending_authorizations(auth_server, client_id)) == pending_limits.MAX_PENDING_PER_ADDRESS
     # The oldest gave way: its user reads "expired" and starts again. The newest always goes ahead.
     assert "expired" in sender.answer(first).text
     assert sender.authorize(client_id).response.status_code == 302
@@ -202,13 +201,13 @@ def test_one_client_keeps_only_its_newest_pending_authorizations(oauth, auth_ser
     client_id = oauth.register()["client_id"]
     user = OAuth(oauth.base_url, address="127.0.0.50")
     first = user.open_consent(client_id)
-    per_address = config.MAX_PENDING_PER_ADDRESS
-    for n in range(config.MAX_PENDING_PER_CLIENT // per_address):  # from several addresses, none over its own bound
+    per_address, per_client = pending_limits.MAX_PENDING_PER_ADDRESS, pending_limits.MAX_PENDING_PER_CLIENT
+    for n in range(per_client // per_address):  # from several addresses, none over its own bound
         sender = OAuth(oauth.base_url, address=f"127.0.0.{51 + n}")
         for _ in range(per_address):
             assert sender.http.get(sender.authorize_url(client_id)[0]).status_code == 200
         sender.close()
-    assert len(pending_authorizations(auth_server, client_id)) == config.MAX_PENDING_PER_CLIENT
+    assert len(pending_authorizations(auth_server, client_id)) == pending_limits.MAX_PENDING_PER_CLIENT
     assert "expired" in user.answer(first).text
     assert user.authorize(client_id).response.status_code == 302
     user.close()

@@ -14,14 +14,13 @@ test, so each test can look for its own in the log.
 """
 
 from collections.abc import Iterator
-from importlib import import_module
 from typing import Any
 
 import pytest
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-eventually = import_module("03-oauth-mcp.tests.support.waiting").eventually
-OAuth = import_module("03-oauth-mcp.tests.support.oauth_driver").OAuth
+from lesson03.tests.support import processes
+from lesson03.tests.support.oauth_driver import OAuth
+from lesson03.tests.support.waiting import eventually
 
 REGISTRATION_LIMIT = 2
 ATTACKER = "127.0.0.1"  # where the lesson runs, and what uvicorn trusts the header from by default

@@ -19,7 +19,6 @@ import itertools
 import json
 import string
 from collections.abc import Iterator
-from importlib import import_module
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,11 +27,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-scripted_http = import_module("03-oauth-mcp.tests.support.scripted_http")
-client_document = import_module("03-oauth-mcp.tests.support.document_server").client_document
-OAuth = import_module("03-oauth-mcp.tests.support.oauth_driver").OAuth
-REDIRECT_URI = import_module("03-oauth-mcp.tests.support.oauth_driver").REDIRECT_URI
+from lesson03.tests.support import processes, scripted_http
+from lesson03.tests.support.document_server import client_document
+from lesson03.tests.support.oauth_driver import REDIRECT_URI, OAuth
+
 JSON = {"Content-Type": "application/json"}
 GITHUB_TOKEN_PATH, GITHUB_USER_PATH = "/login/oauth/access_token", "/api/v3/user"  # GitHub Enterprise's layout
 
@@ -324,7 +322,7 @@ def test_a_key_set_of_the_wrong_shape_is_invalid_client_metadata(oauth) -> None:
 def test_a_github_answer_nested_deeper_than_python_recurses_is_server_error_for_the_client(
     oauth, public_client, scripted
 ) -> None:
-    # Read with json.loads (upstream.py), it raised RecursionError; the callback answered 500.
+    # Read with json.loads (optional/github.py), it raised RecursionError; the callback answered 500.
     scripted.script(GITHUB_TOKEN_PATH, json.dumps({"access_token": "gho_x"}).encode())
     for user_answer in (b"[" * 30_000, b"[1]", json.dumps({"login": "octo\ncat"}).encode()):
         scripted.script(GITHUB_USER_PATH, user_answer)

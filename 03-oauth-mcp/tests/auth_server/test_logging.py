@@ -3,16 +3,14 @@ and never a line that a request wrote for it."""
 
 import re
 from collections.abc import Iterator
-from importlib import import_module
 from typing import Any
 
 import httpx2
 import pytest
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-log_showing = import_module("03-oauth-mcp.tests.support.server_log").log_showing
-oauth_driver = import_module("03-oauth-mcp.tests.support.oauth_driver")
-models = import_module("03-oauth-mcp.auth_server.models")
+from lesson03.auth_server import models
+from lesson03.tests.support import oauth_driver, processes
+from lesson03.tests.support.server_log import log_showing
 
 
 @pytest.fixture(scope="module")

@@ -26,10 +26,10 @@ def test_metadata_documents_at_both_well_known_paths(oauth) -> None:
     assert metadata["jwks_uri"] == f"{base}/jwks.json"
     assert metadata["scopes_supported"] == ["journal:read", "journal:write"]
     assert metadata["response_types_supported"] == ["code"]
-    assert metadata["grant_types_supported"] == [
+    assert sorted(metadata["grant_types_supported"]) == [  # in the order each was registered
         "authorization_code",
+        "client_credentials",  # machine clients (optional/machine_clients.py)
         "refresh_token",
-        "client_credentials",
         "urn:ietf:params:oauth:grant-type:token-exchange",  # RFC 8693, for MCP servers (exchange.py)
     ]
     assert metadata["token_endpoint_auth_methods_supported"] == ["none", "client_secret_basic", "client_secret_post"]

@@ -6,7 +6,6 @@ SDK sends to the authorization server goes over real HTTP to the real process.
 """
 
 import time
-from importlib import import_module
 from typing import Any
 
 import httpx2
@@ -16,7 +15,7 @@ from mcp.client.auth import OAuthClientProvider
 from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuthProvider
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
 
-MemoryTokenStorage = import_module("03-oauth-mcp.client.token_storage").MemoryTokenStorage
+from lesson03.machine_client.token_storage import MemoryTokenStorage
 
 RESOURCE = "http://127.0.0.1:8095/mcp"  # the default --resource; nothing listens there
 PRM_URL = "http://127.0.0.1:8095/.well-known/oauth-protected-resource/mcp"

@@ -15,23 +15,20 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-eventually = import_module("03-oauth-mcp.tests.support.waiting").eventually
-oauth_driver = import_module("03-oauth-mcp.tests.support.oauth_driver")
-OAuth = oauth_driver.OAuth
-throttle = import_module("03-oauth-mcp.auth_server.throttle")
-storage_module = import_module("03-oauth-mcp.auth_server.storage")
-passwords = import_module("03-oauth-mcp.auth_server.passwords")
+from lesson03.auth_server import passwords, storage
+from lesson03.auth_server.optional import recently_verified, throttle
+from lesson03.tests.support import oauth_driver, processes
+from lesson03.tests.support.oauth_driver import OAuth
+from lesson03.tests.support.waiting import eventually
 
 MAX_LOCKOUT = 1  # second: long enough for the next request to meet the wait, short to sit out
-FREE_PER_ADDRESS = import_module("03-oauth-mcp.auth_server.config").FREE_PASSWORD_FAILURES_PER_ADDRESS
+FREE_PER_ADDRESS = throttle.FREE_PASSWORD_FAILURES_PER_ADDRESS
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +117,7 @@ def test_many_usernames_from_one_address_slow_down_that_address_only(server, cli
         keys = {key for (key,) in db.execute("SELECT key FROM attempts")}
     assert "password-address:127.0.0.3" in keys
     assert not [key for key in keys if "made-up" in key]
-    counted = {name for name, _ in sent if f"password-user:{storage_module.digest(name)}" in keys}
+    counted = {name for name, _ in sent if f"password-user:{storage.digest(name)}" in keys}
     assert counted == {name for name, status in sent if status == 401}  # each one checked, and only those
     assert len(counted) <= FREE_PER_ADDRESS + 2  # the free ones, and one after each wait
 
@@ -277,10 +274,10 @@ def test_only_right_secrets_are_remembered_for_a_while_and_a_few(monkeypatch) ->
         checks.append(secret)
         return secret.startswith("right")
 
-    monkeypatch.setattr(passwords, "verify_password", counted)
+    monkeypatch.setattr(recently_verified, "verify_password", counted)
     clock = [1000.0]
-    monkeypatch.setattr(passwords.time, "monotonic", lambda: clock[0])
-    remembered = passwords.RecentlyVerified(seconds=60, max_entries=2)
+    monkeypatch.setattr(recently_verified.time, "monotonic", lambda: clock[0])
+    remembered = recently_verified.RecentlyVerified(seconds=60, max_entries=2)
 
     assert [remembered.verify("right", "hash-1") for _ in range(3)] == [True] * 3
     assert [remembered.verify("wrong", "hash-1") for _ in range(2)] == [False] * 2
@@ -298,15 +295,15 @@ def test_only_right_secrets_are_remembered_for_a_while_and_a_few(monkeypatch) ->
 
 
 def test_the_wait_doubles_up_to_the_cap_and_expired_counts_are_deleted(tmp_path) -> None:
-    storage = storage_module.Storage(tmp_path / "auth.db")
+    engine = storage.open_database(tmp_path / "auth.db")
     rows = sqlite3.connect(tmp_path / "auth.db")
     try:
-        rule = throttle.Throttle(storage, "test", free=2, window=60, max_delay=10)
+        rule = throttle.Throttle(engine, "test", free=2, window=60, max_delay=10)
         assert [rule.delay(count) for count in range(1, 8)] == [0, 1, 2, 4, 8, 10, 10]
         assert rule.delay(10**9) == 10  # no overflow, however long an attack goes on
         rule.count("a")
         assert rule.wait("a") == 0
-        brief = throttle.Throttle(storage, "brief", free=0, window=-1, max_delay=10)  # forgotten at once
+        brief = throttle.Throttle(engine, "brief", free=0, window=-1, max_delay=10)  # forgotten at once
         brief.count("b")
         rule.count("a")  # counting prunes what has expired
         assert rows.execute("SELECT key FROM attempts").fetchall() == [("test:a",)]
@@ -319,4 +316,4 @@ def test_the_wait_doubles_up_to_the_cap_and_expired_counts_are_deleted(tmp_path)
         assert throttle.address_key("::ffff:192.0.2.1") == "192.0.2.1"
     finally:
         rows.close()
-        storage.close()
+        engine.dispose()

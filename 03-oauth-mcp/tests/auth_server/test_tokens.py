@@ -6,14 +6,13 @@ names matter here.
 """
 
 from collections.abc import Iterator
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-DEFAULT_RESOURCE = import_module("03-oauth-mcp.tests.support.oauth_driver").DEFAULT_RESOURCE
+from lesson03.tests.support import processes
+from lesson03.tests.support.oauth_driver import DEFAULT_RESOURCE
 
 SECOND_RESOURCE = "http://127.0.0.1:8096/mcp"
 UPSTREAM = "http://127.0.0.1:8097/api"
@@ -257,7 +256,7 @@ def test_a_resource_server_exchanges_only_the_tokens_of_its_own_resource(oauth, 
     # issued for B, and got B's user's access to the upstream. Each resource's server now has a client of
     # its own, and exchanges the tokens of its own resource only.
     provisioned = processes.run_cli(
-        "auth_server.add_resource_server",
+        "auth_server.optional.add_resource_server",
         *("--db", str(db), "--client-id", SECOND_AUTH[0], "--resource", SECOND_RESOURCE),
         env={"RESOURCE_SERVER_SECRET": SECOND_AUTH[1]},
     )

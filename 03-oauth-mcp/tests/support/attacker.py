@@ -2,7 +2,7 @@
 
     python -m 03-oauth-mcp.tests.support.attacker --addr 127.0.0.1:PORT --record FILE \\
         [--authorization-server URL] [--claimed-issuer URL] [--registered-client-id ID] [--token-response not-json]
-        [--authorization-endpoint URL]
+        [--authorization-endpoint URL] [--refresh-error deep-json]
 
 It plays the attacks a client must survive:
 
@@ -18,6 +18,8 @@ It plays the attacks a client must survive:
   request answered, and it accepts client secrets, hoping the client sends it that client's
   secret (issue 19);
 - **a broken token endpoint**: `--token-response not-json` answers 200 with an HTML page;
+- **a hostile refusal**: `--refresh-error deep-json` refuses every refresh with a 400 whose JSON
+  body nests 5,000 arrays deep, for a client that parses it to learn whether it was `invalid_client`;
 - **an authorization page the client must not open**: `--authorization-endpoint` names it in the
   metadata (`javascript:`, `file:`, plain http to another machine, `$(...)` for a shell).
 
@@ -46,6 +48,7 @@ def main() -> None:
     )
     parser.add_argument("--token-response", choices=["tokens", "not-json"], default="tokens")
     parser.add_argument("--authorization-endpoint", help="the authorization page its metadata names (default: its own)")
+    parser.add_argument("--refresh-error", choices=["deep-json"], help="refuse every refresh with this body")
     options = parser.parse_args()
     host, _, port = options.addr.rpartition(":")
     me = f"http://{options.addr}"
@@ -87,6 +90,13 @@ def main() -> None:
             self.end_headers()
             self.wfile.write(body)
 
+        def answer_raw(self, status: int, content_type: str, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
         def do_GET(self) -> None:
             self.record()
             path = urlsplit(self.path).path
@@ -112,13 +122,10 @@ def main() -> None:
                     "token_endpoint_auth_method": "none",
                 }
                 self.answer(201, client)
+            elif self.path == "/token" and options.refresh_error and "grant_type=refresh_token" in body:
+                self.answer_raw(400, "application/json", b"[" * 5000 + b"]" * 5000)
             elif self.path == "/token" and options.token_response == "not-json":
-                page = b"<html><body>502 Bad Gateway</body></html>"
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html")
-                self.send_header("Content-Length", str(len(page)))
-                self.end_headers()
-                self.wfile.write(page)
+                self.answer_raw(200, "text/html", b"<html><body>502 Bad Gateway</body></html>")
             elif self.path == "/token":
                 tokens = {"access_token": "attacker-access", "refresh_token": "attacker-refresh"}
                 self.answer(200, {**tokens, "token_type": "Bearer", "expires_in": 3600, "scope": "journal:read"})

@@ -1,5 +1,6 @@
-"""Lesson 03's client as an attendee runs it, `python -m 03-oauth-mcp.client --no-browser ...`, with
-someone playing the user: each time it prints an authorization URL, a `consenter` answers it."""
+"""Lesson 03's clients as an attendee runs them: `python -m 03-oauth-mcp.client --no-browser ...` (or
+`preregistered_client`, its variant) with someone playing the user: each time it prints an
+authorization URL, a `consenter` answers it; and `python -m 03-oauth-mcp.machine_client`, with no user."""
 
 import re
 import subprocess
@@ -7,11 +8,10 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import import_module
 from pathlib import Path
 
-consent = import_module("03-oauth-mcp.tests.support.browser_user").consent
-processes = import_module("03-oauth-mcp.tests.support.processes")
+from . import processes
+from .browser_user import consent
 
 AUTHORIZATION_URL = re.compile(r"(https?://\S+\?\S*response_type=code\S*)")  # wherever the server authorizes
 
@@ -32,9 +32,11 @@ def run_client(
     decision: str = "approve",
     consenter: Callable[..., str] = consent,
     callback_port: int | None = None,
+    program: str = "client",
 ) -> ClientRun:
-    """Run the client against `url` to completion, consenting (as `user`) whenever it asks."""
-    command = [sys.executable, "-m", f"{processes.LESSON}.client", "--url", url, "--no-browser", "--verbose"]
+    """Run the client (or `program`, a variant of it) against `url` to completion, consenting (as `user`)
+    whenever it asks."""
+    command = [sys.executable, "-m", f"{processes.LESSON}.{program}", "--url", url, "--no-browser", "--verbose"]
     command += ["--token-file", str(token_file), "--callback-port", str(callback_port or processes.free_port())]
     process = subprocess.Popen(
         [*command, *args],
@@ -64,3 +66,9 @@ def run_client(
     watcher.join(timeout=10)
     run.stderr = "".join(lines)
     return run
+
+
+def run_machine(url: str, *args: str) -> ClientRun:
+    """Run the machine client against `url` to completion: no user, no browser, no token file."""
+    done = processes.run_cli("machine_client", "--url", url, "--verbose", *args)
+    return ClientRun(returncode=done.returncode, stdout=done.stdout, stderr=done.stderr)

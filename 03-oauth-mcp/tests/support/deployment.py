@@ -8,19 +8,16 @@
                 journal  <- rs1 .. rs4
 
 Every process gets the public URLs, the balancer's: the authorization servers `--issuer`, the MCP
-servers `--issuer` and `--resource`. The processes start together, then the balancer.
+servers (`python -m 03-oauth-mcp.production.server`, the lesson's server with a shared `--db`)
+`--issuer` and `--resource`. The processes start together, then the balancer.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import import_module
 from typing import Any
 
-postgres = import_module("03-oauth-mcp.tests.support.postgres")
-load_balancer = import_module("03-oauth-mcp.tests.support.load_balancer")
-replicas = import_module("03-oauth-mcp.tests.support.replicas")
-processes = import_module("03-oauth-mcp.tests.support.processes")
+from . import load_balancer, postgres, processes, replicas
 
 Launch, Pool = replicas.Launch, load_balancer.Pool
 
@@ -92,7 +89,8 @@ def deployed() -> Iterator[Deployment]:
             "rs4": (*mcp_server, "--resource", stateless, "--stateless"),
         }
         launches = [
-            Launch("auth_server" if name.startswith("as") else "server", arguments[name], ports[name]) for name in ports
+            Launch("auth_server" if name.startswith("as") else "production.server", arguments[name], ports[name])
+            for name in ports
         ]
         with replicas.started_together(*launches) as started, load_balancer.running(pools) as balancer:
             running = dict(zip(ports, started, strict=True))

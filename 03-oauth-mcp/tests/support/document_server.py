@@ -10,10 +10,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
-from importlib import import_module
 from typing import Any
 
-loopback_http = import_module("03-oauth-mcp.tests.support.loopback_http")
+from . import loopback_http
 
 
 def client_document(url: str, **overrides: Any) -> dict[str, Any]:

@@ -7,14 +7,13 @@ that token with the login `octocat`. `exchanges` records every code exchange it 
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import import_module
 from urllib.parse import parse_qs
 
-loopback_http = import_module("03-oauth-mcp.tests.support.loopback_http")
+from . import loopback_http
 
 CLIENT_ID, CLIENT_SECRET = "gh-app", "gh-secret"  # the OAuth app the authorization server is configured with
 CODE = "github-code-that-must-stay-out-of-logs"
-TOKEN = "gho_upstream_token_that_must_stay_here"
+TOKEN = "gho_github_token_that_must_stay_here"
 
 
 class FakeGitHub:

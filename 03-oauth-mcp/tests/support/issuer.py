@@ -21,14 +21,13 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib import import_module
 from typing import Any
 from urllib.parse import parse_qs
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
-loopback_http = import_module("03-oauth-mcp.tests.support.loopback_http")
+from . import loopback_http
 
 # Drop a claim by overriding it with this, e.g. mint(resource, aud=OMIT).
 OMIT = object()

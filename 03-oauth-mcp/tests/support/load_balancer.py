@@ -24,13 +24,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib import import_module
 from pathlib import Path
 
 import httpx2
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-eventually = import_module("03-oauth-mcp.tests.support.waiting").eventually
+from . import processes
+from .waiting import eventually
 
 LOG_LINE = re.compile(r"^(?P<pool>\S+) (?P<server>\S+) (?P<method>\S+) (?P<path>\S+) (?P<status>\d+) \{(?P<what>.*)\}$")
 

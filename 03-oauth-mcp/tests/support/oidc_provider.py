@@ -22,13 +22,12 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import import_module
 from pathlib import Path
 
 import httpx2
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-eventually = import_module("03-oauth-mcp.tests.support.waiting").eventually
+from . import processes
+from .waiting import eventually
 
 INTEROP = processes.LESSON_DIR / "tests" / "interop"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mcp-workshop"

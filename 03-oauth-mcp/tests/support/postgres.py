@@ -16,12 +16,11 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import import_module
 from pathlib import Path
 
 import psycopg
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
+from . import processes
 
 SERVER_SETTINGS = ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "listen_addresses=127.0.0.1"]
 

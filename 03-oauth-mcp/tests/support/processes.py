@@ -14,13 +14,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import import_module
 from pathlib import Path
 from typing import IO
 
 import httpx2
 
-eventually = import_module("03-oauth-mcp.tests.support.waiting").eventually
+from .waiting import eventually
 
 LESSON_DIR = Path(__file__).resolve().parents[2]
 LESSON = LESSON_DIR.name  # "03-oauth-mcp"

@@ -14,13 +14,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from importlib import import_module
 from typing import Any
 
 import httpx2
 
-processes = import_module("03-oauth-mcp.tests.support.processes")
-eventually = import_module("03-oauth-mcp.tests.support.waiting").eventually
+from . import processes
+from .waiting import eventually
 
 STARTUP_DEADLINE = 60.0  # for all of them together, on a busy machine
 

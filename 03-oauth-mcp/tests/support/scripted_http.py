@@ -1,7 +1,7 @@
 """A loopback web server that answers each path with the bytes a test scripted: any party's hostile answer.
 
 It stands in for whoever the authorization server reads JSON from: a client publishing its metadata
-document (cimd.py), or GitHub (upstream.py, `--github-url`). Unlike document_server.py, which
+document (optional/cimd.py), or GitHub (optional/github.py, `--github-url`). Unlike document_server.py, which
 publishes well-formed documents, it sends exactly the bytes it is given: thirty thousand `[`, a
 number where an object belongs, bytes that are not UTF-8. A path not scripted answers 404.
 """
@@ -10,10 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
-from importlib import import_module
 from typing import Any
 
-loopback_http = import_module("03-oauth-mcp.tests.support.loopback_http")
+from . import loopback_http
 
 
 @dataclass(frozen=True)

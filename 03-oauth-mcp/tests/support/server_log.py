@@ -4,10 +4,9 @@ A server writes some lines just after its response (uvicorn's access log), so a 
 the log right after a request waits for its marker first, with a deadline.
 """
 
-from importlib import import_module
 from typing import Any
 
-eventually = import_module("03-oauth-mcp.tests.support.waiting").eventually
+from .waiting import eventually
 
 
 def log_showing(server: Any, marker: str, timeout: float = 5.0) -> str:

@@ -1,0 +1,69 @@
+"""The loopback callback's HTTP, read within bounds: how the client waits for the browser without being knocked over.
+
+Skip on a first read: `client/callback.py` `LoopbackCallback` decides which answer is the one it
+awaits; this reads the requests. Anything on this machine can connect to the redirect URI while the
+client waits: a port scan, stray bytes, half a request left hanging. Each connection gets
+`REQUEST_TIMEOUT_SECONDS` and `MAX_REQUEST_BYTES` to send a well-formed `GET /callback?...` (other
+paths get a 404, as a browser's `/favicon.ico` does); whatever else it does costs one connection,
+never the login in progress.
+"""
+
+import logging
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qs, urlsplit
+
+import anyio
+import anyio.abc
+
+REQUEST_TIMEOUT_SECONDS = 10.0  # how long one connection may take to send its request
+MAX_REQUEST_BYTES = 16 * 1024
+
+logger = logging.getLogger(__name__)
+
+
+def answering(
+    respond: Callable[[dict[str, str]], tuple[str, str]],
+) -> Callable[[anyio.abc.SocketStream], Awaitable[None]]:
+    """A handler for `listener.serve`: each `GET /callback` answered with the status and text `respond` gives."""
+
+    async def handle(stream: anyio.abc.SocketStream) -> None:
+        async with stream:
+            try:
+                with anyio.fail_after(REQUEST_TIMEOUT_SECONDS):
+                    params = parse_callback(await read_request_head(stream))
+                    status, text = ("404 Not Found", "Nothing here.") if params is None else respond(params)
+                    await stream.send(response_page(status, text))
+            # A peer that connects and closes, sends garbage or stalls costs us one connection, not the login.
+            except (OSError, TimeoutError, ValueError, anyio.EndOfStream, anyio.BrokenResourceError) as error:
+                logger.debug("dropped a callback connection: %s", type(error).__name__)
+
+    return handle
+
+
+async def read_request_head(stream: anyio.abc.SocketStream) -> bytes:
+    head = b""
+    while b"\r\n\r\n" not in head:
+        if len(head) > MAX_REQUEST_BYTES:
+            raise ValueError("request head too large")
+        head += await stream.receive()
+    return head
+
+
+def parse_callback(head: bytes) -> dict[str, str] | None:
+    """The query parameters of `GET /callback?...`, None for another path; ValueError if malformed."""
+    method, target, version = head.split(b"\r\n", 1)[0].decode("ascii").split(" ")
+    if method != "GET" or not version.startswith("HTTP/1."):
+        raise ValueError("not an HTTP/1.x GET")
+    parts = urlsplit(target)
+    if parts.path != "/callback":  # a browser also asks for /favicon.ico
+        return None
+    query = parse_qs(parts.query, strict_parsing=bool(parts.query))
+    if any(len(values) != 1 for values in query.values()):
+        raise ValueError("a repeated parameter")  # RFC 6749 §3.1: parameters must not repeat
+    return {key: values[0] for key, values in query.items()}
+
+
+def response_page(status: str, text: str) -> bytes:
+    page = f"<!doctype html><title>{status}</title><p>{text}".encode()
+    head = f"HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {len(page)}\r\n"
+    return (head + "Connection: close\r\n\r\n").encode() + page

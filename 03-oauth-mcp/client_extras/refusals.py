@@ -1,0 +1,55 @@
+"""What a server's refusal says, read with care: how the client explains each failure without being fooled by it.
+
+Skip on a first read: `client/` calls each of these where a server said no.
+
+- `refused_token`: a raw `--token` the MCP server refuses. The SDK would report only an error code;
+  this shows the server's challenge, which says why (`AccessRefused`).
+- `refused_client`: whether a refused refresh says `invalid_client` (RFC 6749 §5.2), i.e. the
+  authorization server no longer knows this registration. The answer comes from the network, so it
+  is read within bounds (`bounded_json.py`): 5,000 nested arrays were a RecursionError, which no code
+  expecting "not JSON" catches.
+- `authorization_error`: an error sent back to the loopback callback. One from a server the user was
+  not sent to may be a mix-up attack (RFC 9207), so its text is shown only once `iss` proves which
+  server sent it, and then escaped, since a terminal would act on its control characters.
+"""
+
+import httpx2
+from mcp.client.auth import OAuthFlowError
+from mcp.client.auth.utils import validate_authorization_response_iss
+from mcp.shared.auth import OAuthMetadata
+
+from ..bounded_json import JsonOutOfBounds, read_json
+from ..safe_output import printable
+
+MAX_ERROR_BYTES = 16 * 1024  # an error answer is a few hundred bytes
+
+
+class AccessRefused(Exception):
+    """The server refused a token given with --token; OAuth is not there to fix it."""
+
+
+async def refused_token(response: httpx2.Response) -> None:
+    """An httpx2 response hook, for a raw --token: the server's challenge, which the SDK would not show."""
+    if response.status_code in (401, 403) and "www-authenticate" in response.headers:
+        raise AccessRefused(f"HTTP {response.status_code}, WWW-Authenticate: {response.headers['www-authenticate']}")
+
+
+async def refused_client(response: httpx2.Response) -> bool:
+    """Whether a token endpoint answered `invalid_client`: it does not know this client."""
+    if response.status_code not in (400, 401):
+        return False
+    try:
+        answer = await read_json(response, MAX_ERROR_BYTES)
+    except JsonOutOfBounds:
+        return False
+    return isinstance(answer, dict) and answer.get("error") == "invalid_client"
+
+
+def authorization_error(params: dict[str, str], metadata: OAuthMetadata | None) -> OAuthFlowError:
+    """The error to report for an `error=` answer at the callback, from the server the user was sent to."""
+    try:
+        validate_authorization_response_iss(params.get("iss"), metadata)
+    except OAuthFlowError:
+        return OAuthFlowError("an authorization error from an unexpected issuer: ignored")
+    description = params.get("error_description", "")
+    return OAuthFlowError(f"Authorization refused: {printable(params['error'])} {printable(description)}")
