@@ -6,9 +6,8 @@ Mounting it inside FastAPI lets the same process serve ordinary routes such as
 `/healthz`. A mounted app's own lifespan never runs, so the host app must start
 the SDK's session manager itself.
 
-This lesson puts the gate (gate.py) in front of `/mcp`, and publishes, without
-one, the Protected Resource Metadata (RFC 9728) that tells a client which
-authorization server issues tokens for this server.
+The gate (gate.py) stands in front of `/mcp`; the Protected Resource Metadata
+(RFC 9728), which names the authorization server, is public.
 
 Nothing in the SDK or uvicorn bounds how long a server-to-client stream stays
 open, and the SDK's counts are far above what one process can hold: see

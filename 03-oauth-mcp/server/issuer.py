@@ -1,11 +1,8 @@
 """The authorization server, as this server knows it: its metadata, its signing keys, one HTTP client to ask it.
 
-Every standard authorization server (Keycloak, Auth0, Entra ID, this lesson's own) publishes a
-metadata document naming its endpoints, `jwks_uri` among them: nothing is guessed. It is looked
-for where RFC 8414 and OpenID Connect put it (`metadata_urls`), and believed only if its `issuer`
-is exactly `--issuer`: otherwise a server could pass off another's keys. One HTTP client, for the
-process's life, asks the issuer everything (the token exchange too: exchange.py); a client per
-request costs about 20 ms of CPU, which a flood of made-up tokens would turn into a denial of service.
+Its metadata names its endpoints, `jwks_uri` among them: nothing is guessed. It is believed only if
+its `issuer` is exactly `--issuer`, or a server could pass off another's keys. One HTTP client asks
+the issuer everything (the token exchange too): a client per request would cost ~20 ms of CPU each.
 """
 
 import logging
@@ -15,6 +12,7 @@ from urllib.parse import urlsplit
 
 import httpx2
 import jwt
+from mcp.client.auth.utils import build_oauth_authorization_server_metadata_discovery_urls as metadata_urls
 
 from ..server_extras.json_answers import KeySet, MetadataShape, UnreadableAnswer, read_answer, signing_keys
 from ..server_extras.kept import Kept
@@ -56,7 +54,7 @@ class Issuer:
         return keys.get(kid) if keys else None
 
     async def _fetch_metadata(self) -> dict[str, Any] | None:
-        for url in metadata_urls(self.url):
+        for url in metadata_urls(self.url, self.url):  # RFC 8414, then OpenID, in the order MCP asks
             try:
                 async with self.http.stream("GET", url, headers={"Accept": "application/json"}) as response:
                     if response.status_code != 200:
@@ -84,16 +82,3 @@ class Issuer:
             return None
         logger.info("fetched %d signing key(s) from %s", len(keys), jwks_uri)
         return keys
-
-
-def metadata_urls(issuer: str) -> list[str]:
-    """Where an issuer's metadata may be, in the order the MCP specification asks: RFC 8414 §3.1, then OpenID."""
-    parts = urlsplit(issuer)
-    origin, path = f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
-    if not path:
-        return [f"{origin}/.well-known/oauth-authorization-server", f"{origin}/.well-known/openid-configuration"]
-    return [
-        f"{origin}/.well-known/oauth-authorization-server{path}",
-        f"{origin}/.well-known/openid-configuration{path}",
-        f"{origin}{path}/.well-known/openid-configuration",
-    ]

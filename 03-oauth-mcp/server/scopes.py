@@ -1,8 +1,7 @@
 """The scope policy: which scopes each request needs, decided in one place.
 
-The gate (gate.py) asks `scopes_for` before a request reaches the SDK, to answer 403 with a
-challenge naming every scope the call needs; `require_scopes` asks it again for every tool
-call on both transports (on stdio, where there is no gate, it is the only check).
+The gate asks `scopes_for` before the SDK sees a request, to answer 403 naming every scope it needs;
+`require_scopes` asks again for each tool call, on both transports (on stdio, the only check).
 """
 
 from typing import Any

@@ -6,16 +6,13 @@ RFC 9068 JWT access token without asking anyone: its header, its signature with 
 """
 
 import logging
-from typing import Any
 
 import jwt
 from mcp.server.auth.provider import AccessToken
 
+from ..server_extras.algorithms import advertised_algorithms
 from .issuer import Issuer, IssuerUnavailable
 
-# Asymmetric algorithms only: never "none", never HMAC (whose "public" key would be the signing
-# secret). Of these, only those the issuer advertises, and a key only with its own algorithm.
-SAFE_ALGORITHMS = frozenset({"ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA"})
 ACCESS_TOKEN_TYPES = {"at+jwt", "application/at+jwt"}  # RFC 9068 §4: not an ID token, not a refresh token
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "jti", "client_id"]  # RFC 9068 §2.2; `sub` may be the client
 CLOCK_LEEWAY_SECONDS = 30
@@ -35,6 +32,7 @@ class JWTVerifier:
             typ, alg, kid = header.get("typ"), header.get("alg"), header.get("kid")
             if not isinstance(typ, str) or typ.lower() not in ACCESS_TOKEN_TYPES:
                 raise jwt.InvalidTokenError(f"typ {typ!r} is not an access token")
+            # Asymmetric only, and advertised by the issuer; a key only with its own algorithm.
             if not isinstance(alg, str) or alg not in advertised_algorithms(await self.issuer.metadata()):
                 raise jwt.InvalidAlgorithmError(f"alg {alg!r} is not allowed")
             key = await self.issuer.signing_key(kid) if isinstance(kid, str) else None
@@ -66,16 +64,3 @@ class JWTVerifier:
             subject=subject,
             claims=claims,
         )
-
-
-def advertised_algorithms(metadata: dict[str, Any]) -> frozenset[str]:
-    """The safe algorithms the metadata lists (`*_signing_alg_values_supported`); all of them if it lists none
-    (RFC 8414 has no field for access tokens)."""
-    listed = {
-        alg
-        for name, values in metadata.items()
-        if name.endswith("signing_alg_values_supported") and isinstance(values, list)
-        for alg in values
-        if isinstance(alg, str)
-    }
-    return SAFE_ALGORITHMS & listed if listed else SAFE_ALGORITHMS

@@ -8,6 +8,7 @@ want to know how one works rather than what it is for:
 - `kept.py`: the issuer's metadata and keys, kept, and fetched again at a bounded rate, so that
   neither a failing authorization server nor tokens naming made-up keys make us hammer it;
 - `request_body.py`: the JSON-RPC body the gate reads before the SDK does, within the SDK's size limit;
+- `algorithms.py`: the signing algorithms a token may name: asymmetric, and advertised by the issuer;
 - `dns_rebinding.py`: the Host and Origin headers a request may carry (DNS rebinding), for every bind;
 - `client_auth.py`: HTTP Basic as OAuth clients must send it, each part form-urlencoded first.
 

@@ -48,7 +48,7 @@ async def read_answer(response: httpx2.Response, shape: type[Shape]) -> Shape:
 
 class MetadataShape(BaseModel):
     """The members of the metadata this server reads, of the types RFC 8414 §2 gives them. The others
-    are kept as sent: `advertised_algorithms` (server/verifier.py) checks the type of each list it reads."""
+    are kept as sent: `advertised_algorithms` (algorithms.py) checks the type of each list it reads."""
 
     model_config = ConfigDict(extra="allow", strict=True)
     issuer: str

@@ -10,7 +10,7 @@ import pytest
 from mcp.server.auth.provider import AccessToken
 
 from lesson03.production.decisions import REFUSAL_CACHE_SECONDS, RememberedDecisions, VerifiedTokens, fresh_until
-from lesson03.server.verifier import SAFE_ALGORITHMS, advertised_algorithms
+from lesson03.server_extras.algorithms import SAFE_ALGORITHMS, advertised_algorithms
 from lesson03.server_extras.client_auth import basic_credentials
 
 
