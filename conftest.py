@@ -14,6 +14,7 @@ It changes only where a test runs, never what it does; without `-n` it is not us
 import importlib
 import importlib.abc
 import importlib.machinery
+import resource
 import sys
 from functools import cache, cached_property
 from types import ModuleType
@@ -115,3 +116,17 @@ class ByUnit(LoadScopeScheduling):
 
 def pytest_xdist_make_scheduler(config, log) -> ByUnit:
     return ByUnit(config, log)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Where the time went, in CPU: this process and every process it waited for (xdist's workers,
+    and the servers, clients and labs they ran), user and system time together. The suite is
+    CPU-bound on two cores, so this is the number to keep down; the slowest tests (`--durations`)
+    say where to look."""
+    if hasattr(terminalreporter.config, "workerinput"):
+        return  # an xdist worker: the controller reports, once the workers have ended
+    total = sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    )
+    terminalreporter.write_line(f"CPU: {total:.0f} s, user and system, this run and every process it waited for")
