@@ -22,8 +22,9 @@ demo: $(STAMP)  ## every finished lesson, client against server, end to end, off
 
 # Three workers on two cores: while one waits for a server or a deadline, the others run. conftest.py
 # hands each worker whole files or lessons, so that the servers their tests share start once.
-test: $(STAMP)  ## the whole suite (real processes, real ports); the 15 slowest tests listed last
-	$(PY) -m pytest -n 3 --durations=15
+# `make test LESSON=03` runs one lesson's tests (its folder's tests/ only).
+test: $(STAMP)  ## the whole suite (real processes, real ports); the 15 slowest tests and the CPU it took, last
+	$(PY) -m pytest -n 3 --durations=15 $(if $(LESSON),$(or $(wildcard $(LESSON)-*/tests),$(error no lesson $(LESSON))))
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
