@@ -1,4 +1,4 @@
-"""Command line: `python -m 03-oauth-mcp.client [--url URL] [--verbose] tools | call TOOL k=v ... | login | logout`."""
+"""Command line: `python -m 03-oauth-mcp.client [--url URL] [--token T] tools | call TOOL k=v ...`."""
 
 import json
 import logging
@@ -15,6 +15,7 @@ from mcp.client.auth import OAuthFlowError
 from mcp.types import CallToolResult, TextContent
 
 from ..addresses import SERVER_ADDR
+from ..client_extras.account import add_account_commands
 from ..client_extras.private_file import UnsafeFile
 from ..client_extras.refusals import AccessRefused
 from ..safe_output import configure_logging, printable
@@ -92,27 +93,6 @@ def call_command(
     run(call_tool, ctx.obj, tool, arguments or [])
 
 
-@cli.command("login")
-def login_command(ctx: typer.Context) -> None:
-    """Log in to this server again, with new consent, replacing the tokens stored for it."""
-    if not (auth := ctx.obj["auth"]):
-        fail("login is for a user at an HTTP server: stdio and --token keep no login")
-    auth.storage.forget_tokens()
-    run(lambda client: client.list_tools(), ctx.obj)  # any request: its 401 starts the login
-    print(f"Logged in to {ctx.obj['url']}, scope {auth.context.current_tokens.scope!r}.")
-
-
-@cli.command("logout")
-def logout_command(ctx: typer.Context) -> None:
-    """Revoke this server's tokens at the authorization server and delete them."""
-    if not (auth := ctx.obj["auth"]):
-        fail("logout is for a user at an HTTP server: stdio and --token keep no login")
-    try:
-        print(printable(anyio.run(auth.logout)))
-    except (httpx2.HTTPError, UnsafeFile) as error:
-        fail(f"logout failed: {reason(error)}")
-
-
 async def list_tools(client: Client) -> None:
     for tool in (await client.list_tools()).tools:
         print(printable(tool.name))
@@ -156,15 +136,13 @@ def run(command: Any, options: dict[str, Any], *args: Any) -> None:
     # The SDK runs the connection in task groups, so errors arrive as (nested) exception groups.
     except* CommandError as group:
         fail(str(innermost(group)))
-    except* AccessRefused as group:
-        fail(f"the server refused the token: {innermost(group)}")
+    except* (AccessRefused, UnsafeFile) as group:  # a refused --token, an unsafe token file: each says it all
+        fail(str(innermost(group)))
     except* OAuthFlowError as group:
         fail(f"authorization failed: {reason(innermost(group))}")
     except* MCPError as group:
         error = innermost(group)
         fail(f"server answered with JSON-RPC error {error.code}: {error.message}")
-    except* UnsafeFile as group:
-        fail(str(innermost(group)))
     except* (httpx2.HTTPError, OSError) as group:
         where = options["url"] or f"python -m {LESSON}.server"
         fail(f"cannot talk to {where}: {reason(innermost(group))}")
@@ -195,6 +173,8 @@ def fail(message: str) -> None:
     print(f"error: {printable(message)}", file=sys.stderr)
     raise SystemExit(1)
 
+
+add_account_commands(cli, run, fail, reason)  # login, logout: ../client_extras/account.py
 
 if __name__ == "__main__":
     cli(prog_name=f"python -m {LESSON}.client")

@@ -7,8 +7,7 @@ by `streamable_http_client` speaks Streamable HTTP. Everything after
 
 The token travels the way each transport allows: an Authorization header on
 every HTTP request, or the API_KEY environment variable of the spawned server.
-Over HTTP it now comes from OAuth: `auth`, the SDK's provider (oauth.py), answers
-the server's 401 with the authorization flow, then sends the token it obtained.
+Over HTTP it now comes from OAuth: `auth`, the SDK's provider (oauth.py), answers a 401 by logging in.
 """
 
 import sys
@@ -20,8 +19,7 @@ import httpx2
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from ..client_extras.narration import Narrator
-from ..client_extras.refusals import refused_token
+from ..client_extras.hooks import event_hooks
 
 # This package's parent, the lesson's folder: the client always spawns its own lesson's server.
 LESSON = __package__.rpartition(".")[0]
@@ -50,9 +48,7 @@ async def connect(
             yield client
         return
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    hooks = Narrator(url).hooks() if verbose else {"request": [], "response": []}
-    if token:
-        hooks["response"].append(refused_token)
+    hooks = event_hooks(url, verbose, token)  # --verbose narration; a refused --token's challenge, shown
     # Headers live on the httpx2 client we own (and so must close); the SDK's
     # own timeouts: 30 s, and 300 s to read, as a server may hold a stream open.
     async with (

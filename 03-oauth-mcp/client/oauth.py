@@ -1,12 +1,7 @@
 """OAuth for the client: what the SDK's `OAuthClientProvider` leaves to the application.
 
-The SDK runs the protocol: the 401, discovery (the `issuer` checked exactly), registration or a
-Client ID Metadata Document, PKCE, `state`, `iss`, `resource`, token exchange, refresh, step-up.
-The application keeps the login (token_storage.py), takes the user to the authorization page and
-back (callback.py), and makes the checks only it can: no authorization without validated metadata
-that offers PKCE S256 and a registration bound to that issuer; a refresh only at the login's own
-issuer, rediscovered at start (the SDK keeps metadata in memory, and a new process would refresh at
-`<MCP server>/token`); `logout` revokes the tokens at the issuer's validated revocation endpoint.
+The SDK runs the protocol; `CheckedOAuthProvider` adds the checks only the application can make: no
+authorization without validated metadata, and a refresh only at the login's own issuer.
 """
 
 import logging
@@ -18,16 +13,17 @@ from mcp.client.auth import OAuthClientProvider, OAuthFlowError, OAuthTokenError
 from mcp.client.auth.utils import issuers_match, union_scopes
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata
 
+from ..client_extras.account import WithLogout
 from ..client_extras.discovery import discover, refuse_without_metadata
-from ..client_extras.refusals import authorization_error, refused_client
-from ..client_extras.revocation import revoke
+from ..client_extras.refusals import authorization_error
+from ..client_extras.registration import drop_unusable_registration, forget_unknown_registration
 from .callback import LoopbackCallback
 from .token_storage import FileTokenStorage
 
 logger = logging.getLogger(__name__)
 
 
-class CheckedOAuthProvider(OAuthClientProvider):
+class CheckedOAuthProvider(WithLogout, OAuthClientProvider):  # `logout`: ../client_extras/account.py
     """The SDK's provider for the authorization code flow, with the checks it leaves to the application."""
 
     def __init__(
@@ -72,13 +68,8 @@ class CheckedOAuthProvider(OAuthClientProvider):
             self.context.auth_server_url = client.issuer
 
     def _choose_client(self) -> None:
-        """Whether the stored registration serves a new login: not one for another --callback-port, nor
-        one where a metadata document (--client-metadata-url) is preferred to registering."""
-        stored, document = self.context.client_info, self.context.client_metadata_url
-        if stored and not self.context.current_tokens:
-            registered_for = [str(uri) for uri in stored.redirect_uris or []]
-            if self.callback.redirect_uri not in registered_for or (document and stored.client_id != document):
-                self.context.client_info = None
+        # A registration kept for another --callback-port, or instead of --client-metadata-url, serves no new login.
+        drop_unusable_registration(self.context, self.callback.redirect_uri)
 
     async def _refresh_token(self) -> httpx2.Request:
         # Never let the SDK guess the token endpoint (it would fall back to the MCP server's origin),
@@ -89,14 +80,9 @@ class CheckedOAuthProvider(OAuthClientProvider):
         return await super()._refresh_token()
 
     async def _handle_refresh_response(self, response: httpx2.Response) -> bool:
-        refreshed = await super()._handle_refresh_response(response)
-        if not refreshed and await refused_client(response):
-            # The authorization server no longer knows this registration (it was restarted on a new
-            # database, say): reusing it would send the user to a page that can only refuse. Forget
-            # it, so the login that follows registers again, once.
-            logger.warning("%s refused this client's registration (invalid_client): registering again", response.url)
-            self.context.client_info = None
-            self.storage.forget()
+        if not (refreshed := await super()._handle_refresh_response(response)):
+            # A registration the authorization server forgot would only lead the user to a refusal.
+            await forget_unknown_registration(response, self.context, self.storage)
         return refreshed
 
     async def _perform_authorization(self) -> httpx2.Request:
@@ -124,19 +110,6 @@ class CheckedOAuthProvider(OAuthClientProvider):
             raise authorization_error(params, self.context.oauth_metadata)
         # The SDK checks `state` again, then `iss`, then redeems the code.
         return AuthorizationCodeResult(code=params.get("code", ""), state=params.get("state"), iss=params.get("iss"))
-
-    async def logout(self, client: OAuthClientInformationFull | None = None) -> str:
-        """Revoke this login's tokens at its issuer (RFC 7009), as `client` (by default the registration
-        they were issued to), then forget them."""
-        stored, tokens = await self.storage.get_client_info(), await self.storage.get_tokens()
-        if stored is None or stored.issuer is None or tokens is None:
-            self.storage.forget()
-            return "Not logged in."
-        self.context.client_info = client or stored
-        revoked = await revoke(self.context, stored.issuer, tokens)
-        self.storage.forget()
-        done = "revoked and deleted" if revoked else "deleted (not revoked)"
-        return f"Logged out of {stored.issuer}: tokens {done} from {self.storage.path}."
 
 
 def bound_to(client: OAuthClientInformationFull | None, issuer: str) -> bool:

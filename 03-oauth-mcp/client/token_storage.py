@@ -1,11 +1,7 @@
 """Where a user's login is kept between runs: one file, one entry per resource.
 
-The SDK's `OAuthClientProvider` asks a `TokenStorage` for the tokens and the client registration of
-the MCP server it talks to. This one files them under the *resource*, the URL of that MCP server and
-the audience of its tokens (RFC 8707): a token belongs to the resource it was issued for, so it is
-only ever offered to that URL. Each registration keeps the issuer the SDK bound it to (SEP-2352).
-Only what the SDK accepted is written, never a discovery document; the file is written owner-only
-(`client_extras/private_file.py`).
+The SDK asks a `TokenStorage` for the tokens and registration of the MCP server it talks to. This one
+files them under that server's URL, their audience (RFC 8707), so a token is only ever offered there.
 """
 
 import time
@@ -53,10 +49,6 @@ class FileTokenStorage(TokenStorage):
     def entry(self) -> dict[str, Any]:
         """This resource's login: client_info (with its issuer), tokens, expires_at; {} if none."""
         return read_private_json(self.path).get(self.resource, {})
-
-    def forget_tokens(self) -> None:
-        """Drop this resource's tokens and keep its registration: the next run logs in again."""
-        self.save({key: value for key, value in self.entry().items() if key not in ("tokens", "expires_at")})
 
     def forget(self) -> None:
         """Drop this resource's login, registration included."""

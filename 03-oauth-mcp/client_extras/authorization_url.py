@@ -1,6 +1,6 @@
 """Which authorization pages a user may be sent to: https, or http on this machine, and nothing a shell runs.
 
-Skip on a first read: `client/callback.py` `open_browser` asks `authorization_url_problem` before it
+Skip on a first read: `client/callback.py` `open_browser` calls `check_authorization_url` before it
 prints or opens anything. It matters because the page comes from the authorization server's
 metadata, and a malicious MCP server chooses the authorization server (MCP security best practices,
 "OAuth Authorization URL Validation"). The SDK's metadata model already refuses `javascript:` and
@@ -11,7 +11,10 @@ characters a shell reads as more than a word, for a user who pastes the URL into
 import string
 from urllib.parse import urlsplit
 
+from mcp.client.auth import OAuthFlowError
+
 from ..addresses import is_loopback
+from ..safe_output import printable
 
 # What an authorization URL may hold: RFC 3986's characters, less `$'()*;!`, which a shell reads as more
 # than a word (`$(...)`, quotes), and `#` (RFC 6749 §3.1: no fragment). The SDK percent-encodes each
@@ -33,3 +36,10 @@ def authorization_url_problem(url: str) -> str | None:
     if odd := sorted(set(url) - URL_CHARACTERS):
         return f"characters no authorization URL needs (a shell reads some as commands): {''.join(odd)!r}"
     return None
+
+
+def check_authorization_url(url: str) -> None:
+    """OAuthFlowError, naming the page and why, unless `url` is one a user may be sent to."""
+    if problem := authorization_url_problem(url):
+        # The endpoint, not the parameters the SDK appended: enough to see which page was refused.
+        raise OAuthFlowError(f"refusing the authorization page {printable(url.split('?')[0][:200])}: {problem}")

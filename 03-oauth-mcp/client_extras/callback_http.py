@@ -1,24 +1,59 @@
 """The loopback callback's HTTP, read within bounds: how the client waits for the browser without being knocked over.
 
 Skip on a first read: `client/callback.py` `LoopbackCallback` decides which answer is the one it
-awaits; this reads the requests. Anything on this machine can connect to the redirect URI while the
-client waits: a port scan, stray bytes, half a request left hanging. Each connection gets
-`REQUEST_TIMEOUT_SECONDS` and `MAX_REQUEST_BYTES` to send a well-formed `GET /callback?...` (other
-paths get a 404, as a browser's `/favicon.ico` does); whatever else it does costs one connection,
-never the login in progress.
+awaits; this serves the requests until it comes (`await_answer`), or the user's time is up. Anything
+on this machine can connect to the redirect URI while the client waits: a port scan, stray bytes,
+half a request left hanging. Each connection gets `REQUEST_TIMEOUT_SECONDS` and `MAX_REQUEST_BYTES`
+to send a well-formed `GET /callback?...` (other paths get a 404, as a browser's `/favicon.ico`
+does); whatever else it does costs one connection, never the login in progress.
 """
 
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
 import anyio.abc
+from mcp.client.auth import OAuthFlowError
 
 REQUEST_TIMEOUT_SECONDS = 10.0  # how long one connection may take to send its request
 MAX_REQUEST_BYTES = 16 * 1024
 
 logger = logging.getLogger(__name__)
+
+
+async def await_answer(
+    listener: anyio.abc.SocketListener, awaited: Callable[[dict[str, str]], bool], timeout: float, redirect_uri: str
+) -> dict[str, str]:
+    """The parameters of the first `GET /callback` on `listener` that are `awaited`; every other request
+    to /callback gets a 400. OAuthFlowError if none came within `timeout` seconds."""
+    answer: dict[str, str] = {}
+    received = anyio.Event()
+
+    def respond(params: dict[str, str]) -> tuple[str, str]:
+        if not awaited(params):
+            logger.warning("ignored a callback request without this login's state")
+            return "400 Bad Request", "Not the response this login awaits."
+        if not received.is_set():
+            answer.update(params)
+            received.set()
+        return "200 OK", "Authorization received. You can close this."
+
+    # Said while the user is away, so that a login that cannot finish does not look like a hang.
+    print(f"Waiting up to {timeout:g} s for the browser to come back to {redirect_uri}", file=sys.stderr)
+    try:
+        with anyio.fail_after(timeout):
+            async with listener, anyio.create_task_group() as group:
+                group.start_soon(listener.serve, answering(respond))
+                await received.wait()
+                group.cancel_scope.cancel()
+    except TimeoutError:
+        raise OAuthFlowError(
+            f"no answer came back to {redirect_uri} within {timeout:g} s: the login was not finished "
+            "in the browser (if the authorization server showed an error there, --force-login registers again)"
+        ) from None
+    return answer
 
 
 def answering(

@@ -2,10 +2,10 @@
 
 Every request of the flow (the SDK's discovery, registration and token calls, and the MCP requests
 themselves) goes through the client's httpx2 client, so its event hooks see each step; the user's
-client (`client/connect.py`) and the machine client (`machine_client/`) install them with `--verbose`.
-This module prints to stderr and changes nothing. It never prints a usable token or raw text from a
-server (`safe_output.py`), and it never raises: whatever a server sends that it cannot make sense
-of is left for the SDK to judge (`never_raises`).
+client (`client/connect.py`, through hooks.py) and the machine client (`machine_client/`) install
+them with `--verbose`. This module prints to stderr and changes nothing. It never prints a usable
+token or raw text from a server (`safe_output.py`), and it never raises: whatever a server sends
+that it cannot make sense of is left for the SDK to judge (`never_raises`).
 """
 
 import functools

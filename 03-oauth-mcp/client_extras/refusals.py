@@ -31,7 +31,8 @@ class AccessRefused(Exception):
 async def refused_token(response: httpx2.Response) -> None:
     """An httpx2 response hook, for a raw --token: the server's challenge, which the SDK would not show."""
     if response.status_code in (401, 403) and "www-authenticate" in response.headers:
-        raise AccessRefused(f"HTTP {response.status_code}, WWW-Authenticate: {response.headers['www-authenticate']}")
+        challenge = response.headers["www-authenticate"]
+        raise AccessRefused(f"the server refused the token: HTTP {response.status_code}, WWW-Authenticate: {challenge}")
 
 
 async def refused_client(response: httpx2.Response) -> bool:

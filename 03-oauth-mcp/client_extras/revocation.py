@@ -1,6 +1,6 @@
 """Revoking a login's tokens where they were issued (RFC 7009): the mechanics of `logout`.
 
-Skip on a first read: `client/oauth.py` `logout` says which login is ended, and as which client.
+Skip on a first read: `logout` (account.py) says which login is ended, and as which client.
 The revocation endpoint comes from the issuer's metadata, discovered again and validated
 (discovery.py), never from anything stored; the refresh token goes first, since revoking it revokes
 its whole family at this lesson's authorization server. The client authenticates as the SDK does at

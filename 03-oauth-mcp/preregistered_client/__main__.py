@@ -54,13 +54,8 @@ def with_client_options(callback):
 
 
 cli.callback()(with_client_options(options))
-for name, command in (
-    ("tools", lesson.tools_command),
-    ("call", lesson.call_command),
-    ("login", lesson.login_command),
-    ("logout", lesson.logout_command),
-):
-    cli.command(name)(command)
+for command in lesson.cli.registered_commands:  # tools, call, login and logout, as the client's
+    cli.command(command.name)(command.callback)
 
 if __name__ == "__main__":
     cli(prog_name=f"python -m {LESSON}.preregistered_client")

@@ -32,10 +32,10 @@ cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_mar
 
 
 def run_stdio(mcp: MCPServer, verifier: TokenVerifier) -> None:
+    # A stdio server has one caller, the process that spawned it, and the MCP
+    # specification says it takes its credentials from the environment.
     async def serve() -> None:
-        # A stdio server has one caller, the process that spawned it, and the MCP
-        # specification says it takes its credentials from the environment. The
-        # token is still verified, once, and the tools see it as on HTTP.
+        # The token is still verified, once, and the tools see it as on HTTP.
         if token := os.environ.get("API_KEY"):
             if access := await verifier.verify_token(token):
                 auth_context_var.set(AuthenticatedUser(access))

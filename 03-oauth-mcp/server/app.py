@@ -4,11 +4,10 @@ The SDK reads each tool's name from the function, its description from the
 docstring and its JSON Schema from the type hints: there is no schema to write
 by hand, and arguments that do not match it never reach the function.
 
-The tools of this lesson act for the caller whose token the gate (HTTP) or the
-startup check (stdio) verified: its subject decides whose journal a tool reads,
-and `require_scopes` (scopes.py) lets a call in only with its tool's scopes. The
-upstream is called with one HTTP client for the server's whole life
-(`upstream_client`), shared by every caller, with a token exchanged for it.
+The tools of this lesson act for the caller whose token the gate (HTTP) or the startup
+check (stdio) verified (`verified_token()`); none of them takes it as an argument, so it never
+passes through the model. The upstream is called with one HTTP client for the
+server's whole life (`upstream_client`), shared by every caller.
 """
 
 import logging
@@ -28,7 +27,7 @@ from pydantic import BaseModel, Field
 
 from ..addresses import UPSTREAM_ADDR
 from ..safe_output import mask_token
-from ..server_extras.json_answers import UnreadableAnswer, read_answer
+from ..server_extras.json_answers import UnreadableAnswer, get_answer
 from .context import assign_request_id
 from .exchange import ExchangeRefused, TokenExchanger
 from .journal import Entry, Journal
@@ -43,11 +42,11 @@ logger = logging.getLogger(__name__)
 
 
 class UpstreamEcho(BaseModel):
-    """What the upstream API saw: the query arguments, the headers of our request, and whom its token names."""
+    """What the upstream API saw: the query arguments and the headers of our request."""
 
     args: dict[str, str | list[str]]
     headers: dict[str, str]
-    token: dict[str, Any]
+    token: dict[str, Any]  # and whom the token we sent names
 
 
 class Caller(BaseModel):
@@ -137,12 +136,8 @@ def create_server(journal: Journal, exchanger: TokenExchanger, upstream_url: str
         logger.info("calling %s with token %s", upstream_url, mask_token(token))
         http: httpx2.AsyncClient = ctx.request_context.lifespan_context  # what upstream_client yielded
         try:
-            async with http.stream(
-                "GET", upstream_url, params={"message": message}, headers={"Authorization": f"Bearer {token}"}
-            ) as response:
-                if response.is_error:
-                    raise ToolError(f"Upstream {upstream_url} answered {response.status_code} {response.reason_phrase}")
-                return await read_answer(response, UpstreamEcho)  # within bounds, of its shape
+            headers = {"Authorization": f"Bearer {token}"}
+            return await get_answer(http, upstream_url, UpstreamEcho, params={"message": message}, headers=headers)
         except httpx2.HTTPError as error:
             raise ToolError(f"Upstream {upstream_url} unreachable: {type(error).__name__}") from None
         except UnreadableAnswer as problem:

@@ -1,12 +1,11 @@
-"""Per-request context: which request this is.
+"""Per-request context: who is calling, and which request this is.
 
 Go threads a `context.Context` through every call; Python's counterpart is a
 `contextvars.ContextVar`. Each asyncio task runs in its own copy of the context,
 so a value set while handling one request is invisible to every other request
 running at the same time. The SDK carries the context of the code that received
 a message (an HTTP request, the stdio reader) into the task that runs its tool.
-Who is calling is no longer kept here: the gate hands the verified token to the
-SDK, and the tools read it with `get_access_token()` (app.py).
+Who is calling, the SDK keeps now: the tools ask `get_access_token()` (app.py).
 """
 
 import uuid

@@ -1,8 +1,7 @@
 """OAuth 2.0 Token Exchange (RFC 8693): the MCP server trades its caller's token for one issued to the upstream.
 
-Forwarding the caller's token (lesson 02) would hand the upstream a token it could replay here: the
-confused deputy the MCP spec forbids. The new token names the same user (`sub`), this server as the
-actor (`act`), and the upstream as its audience (`aud`): it is worth nothing anywhere else.
+Forwarding the caller's token (lesson 02) would hand the upstream a token it could replay here, the
+confused deputy the MCP spec forbids; the new token is worth nothing anywhere but at the upstream.
 """
 
 import httpx2

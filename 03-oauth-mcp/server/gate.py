@@ -1,7 +1,7 @@
-"""The HTTP door, now a gate: every request to /mcp shows a valid token with enough scope.
+"""The HTTP door: on HTTP every request may come from a different caller, so each one's token is read here.
 
-It answers as RFC 6750 and the MCP authorization spec say, because the client
-acts on exactly these answers:
+Now a gate: a request to /mcp goes on only with a valid token with enough scope, or gets the answer
+RFC 6750 and the MCP authorization spec give, because the client acts on exactly these answers:
 
 - no token                 -> 401, `WWW-Authenticate: Bearer resource_metadata="…", scope="…"`, no `error`
                               (the client discovers the authorization server from resource_metadata);
@@ -10,11 +10,7 @@ acts on exactly these answers:
 - too little scope         -> 403 `error="insufficient_scope"`, `scope=` every scope the call needs
                               (the client asks the user for more and retries: "step-up").
 
-The SDK ships a bearer middleware, but its challenges omit `scope` and name only
-one missing scope, and it cannot tell which tool a request calls. This gate
-reads the tool name from the JSON-RPC body, then hands the verified token to
-the SDK as `scope["user"]`: the SDK binds each MCP session to that principal,
-and `get_access_token()` returns it inside the tools.
+The SDK's own bearer middleware names no `scope` and cannot tell which tool a request calls.
 """
 
 import logging
@@ -42,7 +38,12 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 class BearerGate:
-    """ASGI middleware in front of the MCP endpoint: a request goes on only with a verified token."""
+    """ASGI middleware in front of the MCP endpoint: a request goes on only with a verified token.
+
+    It hands that token to the SDK as `scope["user"]` (see http.py). Plain ASGI, like the
+    SDK's own auth middleware, rather than `@app.middleware("http")`: the MCP
+    endpoint runs inside the context set here, and its event streams pass untouched.
+    """
 
     def __init__(self, app: ASGIApp, verifier: TokenVerifier, resource_metadata_url: str) -> None:
         self.app = app

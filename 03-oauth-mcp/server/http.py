@@ -1,4 +1,4 @@
-"""Streamable HTTP: the SDK's MCP endpoint inside a FastAPI application, behind the bearer gate.
+"""Streamable HTTP: the SDK's MCP endpoint inside a FastAPI application.
 
 `mcp.streamable_http_app()` is a complete ASGI app serving `/mcp` (POST to send
 messages, GET to open the server-to-client stream, DELETE to end a session).
@@ -40,9 +40,7 @@ def create_http_app(
     limits: StreamLimits = DEFAULT_LIMITS,
     stateless: bool = False,  # no MCP sessions, for replicas (../production/)
 ) -> FastAPI:
-    # DNS-rebinding protection, for every bind: requests whose Host or Origin header is not
-    # localhost or the public name in `resource_url` get 421/403, so a web page cannot reach
-    # this server through a hostname that resolves to 127.0.0.1 (../server_extras/dns_rebinding.py).
+    # DNS-rebinding protection for every bind, the public name admitted too (../server_extras/dns_rebinding.py).
     security = dns_rebinding_protection(resource_url)
     mcp_app = mcp.streamable_http_app(transport_security=security, stateless_http=stateless)
 
@@ -76,9 +74,9 @@ def create_http_app(
     for path in {f"{METADATA_PATH}{public.path}", f"{METADATA_PATH}/mcp", METADATA_PATH}:
         app.add_api_route(path, lambda: metadata, methods=["GET"])
 
-    # Routes are matched in order and Mount("/") matches every path: mount last. The gate in front of the
-    # SDK's AuthContextMiddleware, which puts the token the gate verified where get_access_token() finds it.
     metadata_url = f"{public.scheme}://{public.netloc}{METADATA_PATH}{public.path}"
+    # Routes are matched in order and Mount("/") matches every path: mount last.
+    # The gate, then the SDK's AuthContextMiddleware: it puts the verified token where get_access_token() finds it.
     app.mount("/", BearerGate(AuthContextMiddleware(mcp_app), verifier, metadata_url))
     # On the app's state, so that the server can end them as it stops (__main__.py).
     app.state.streams = OpenStreams(limits)

@@ -1,8 +1,7 @@
 """The authorization server, as this server knows it: its metadata, its signing keys, one HTTP client to ask it.
 
-Its metadata names its endpoints, `jwks_uri` among them: nothing is guessed. It is believed only if
-its `issuer` is exactly `--issuer`, or a server could pass off another's keys. One HTTP client asks
-the issuer everything (the token exchange too): a client per request would cost ~20 ms of CPU each.
+Its metadata names its endpoints, `jwks_uri` among them, and is believed only if its `issuer` is
+exactly `--issuer`: else a server could pass off another's keys.
 """
 
 import logging
@@ -14,7 +13,7 @@ import httpx2
 import jwt
 from mcp.client.auth.utils import build_oauth_authorization_server_metadata_discovery_urls as metadata_urls
 
-from ..server_extras.json_answers import KeySet, MetadataShape, UnreadableAnswer, read_answer, signing_keys
+from ..server_extras.json_answers import KeySet, MetadataShape, UnreadableAnswer, get_answer, signing_keys
 from ..server_extras.kept import Kept
 
 logger = logging.getLogger(__name__)
@@ -56,12 +55,9 @@ class Issuer:
     async def _fetch_metadata(self) -> dict[str, Any] | None:
         for url in metadata_urls(self.url, self.url):  # RFC 8414, then OpenID, in the order MCP asks
             try:
-                async with self.http.stream("GET", url, headers={"Accept": "application/json"}) as response:
-                    if response.status_code != 200:
-                        continue
-                    document = await read_answer(response, MetadataShape)
-            except (httpx2.HTTPError, UnreadableAnswer) as error:
-                logger.warning("ignored %s: %s", url, error or type(error).__name__)
+                document = await get_answer(self.http, url, MetadataShape)
+            except (httpx2.HTTPError, UnreadableAnswer) as error:  # none there, or none to believe: the next one
+                logger.info("passed over %s: %s", url, error or type(error).__name__)
                 continue
             if document.issuer != self.url:
                 logger.warning("ignored %s: it names issuer %r, not %r", url, document.issuer, self.url)
@@ -74,9 +70,7 @@ class Issuer:
     async def _fetch_keys(self) -> dict[str, jwt.PyJWK] | None:
         try:
             jwks_uri = await self.endpoint("jwks_uri")
-            async with self.http.stream("GET", jwks_uri, headers={"Accept": "application/json"}) as response:
-                response.raise_for_status()
-                keys = signing_keys(await read_answer(response, KeySet))
+            keys = signing_keys(await get_answer(self.http, jwks_uri, KeySet))
         except (httpx2.HTTPError, UnreadableAnswer, IssuerUnavailable) as error:
             logger.warning("cannot read the issuer's keys: %s", error or type(error).__name__)
             return None

@@ -1,8 +1,7 @@
 """Token verification: is this bearer token one the authorization server issued *for this server*?
 
-`JWTVerifier` is the SDK's `TokenVerifier`, which the gate asks about each token. It checks an
-RFC 9068 JWT access token without asking anyone: its header, its signature with the issuer's keys
-(issuer.py), its claims. So a revoked token stays valid until it expires: tokens live minutes.
+`JWTVerifier`, the SDK's `TokenVerifier` that the gate asks about each token, checks an RFC 9068 JWT
+without asking anyone: its header, its signature with the issuer's keys (issuer.py), its claims.
 """
 
 import logging

@@ -5,10 +5,10 @@ keys, token-exchange answers: server/issuer.py, server/exchange.py; introspectio
 production/) and from the upstream API (server/app.py). A hostile or broken server must not crash
 it, stall it, or fill its memory: `response.json()` reads any size, recurses until RecursionError
 (a 500 at the gate), and hands back whatever type the server chose, where `.get` on a list raises
-again. So every answer goes through `read_answer`: at most MAX_ANSWER_BYTES read (bounded_json.py,
-which the authorization server uses too), then a pydantic model of the members this server reads,
-each of its type. Anything else is one exception, `UnreadableAnswer`, which each caller turns into
-its refusal: an invalid token (401), or a tool error.
+again. So every answer goes through `read_answer` (or `get_answer`, which GETs it first): at most
+MAX_ANSWER_BYTES read (bounded_json.py, which the authorization server uses too), then a pydantic
+model of the members this server reads, each of its type. Anything else is one exception,
+`UnreadableAnswer`, which each caller turns into its refusal: an invalid token (401), or a tool error.
 """
 
 import logging
@@ -44,6 +44,16 @@ async def read_answer(response: httpx2.Response, shape: type[Shape]) -> Shape:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "the answer"
         raise UnreadableAnswer(f"not the JSON expected: {where}: {first['msg']}") from None
+
+
+async def get_answer(http: httpx2.AsyncClient, url: str, shape: type[Shape], **request: Any) -> Shape:
+    """GET `url` (with `request`'s params and headers) and read its JSON answer as `shape`: UnreadableAnswer
+    for an answer that is not a success, or not one of that shape; httpx2.HTTPError for none at all."""
+    headers = {"Accept": "application/json", **request.pop("headers", {})}
+    async with http.stream("GET", url, headers=headers, **request) as response:
+        if not response.is_success:
+            raise UnreadableAnswer(f"{response.status_code} {response.reason_phrase}")
+        return await read_answer(response, shape)
 
 
 class MetadataShape(BaseModel):

@@ -197,19 +197,20 @@ def test_login_and_force_login_replace_the_stored_tokens(parties, tmp_path: Path
 def test_logout_revokes_and_forgets(parties, tmp_path: Path) -> None:
     tokens = tmp_path / "tokens.json"
     assert run_client(parties.mcp_url, tokens, "call", "whoami").returncode == 0
-    refresh_token = stored(tokens, parties.mcp_url)["tokens"]["refresh_token"]
+    login = stored(tokens, parties.mcp_url)
+    refresh_token, client_id = login["tokens"]["refresh_token"], login["client_info"]["client_id"]
 
     out = run_client(parties.mcp_url, tokens, "logout")
     assert out.returncode == 0, out.stderr
     assert f"Logged out of {parties.issuer}" in out.stdout
     assert json.loads(tokens.read_text()) == {}
-    # The authorization server no longer honours the refresh token.
-    client_id = "unused"
+    # The authorization server no longer honours the refresh token, asked by the client it was issued to.
     refused = httpx2.post(
         f"{parties.issuer}/token",
         data={"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id},
     )
-    assert refused.status_code in (400, 401)
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "invalid_grant"
 
 
 def test_introspection_sees_a_revocation_that_a_jwt_cannot(parties, tmp_path: Path) -> None:
