@@ -1,8 +1,9 @@
-"""What every lesson 01 lab needs on stage: free ports, servers started and stopped, a vulnerable one served.
+"""What every lesson 01 lab needs on stage: free ports, servers started and stopped, a vulnerable one served, a verdict.
 
 The lab itself is the attacker (and, where it says so, an honest client); the servers run as
 processes of their own, as an attendee runs them, on 127.0.0.1. A deliberately vulnerable variant
-runs only as its lab starts it, and says what it is on stderr (variant.py); `serve` serves it.
+runs only as its lab starts it, and says what it is on stderr (variant.py); `serve` serves it. Each
+half of a lab ends with one line that says how the attack went (`verdict`).
 """
 
 import logging
@@ -103,3 +104,16 @@ def serve(app: Starlette, addr: str) -> None:
     app.add_route("/healthz", lambda request: PlainTextResponse("ok"))
     # No X-Forwarded-For believed from loopback either, as the lesson's server (server/__main__.py).
     uvicorn.run(app, host=host, port=port, log_level=logging.WARNING, log_config=None, proxy_headers=False)
+
+
+def verdict(got: str | None, blocked_by: str | None = None, how: str | None = None) -> None:
+    """The last line of each half of a lab: what the attacker got, or, if nothing, what stopped them and how.
+
+    A vulnerable variant has nothing that stops the attack: if the attacker got nothing there, the lab is broken.
+    """
+    if got:
+        print(f"   ATTACK SUCCEEDED: {got}")
+    elif blocked_by and how:
+        print(f"   ATTACK BLOCKED by {blocked_by}: {how}")
+    else:
+        raise RuntimeError("the attack failed against the vulnerable variant: the lab is broken")

@@ -1,7 +1,8 @@
-"""Security labs for lesson 02: an attack run against a deliberately vulnerable variant of the lesson's
+"""Security labs for lesson 02: each runs an attack against a deliberately vulnerable variant of the lesson's
 server, where it succeeds, and against the lesson's real server, where it fails.
 
     python -m 02-basic-token-passthrough.labs.shared_state
+    python -m 02-basic-token-passthrough.labs.token_exposure
 
-docs/security.md explains the attack; docs/tests/test_labs.py runs the lab and checks what it prints.
+docs/security.md explains each attack; docs/tests/test_labs.py runs every lab and checks what it prints.
 """

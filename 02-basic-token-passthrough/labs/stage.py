@@ -1,8 +1,9 @@
-"""What every lesson 02 lab needs on stage: free ports, and the lesson's processes started and stopped.
+"""What every lesson 02 lab needs on stage: free ports, the lesson's processes started and stopped, a verdict.
 
 The lab itself plays the callers; the servers run as processes of their own, as an attendee runs
 them, on 127.0.0.1. A deliberately vulnerable variant runs only as its lab starts it, and says
-what it is on stderr (variant.py).
+what it is on stderr (variant.py). Each half of a lab ends with one line that says how the attack
+went (`verdict`).
 """
 
 import socket
@@ -71,3 +72,16 @@ def healthy(http: httpx2.Client, base: str) -> bool:
         return http.get(f"{base}/healthz").status_code == 200
     except httpx2.TransportError:
         return False
+
+
+def verdict(got: str | None, blocked_by: str | None = None, how: str | None = None) -> None:
+    """The last line of each half of a lab: what the attacker got, or, if nothing, what stopped them and how.
+
+    A vulnerable variant has nothing that stops the attack: if the attacker got nothing there, the lab is broken.
+    """
+    if got:
+        print(f"   ATTACK SUCCEEDED: {got}")
+    elif blocked_by and how:
+        print(f"   ATTACK BLOCKED by {blocked_by}: {how}")
+    else:
+        raise RuntimeError("the attack failed against the vulnerable variant: the lab is broken")

@@ -230,3 +230,23 @@ async def test_logs_carry_a_request_id_and_never_the_token(recorded_server) -> N
     show_auth_token_ids = re.findall(rf"\[([0-9a-f-]{{36}})\] show_auth_token: {shown}", log)
     assert show_auth_token_ids, log
     assert request_id not in show_auth_token_ids
+
+
+async def test_at_debug_level_a_refused_upstream_call_writes_no_token_and_no_cookie(recorded_server) -> None:
+    # The moment a token leaks: the upstream refuses it, and the log level is up to see why (the lab
+    # token_exposure runs a server that writes it in its log and in its error). At debug level httpcore2
+    # writes the upstream's response headers, its Set-Cookie too, unless the server keeps it at info.
+    async with clients.connect(recorded_server.mcp_url, tokens.ALICE) as client:
+        result = await client.call_tool("make_authenticated_request", {"message": "refuse this one"})
+    assert result.is_error
+    assert result.content[0].text.endswith("answered 401 Unauthorized"), result.content
+    assert tokens.ALICE not in result.content[0].text
+
+    def log_with_the_refusal() -> str | None:
+        log = recorded_server.logged()
+        return log if "failed: 'Error executing tool make_authenticated_request: Upstream" in log else None
+
+    log = eventually(log_with_the_refusal, message="the refused call in the server's log")
+    assert f"with token {tokens.ALICE_SHOWN}" in log
+    assert tokens.ALICE not in log
+    assert recording_upstream.REFUSAL_SESSION not in log

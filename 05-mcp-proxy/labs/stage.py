@@ -1,14 +1,19 @@
-"""What every lesson 05 lab needs on stage: a backend behind a proxy, a model, and an operator.
+"""What every lesson 05 lab needs on stage: backends behind a proxy, a model, an operator, and a verdict.
 
 The proxy is lesson 05's, started with `python -m 05-mcp-proxy.server` (or a lab's vulnerable
-variant) in a folder of its own, as an operator runs it: its config there (`<name>.json`, one
-backend named `calculator`: the attacker's server, or lesson 01's honest one), its pins file beside
+variant) in a folder of its own, as an operator runs it: its config there (`<name>.json`; by default
+one backend named `calculator`: the attacker's server, or lesson 01's honest one), its pins file beside
 it, and the operator's `pins` and `approve` commands run from there too, so every path the proxy
-prints is the same on every run. The lab plays the model: it reads the tools a client lists, and
-does what their descriptions say.
+prints is the same on every run. A lab whose point is not how a backend runs serves its backends
+from its own process (`serving`): one Python process fewer per backend. The lab plays the model: it
+reads the tools a client lists, and does what their descriptions say. Each half of a lab ends with
+one line that says how the attack went (`verdict`).
+
+The SDK is imported only where it is used: a lab says what it does before the second that takes.
 """
 
 import json
+import logging
 import os
 import re
 import socket
@@ -19,12 +24,18 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
+from threading import Thread
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx2
-from mcp import Client
-from mcp_types import TextContent, Tool
+
+if TYPE_CHECKING:
+    from mcp import Client
+    from mcp.server import MCPServer
+    from mcp_types import Tool
 
 LESSON = "05-mcp-proxy"
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +57,7 @@ class Proxy:
     base_url: str
     folder: Path  # the proxy's working folder: its config, its pins file, the attacker's loot
     config: str  # the config's file name, in `folder`
+    stopping: bool = False
 
     @property
     def mcp_url(self) -> str:
@@ -61,6 +73,25 @@ class Proxy:
         argv = [sys.executable, "-m", f"{LESSON}.server", "--config", self.config, *command]
         done = subprocess.run(argv, cwd=self.folder, env=importable(), capture_output=True, text=True, check=True)
         return done.stdout
+
+    def operator_runs_here(self, *command: str) -> str:
+        """`operator_runs`, in the lab's own process: the same command, spared a Python process of its own."""
+        from contextlib import redirect_stdout
+        from io import StringIO
+
+        cli = import_module(f"{LESSON}.server.__main__").cli
+        with redirect_stdout(StringIO()) as printed:
+            cli(["--config", str(self.folder / self.config), *command], standalone_mode=False)
+        return printed.getvalue()
+
+    def health(self) -> dict[str, Any]:
+        return httpx2.get(f"{self.base_url}/healthz", timeout=10).json()
+
+    def stop(self) -> None:
+        """SIGTERM, once (a second would make uvicorn skip its graceful exit): the proxy ends its sessions and exits."""
+        if not self.stopping and self.process.poll() is None:
+            self.stopping = True
+            self.process.terminate()
 
     def wait_until_healthy(self) -> "Proxy":
         deadline = time.monotonic() + 30
@@ -83,20 +114,23 @@ def proxy(
     attack: str | None,
     module: str = f"{LESSON}.server",
     others: Mapping[str, str] | None = None,
+    servers: Mapping[str, Mapping[str, Any]] | None = None,
     **options: object,
 ) -> Iterator[Proxy]:
     """`python -m MODULE` (lesson 05's proxy, or a lab's vulnerable variant) with `options`, in front of the
     attacker's server run with `attack`, or of lesson 01's honest server if None, and of the `others`
-    (backend name -> the module that runs it over stdio); not yet ready."""
+    (backend name -> the module that runs it over stdio); or, given `servers`, in front of those alone
+    (the config's `mcpServers`). Not yet ready."""
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        if attack is None:
-            backend = ["-m", "01-basic-mcp.server"]
-        else:
-            backend = ["-m", f"{LESSON}.labs.attacker_backend", attack, "--record", str(folder / "loot.txt")]
-        servers = {BACKEND: {"command": "python", "args": backend, "cwd": str(ROOT)}}
-        for other, runs in (others or {}).items():
-            servers[other] = {"command": "python", "args": ["-m", runs], "cwd": str(ROOT)}
+        if servers is None:
+            if attack is None:
+                backend = ["-m", "01-basic-mcp.server"]
+            else:
+                backend = ["-m", f"{LESSON}.labs.attacker_backend", attack, "--record", str(folder / "loot.txt")]
+            servers = {BACKEND: {"command": "python", "args": backend, "cwd": str(ROOT)}}
+            for other, runs in (others or {}).items():
+                servers[other] = {"command": "python", "args": ["-m", runs], "cwd": str(ROOT)}
         config = f"{name}.json"
         (folder / config).write_text(json.dumps({"mcpProxy": {"options": options}, "mcpServers": servers}))
         port = free_port()
@@ -105,11 +139,53 @@ def proxy(
         argv = [sys.executable, "-m", module, config_flag, config, "--addr", f"127.0.0.1:{port}"]
         with (folder / "proxy.log").open("a") as log:
             process = subprocess.Popen(argv, cwd=folder, env=importable(), stdout=subprocess.DEVNULL, stderr=log)
+        running = Proxy(process, f"http://127.0.0.1:{port}", folder, config)
         try:
-            yield Proxy(process, f"http://127.0.0.1:{port}", folder, config)
+            yield running
         finally:
-            process.terminate()
+            running.stop()
             process.wait(timeout=15)
+
+
+def stop(*proxies: Proxy) -> None:
+    """Stop the lab's proxies all at once, rather than one after the other as their blocks end."""
+    for each in proxies:
+        each.stop()
+
+
+@contextmanager
+def serving(servers: Mapping[str, "MCPServer"]) -> Iterator[dict[str, dict[str, str]]]:
+    """Each server over Streamable HTTP, on a free port, on a thread of the lab: the config entry of each, by name."""
+    import uvicorn  # imported only now: the lab has said what it does
+
+    # What goes wrong, on stderr; not the SDK's line per session and request (MCPServer sets that up).
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, force=True)
+    configs = {
+        name: uvicorn.Config(
+            server.streamable_http_app(), port=free_port(), log_level="warning", log_config=None, proxy_headers=False
+        )
+        for name, server in servers.items()
+    }
+    running = [uvicorn.Server(config) for config in configs.values()]
+
+    async def serve_all() -> None:
+        async with anyio.create_task_group() as group:
+            for server in running:
+                group.start_soon(server.serve)
+
+    thread = Thread(target=anyio.run, args=(serve_all,), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not all(server.started for server in running):
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the lab's backends did not start")
+        time.sleep(0.02)
+    try:
+        yield {name: {"url": f"http://127.0.0.1:{config.port}/mcp"} for name, config in configs.items()}
+    finally:
+        for server in running:
+            server.should_exit = True
+        thread.join(timeout=15)
 
 
 def healthy(http: httpx2.Client, base: str) -> bool:
@@ -126,19 +202,29 @@ async def until(condition: Callable[[], Awaitable[object]], timeout: float = 10)
             await anyio.sleep(0.05)
 
 
+def wait_for(condition: Callable[[], Any], timeout: float = 10) -> Any:
+    """`until`, for a lab's own thread: poll `condition` until it returns something true, and return that."""
+    deadline = time.monotonic() + timeout
+    while not (outcome := condition()):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout:g} s for the proxy")
+        time.sleep(0.05)
+    return outcome
+
+
 # -- the host, and its model ---------------------------------------------------
 
 
-async def listed(client: Client) -> list[Tool]:
+async def listed(client: "Client") -> list["Tool"]:
     return (await client.list_tools()).tools
 
 
-def shown(tools: list[Tool]) -> str:
+def shown(tools: list["Tool"]) -> str:
     """What the model reads of the tools: each one's name and description."""
     return "; ".join(f"{tool.name}: {tool.description}" for tool in tools) or "no tool"
 
 
-async def the_model_calls(client: Client, name: str, tools: list[Tool]) -> str:
+async def the_model_calls(client: "Client", name: str, tools: list["Tool"]) -> str:
     """The model calls `name` to add 2 and 3, doing what the tool's description asks of it; what it gets.
 
     A tool the client does not list, the model does not know: the host calls it by name all the same.
@@ -151,15 +237,24 @@ async def the_model_calls(client: Client, name: str, tools: list[Tool]) -> str:
         arguments[argument] = FILES[path]
         shown_as.append(f"{argument}=<{path}>")
     result = await client.call_tool(name, arguments)
-    answer = "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+    answer = text_of(result)
     call = f"{name}({', '.join(shown_as)})"
     who = f"the model calls {call}" if tool is not None else f"the host calls {call} by name"
     return f"{who}: {'refused: ' if result.is_error else ''}{answer}"
 
 
-def report_loot(proxy: Proxy) -> None:
+def text_of(result: Any) -> str:
+    """The text blocks of a tool's result (`CallToolResult`), one per line."""
+    from mcp_types import TextContent
+
+    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+
+
+def report_loot(proxy: Proxy) -> str | None:
+    """What the attacker's server received; what the attack got, if anything."""
     loot = proxy.loot()
     print(f"   the attacker's server received: {', '.join(repr(notes) for notes in loot) if loot else 'nothing'}")
+    return "the attacker's server received the user's ~/.ssh/id_rsa" if FILES["~/.ssh/id_rsa"] in loot else None
 
 
 def the_operator_reviews(proxy: Proxy, lines: int) -> None:
@@ -171,3 +266,16 @@ def the_operator_reviews(proxy: Proxy, lines: int) -> None:
         print(f"     {line.removeprefix('  ')}")
     if len(diff) > lines:
         print(f"     ... ({len(diff) - lines} more lines)")
+
+
+def verdict(got: str | None, blocked_by: str | None = None, how: str | None = None) -> None:
+    """The last line of each half of a lab: what the attacker got, or, if nothing, what stopped them and how.
+
+    A vulnerable variant has nothing that stops the attack: if the attacker got nothing there, the lab is broken.
+    """
+    if got:
+        print(f"   ATTACK SUCCEEDED: {got}")
+    elif blocked_by and how:
+        print(f"   ATTACK BLOCKED by {blocked_by}: {how}")
+    else:
+        raise RuntimeError("the attack failed against the vulnerable variant: the lab is broken")

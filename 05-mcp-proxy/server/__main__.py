@@ -129,32 +129,41 @@ def pins_command(ctx: typer.Context) -> None:
     """Show the pinned tools, and the diff of every definition waiting for approval (new tools: from nothing)."""
     store = PinStore(ctx.obj["pins"])
     listed = sorted(key for key in store.changed if store.times_listed(key))
-    new = sorted(key for key in store.changed if key not in store.approved and key not in listed)
-    changed = len(store.changed) - len(new) - len(listed)
+    naming = sorted(key for key in store.changed if store.changed[key].get("names"))
+    new = sorted(key for key in store.changed if key not in store.approved and key not in listed + naming)
+    changed = len(store.changed) - len(new) - len(listed) - len(naming)
     twice = f", {len(listed)} listed more than once" if listed else ""
-    print(f"{ctx.obj['pins']}: {len(store.approved)} approved, {changed} changed, {len(new)} new{twice}")
+    others = f", {len(naming)} naming another server's tools" if naming else ""
+    print(f"{ctx.obj['pins']}: {len(store.approved)} approved, {changed} changed, {len(new)} new{twice}{others}")
     for key in sorted(store.approved):
         print(f"  {state(store, key):<7} {key}  sha256:{store.approved[key]['sha256'][:12]}")
     for key in sorted(store.changed.keys() - store.approved.keys()):
         print(f"  {state(store, key):<7} {key}  sha256:{store.changed[key]['sha256'][:12]}")
     for key, change in sorted(store.changed.items()):
         approved = store.approved.get(key)
+        held = approved is not None and approved["sha256"] == change["sha256"]  # trusted on first use, held since
+        approved = None if held else approved  # then the whole definition is the thing to read
         before = json.dumps(approved["definition"], indent=2, sort_keys=True).splitlines() if approved else []
         after = json.dumps(change["definition"], indent=2, sort_keys=True).splitlines()
-        what = "changed" if approved else "is new"
+        what = "changed" if approved else "is held" if held else "is new"
         if times := store.times_listed(key):
             what = f"is listed {times} times by its backend (every entry below)"
+        elif names := change.get("names"):
+            what += f", and names another server's tool: {', '.join(names)} (a possible tool shadowing)"
         print(f"\n{key} {what} (seen {change['seen']}):")
         for line in difflib.unified_diff(before, after, "approved", "now", lineterm="", n=1):
             print(f"  {line}")
 
 
 def state(store: PinStore, key: str) -> str:
-    """What `pins` says of a tool: ok, CHANGED, NEW, or LISTED 2 TIMES (a name no one can approve)."""
+    """What `pins` says of a tool: ok, CHANGED, NEW, LISTED 2 TIMES (a name no one can approve), or NAMES OTHERS
+    (its definition names another server's tools)."""
     if key not in store.changed:
         return "ok"
     if times := store.times_listed(key):
         return f"LISTED {times} TIMES"
+    if store.changed[key].get("names"):
+        return "NAMES OTHERS"
     return "CHANGED" if key in store.approved else "NEW"
 
 

@@ -38,6 +38,7 @@ from mcp_types import (
     ReadResourceResult,
 )
 
+from .approval import needs_approval, refusal
 from .backends import tool_error
 from .proxy import Proxy
 from .view import View, admission
@@ -96,6 +97,9 @@ def create_server(proxy: Proxy) -> Server:
         route = seen.tool(params.name)
         if route is None:
             return tool_error(seen.why_not(params.name))
+        backend = proxy.settings.backends.get(route.backend.name)
+        if needs_approval(backend, route.name) and (why := await refusal(ctx, params.name, params.arguments)):
+            return tool_error(why)  # the caller's user did not approve it, or could not be asked (approval.py)
         return await route.backend.call_tool(ctx, route.name, params.arguments)
 
     async def list_prompts(ctx: ServerRequestContext, params: PaginatedRequestParams | None) -> ListPromptsResult:

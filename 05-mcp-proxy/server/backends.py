@@ -23,6 +23,7 @@ callbacks registered here are what declares those capabilities to the backend.
 import datetime
 import logging
 import math
+import shlex
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -50,6 +51,7 @@ from mcp_types import (
 )
 
 from .config import BackendConfig, expand
+from .names import META_KEY
 from .pinning import digest
 from .relay import InFlight
 from .settings import BackendSettings
@@ -191,6 +193,9 @@ class Backend:
             "sampling_callback": self.inflight.sample,
         }
         if isinstance(target, StdioServerParameters):
+            # Every command the proxy runs, logged as the config wrote it: a ${VAR} stays unexpanded, so no
+            # secret lands in the log (the security best practices: "Log all stdio transport usage").
+            logger.info("backend %s: running %s", self.name, shlex.join([spec.command or "", *spec.args]))
             async with Client(target, **callbacks) as client:
                 yield client
             return
@@ -267,9 +272,10 @@ class Backend:
             logger.info("-> %s: tools/call %s", self.name, name)
         with self.inflight.serving(ctx):
             try:
-                return await client.call_tool(
+                result = await client.call_tool(
                     name, arguments, read_timeout_seconds=timeout, progress_callback=progress_relay(ctx)
                 )
+                return from_backend(result, self.name, name)
             except MCPError as error:
                 if error.code == REQUEST_TIMEOUT:
                     return tool_error(f"Backend {self.name} did not answer {name} within {timeout:g}s")
@@ -309,6 +315,18 @@ class Backend:
             "connects": self.connects,
             "error": self.error,
         }
+
+
+def from_backend(result: CallToolResult, backend: str, tool: str) -> CallToolResult:
+    """The result, marked in its `_meta` as text a backend wrote: data for the host, never the user's word.
+
+    A tool's result can carry instructions for the model (a document, a web page, an e-mail). The
+    mark cannot stop a model from following them; it tells the host where the text came from, so the
+    host can show it as such and weigh what the model does next (approval.py stops the calls that
+    matter). Whatever the backend put under this key itself is replaced: only the proxy marks.
+    """
+    origin = {"backend": backend, "name": tool, "untrusted": True}
+    return result.model_copy(update={"meta": {**(result.meta or {}), META_KEY: origin}})
 
 
 def progress_relay(ctx: ServerRequestContext[Any, Any]) -> ProgressFnT | None:

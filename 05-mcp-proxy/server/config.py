@@ -15,7 +15,9 @@ fails that backend only; the gate's tokens are expanded at load time, because a
 proxy that cannot read its tokens must not start open.
 
 Where a server's own option and the proxy's meet, settings.py resolves them,
-once, into the frozen settings the rest of the proxy reads.
+once, into the frozen settings the rest of the proxy reads. A config names the
+commands the proxy runs: it is read only if no one but the proxy's user can
+change it (permissions.py).
 """
 
 import json
@@ -29,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.alias_generators import to_camel
 
 from ..addresses import SERVER_ADDR
+from .permissions import writable_by_others
 
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 BACKEND_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -88,6 +91,7 @@ class ServerOptions(Model):
     log_enabled: bool | None = None
     auth_tokens: tuple[str, ...] | None = None
     tool_filter: ToolFilter | None = None
+    require_approval: tuple[str, ...] | None = None  # globs of the backend's own tool names (approval.py)
 
     _tokens = field_validator("auth_tokens")(lambda tokens: None if tokens is None else expand_tokens(tokens))
 
@@ -159,6 +163,7 @@ class ProxyOptions(Model):
     log_enabled: bool = True
     auth_tokens: tuple[str, ...] = ()
     tool_filter: ToolFilter | None = None
+    require_approval: tuple[str, ...] = ()  # tools whose every call waits for the caller's user (approval.py)
     tool_name_separator: str = "__"
     page_size: int | None = Field(default=None, ge=1)
     pin_tools: bool = True
@@ -245,8 +250,16 @@ def parse_config(data: Any) -> Config:
 
 
 def load_config(path: Path) -> Config:
+    """The config at `path`, if no one but the proxy's user can change it (permissions.py): at start and reload."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8") as file:
+            # The open file's status: the file checked is the file read.
+            if problem := writable_by_others(path, os.fstat(file.fileno())):
+                raise ConfigError(
+                    f"{problem}: a config names the commands this proxy runs, so only the user it runs as "
+                    "(or root) may be able to change it, as ssh requires of ~/.ssh/config"
+                )
+            text = file.read()
     except OSError as error:
         raise ConfigError(f"cannot read {path}: {error.strerror}") from None
     try:

@@ -80,7 +80,8 @@ def create_http_app(proxy: Proxy, host: str = "127.0.0.1", limits: StreamLimits 
 
     @app.get("/healthz")
     async def healthz(request: Request) -> dict[str, Any]:
-        """Each backend's state; its error details only for a caller the gate admits to that backend.
+        """Each backend's state; its error details, and the tools it has held, only for a caller the gate
+        admits to that backend.
 
         An error can name a host, a path or a variable of the proxy's: no business of anyone else,
         not even of a caller the proxy admits to other backends."""
@@ -89,6 +90,7 @@ def create_http_app(proxy: Proxy, host: str = "127.0.0.1", limits: StreamLimits 
         for name, backend in health["backends"].items():
             if name not in admitted:
                 backend.pop("error")
+                backend.pop("held")
         return health
 
     # The gate checks every request before the SDK reads it; a lone result leaves as JSON (answers.py).

@@ -20,6 +20,8 @@ scheme, so the result is still a URI, and a template such as
 import hashlib
 import re
 
+# The proxy's note, in `_meta`, of where a tool lives (view.py) and where a tool's result came from (backends.py).
+META_KEY = "mcp-workshop/proxy"
 LLM_SAFE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 UNSAFE_CHARACTER = re.compile(r"[^a-zA-Z0-9_-]")
 MAX_NAME = 64

@@ -25,7 +25,9 @@ Trust on first use cannot judge a first definition: a tool that arrives with
 instructions for the model already in its description (*tool poisoning*) is
 pinned as it is. With `approveNewTools`, a new tool is not trusted either: it
 waits, hidden and refused, as a changed one does, its change a change from no
-definition at all.
+definition at all. One kind of first definition the proxy can judge: one that
+names another server's tools (*tool shadowing*, shadowing.py). It waits too,
+with the names it mentions, until an operator approves it knowing them.
 
 The pins live in a JSON file the operator can read: each approved definition in
 full, and each definition waiting for approval next to it (under `changed`,
@@ -115,9 +117,11 @@ class PinStore:
         tools: Sequence[Tool],
         trust_new: bool = True,
         duplicated: Mapping[str, Sequence[Tool]] | None = None,
+        naming: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """Pin tools seen for the first time (or, not `trust_new`, hold them); record the ones that changed,
-        and the names the backend listed more than once (`duplicated`: every entry of each)."""
+        the names the backend listed more than once (`duplicated`: every entry of each), and the tools that
+        name other servers' tools (`naming`: tool -> the names, shadowing.py) unless approved with them."""
         self.reload_if_changed()
         dirty = False
         for name, entries in (duplicated or {}).items():
@@ -131,7 +135,21 @@ class PinStore:
         for tool in tools:
             key, seen, sha = pin_key(backend, tool.name), definition(tool), digest(tool)
             pinned = self.approved.get(key)
-            if pinned is None and trust_new:
+            if (names := sorted((naming or {}).get(tool.name, ()))) and not (
+                pinned is not None and pinned["sha256"] == sha and set(names) <= set(pinned.get("names", ()))
+            ):
+                # Trusted on first use or not, it waits for an operator who knows what it names.
+                waiting = self.changed.get(key, {})
+                if waiting.get("sha256") != sha or waiting.get("names") != names:
+                    self.changed[key] = {"sha256": sha, "definition": seen, "seen": now(), "names": names}
+                    dirty = True
+                    logger.warning(
+                        "tool %s names another server's tool (%s), a possible tool shadowing: hidden and refused "
+                        "until approved",
+                        key,
+                        ", ".join(names),
+                    )
+            elif pinned is None and trust_new:
                 self.approved[key] = {"sha256": sha, "definition": seen, "approved": now()}
                 self.changed.pop(key, None)  # held while new tools waited for approval: trusted now
                 dirty = True
@@ -153,9 +171,15 @@ class PinStore:
             self.save()
 
     def is_approved(self, backend: str, tool: str, sha256: str) -> bool:
-        """Whether a definition with this hash is the approved one (backends hash their tools once, on listing)."""
-        pinned = self.approved.get(pin_key(backend, tool))
-        return pinned is not None and pinned["sha256"] == sha256
+        """Whether a definition with this hash is the approved one (backends hash their tools once, on listing),
+        and is not itself waiting for review (a tool trusted on first use that names another server's tools)."""
+        key = pin_key(backend, tool)
+        pinned = self.approved.get(key)
+        return pinned is not None and pinned["sha256"] == sha256 and self.changed.get(key, {}).get("sha256") != sha256
+
+    def names_of_others(self, backend: str, tool: str) -> list[str]:
+        """The other servers' tools that this tool's waiting definition names (shadowing.py); none if none waits."""
+        return self.changed.get(pin_key(backend, tool), {}).get("names", [])
 
     def is_new(self, backend: str, tool: str) -> bool:
         """Whether no definition of this tool was ever approved (it waits because of approveNewTools)."""
@@ -176,5 +200,7 @@ class PinStore:
             if key not in unknown:
                 change = self.changed.pop(key)
                 self.approved[key] = {"sha256": change["sha256"], "definition": change["definition"], "approved": now()}
+                if "names" in change:  # approved knowing what it names: served while it names no more
+                    self.approved[key]["names"] = change["names"]
         self.save()
         return unknown

@@ -30,8 +30,9 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from .backends import Backend
 from .config import load_config
-from .pinning import PinStore
+from .pinning import PinStore, definition
 from .settings import ProxySettings
+from .shadowing import names_of_other_servers
 from .view import Admission, View
 
 logger = logging.getLogger(__name__)
@@ -128,11 +129,29 @@ class Proxy:
             logger.warning(
                 "backend %s lists tool %s %d times: refused, a possible rug pull", backend.name, name, len(entries)
             )
-        if self.settings.pin_tools and (catalog.tools or catalog.duplicated):
-            trust_new = not self.settings.approve_new_tools
-            self.pins.observe(backend.name, catalog.tools, trust_new, catalog.duplicated)
+        if self.settings.pin_tools:
+            self.observe_pins()
         self._views.clear()
         await self.announce()
+
+    def observe_pins(self) -> None:
+        """Pin every ready backend's tools (pinning.py), holding those that name another server's (shadowing.py).
+
+        Every backend's, not only the one that changed: a tool's own name can be recognised once its
+        server lists it, so a server that connects can make another server's description suspect."""
+        separator, trust_new = self.settings.separator, not self.settings.approve_new_tools
+        listed = {name: [tool.name for tool in self.backends[name].catalog.tools] for name in self.backends}
+        others = {name: listed.get(name, []) for name in self.settings.backends}  # the configured, ready or not
+        for backend in self.backends.values():
+            catalog = backend.catalog
+            if not (catalog.tools or catalog.duplicated):
+                continue
+            naming = {
+                tool.name: names
+                for tool in catalog.tools
+                if (names := names_of_other_servers(definition(tool), backend.name, others, separator))
+            }
+            self.pins.observe(backend.name, catalog.tools, trust_new, catalog.duplicated, naming)
 
     # -- telling clients ------------------------------------------------------
 
@@ -169,6 +188,8 @@ class Proxy:
                 }[kind]()
 
     def health(self) -> dict[str, Any]:
-        backends = {name: backend.health() for name, backend in self.backends.items()}
+        """Each backend's state, and its tools held for an operator (new, changed, listed twice, naming others')."""
+        held = self.view(Admission(backend=None, admitted=frozenset(self.backends))).held_by_backend
+        backends = {name: {**backend.health(), "held": held.get(name, [])} for name, backend in self.backends.items()}
         ready = all(b["state"] == "ready" for b in backends.values())
         return {"status": "ok" if ready else "degraded", "proxy": self.settings.name, "backends": backends}

@@ -40,6 +40,7 @@ class BackendSettings:
     required: bool  # panicIfInvalid: the proxy refuses to start without it
     tokens: tuple[str, ...]  # the gate's tokens that admit a caller to it; none: open to anyone
     tool_filter: ToolFilter | None
+    require_approval: tuple[str, ...]  # globs of its tools whose calls wait for the caller's user (approval.py)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class ProxySettings:
                 required=options.panic_if_invalid if own.panic_if_invalid is None else own.panic_if_invalid,
                 tokens=options.auth_tokens if own.auth_tokens is None else own.auth_tokens,
                 tool_filter=own.tool_filter or options.tool_filter,
+                require_approval=options.require_approval if own.require_approval is None else own.require_approval,
             )
 
         return cls(

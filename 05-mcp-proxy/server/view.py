@@ -9,6 +9,7 @@ the view of that admission, which is built once from the backends' cached catalo
     every ready backend the caller's token admits
       -> its tools, minus those the tool filter hides           (filters.py)
       -> minus those awaiting approval: changed since approved,  (pinning.py)
+         naming another server's tools (shadowing.py),
          or, with approveNewTools, never approved
       -> minus any name the backend lists twice             (backends.py)
       -> renamed backend__tool (names.py), unless the caller came through /<backend>/mcp
@@ -30,11 +31,9 @@ from mcp_types import Prompt, Resource, ResourceTemplate, Tool
 
 from .backends import Backend
 from .filters import allowed
-from .names import exposed_name, exposed_uri, split_uri
+from .names import META_KEY, exposed_name, exposed_uri, split_uri
 from .pinning import PinStore
 from .settings import ProxySettings
-
-META_KEY = "mcp-workshop/proxy"  # in each exposed tool's _meta: where it really lives
 
 
 @dataclass(frozen=True)
@@ -83,8 +82,9 @@ class View:
 
         self._tools: dict[str, Route] = {}
         self._listed_tools: list[Tool] = []
-        # Tools held back: exposed name -> why, as a call to it is refused.
+        # Tools held back: exposed name -> why, as a call to it is refused; and by backend, for /healthz.
         self._held: dict[str, str] = {}
+        self.held_by_backend: dict[str, list[str]] = {}
         for backend in ready:
             tool_filter = settings.backends[backend.name].tool_filter
             for tool in backend.catalog.tools:
@@ -94,6 +94,7 @@ class View:
                 digest = backend.catalog.digests[tool.name]
                 if settings.pin_tools and not pins.is_approved(backend.name, tool.name, digest):
                     self._held[name] = self._awaiting_approval(name, backend.name, tool.name, pins)
+                    self.held_by_backend.setdefault(backend.name, []).append(name)
                     continue
                 self._tools[name] = Route(backend, tool.name)
                 self._listed_tools.append(shown(tool, name, backend.name))
@@ -101,6 +102,7 @@ class View:
                 if allowed(tool_filter, tool_name):
                     name = self._name(backend.name, tool_name)
                     self._held[name] = self._listed_twice(name, len(entries), settings.pin_tools)
+                    self.held_by_backend.setdefault(backend.name, []).append(name)
 
         self._prompts: dict[str, Route] = {}
         self._listed_prompts: list[Prompt] = []
@@ -125,7 +127,10 @@ class View:
         return name if self.admission.backend else exposed_name(backend, name, self._separator)
 
     def _awaiting_approval(self, name: str, backend: str, tool: str, pins: PinStore) -> str:
-        if pins.is_new(backend, tool):
+        if names := pins.names_of_others(backend, tool):
+            why = f"its description names another server's tool ({', '.join(names)}): a possible tool shadowing"
+            what = "it"
+        elif pins.is_new(backend, tool):
             why, what = "it is new, and this proxy serves no tool before an operator approved it", "it"
         else:
             why, what = "its definition changed since it was approved (a possible rug pull)", "the change"

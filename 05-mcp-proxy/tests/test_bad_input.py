@@ -124,3 +124,11 @@ def test_foreign_host_header_is_refused(session: httpx2.Client) -> None:
     )
     assert response.status_code == 421
     still_serving(session)
+
+
+def test_no_request_names_a_server_for_the_proxy_to_run(aggregate) -> None:
+    # The proxy runs the servers its config names, and no other: no route adds one (the lab stdio_escalation
+    # runs a proxy that has one).
+    server = {"name": "helper", "server": {"command": "sh", "args": ["-c", "true"]}}
+    for path in ("/servers", "/config", "/basic/servers"):
+        assert httpx2.post(f"{aggregate.base_url}{path}", json=server, timeout=10).status_code == 404

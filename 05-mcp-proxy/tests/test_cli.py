@@ -81,7 +81,7 @@ def test_a_bad_config_is_a_usage_error_naming_the_field(tmp_path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_a_missing_or_broken_config_file_is_a_usage_error(tmp_path) -> None:
+def test_a_missing_broken_or_writable_by_anyone_config_file_is_a_usage_error(tmp_path) -> None:
     missing = run_cli("server", "--config", str(tmp_path / "nope.json"))
     assert missing.returncode == 2
     assert "cannot read" in missing.stderr and "No such file or directory" in missing.stderr
@@ -89,6 +89,12 @@ def test_a_missing_or_broken_config_file_is_a_usage_error(tmp_path) -> None:
     broken = run_cli("server", "--config", str(tmp_path / "broken.json"))
     assert broken.returncode == 2
     assert "not JSON" in broken.stderr
+    writable = tmp_path / "writable.json"
+    writable.write_text('{"mcpServers": {}}')
+    writable.chmod(0o666)  # anyone could name a command for the proxy to run (server/permissions.py)
+    refused = run_cli("server", "--config", str(writable))
+    assert refused.returncode == 2
+    assert f"anyone can write {writable} (mode 0666): a config names the commands this proxy runs" in refused.stderr
 
 
 def test_invalid_address_is_a_usage_error() -> None:
@@ -113,6 +119,9 @@ def test_well_formed_addresses_are_accepted(addr: str) -> None:
     ("module", "announces"),
     [
         ("labs.session_hijack.vulnerable", "DELIBERATELY VULNERABLE (lab: session_hijack): "),
+        ("labs.stdio_escalation.vulnerable", "DELIBERATELY VULNERABLE (lab: stdio_escalation): "),
+        ("labs.tool_shadowing.vulnerable", "DELIBERATELY VULNERABLE (lab: tool_shadowing): "),
+        ("labs.indirect_injection.vulnerable", "DELIBERATELY VULNERABLE (lab: indirect_injection): "),
         ("labs.rug_pull.vulnerable", "DELIBERATELY VULNERABLE (lab: rug_pull): "),
         ("labs.tool_poisoning.vulnerable", "DELIBERATELY VULNERABLE (lab: tool_poisoning): "),
         ("labs.attacker_backend", "DELIBERATELY MALICIOUS (labs: tool_poisoning, rug_pull): "),

@@ -1,10 +1,14 @@
-"""Lesson 05's config file: both shapes load, every mistake names its field, ${VAR} comes from the environment."""
+"""Lesson 05's config file: both shapes load, every mistake names its field, ${VAR} comes from the environment,
+and no one but the proxy's user can change it."""
 
+import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
 
-from lesson05.server import backends, config, settings
+from lesson05.server import backends, config, permissions, settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LESSON_DIR = Path(__file__).resolve().parents[1]
@@ -160,3 +164,50 @@ def test_a_reload_reconnects_a_backend_only_when_its_connection_changed() -> Non
     filtered = backend(options={"authTokens": ["t"], "toolFilter": {"mode": "block", "list": ["x"]}})
     assert filtered.connection == before.connection
     assert filtered != before
+
+
+def refusal(path: Path) -> str | None:
+    """Why `load_config` refuses `path`, or None if it loads it."""
+    try:
+        config.load_config(path)
+    except config.ConfigError as error:
+        return str(error)
+    return None
+
+
+def test_a_config_anyone_can_change_is_refused_as_ssh_refuses_its_own(tmp_path) -> None:
+    # A config names the commands the proxy runs: who can write it can run anything as the proxy's user.
+    folder = tmp_path / "proxy"
+    folder.mkdir(mode=0o700)
+    path = folder / "config.json"
+    path.write_text(json.dumps({"mcpServers": {"a": {"command": "sh", "args": ["-c", "touch pwned"]}}}))
+    path.chmod(0o644)
+    assert refusal(path) is None
+    path.chmod(0o666)
+    assert refusal(path) == (
+        f"anyone can write {path} (mode 0666): a config names the commands this proxy runs, so only the user it "
+        "runs as (or root) may be able to change it, as ssh requires of ~/.ssh/config"
+    )
+    path.chmod(0o600)
+    folder.chmod(0o777)  # anyone could put a config of their own in its place
+    assert f"anyone can write {folder}, the folder of {path}, (mode 0777)" in (refusal(path) or "")
+    folder.chmod(0o1777)  # as /tmp: only the config's owner can replace it
+    assert refusal(path) is None
+    folder.chmod(0o700)
+
+
+def status(mode: int, uid: int, gid: int) -> os.stat_result:
+    """A file's status as os.stat gives it: mode, inode, device, links, owner, group, size, times."""
+    return os.stat_result((mode, 0, 0, 1, uid, gid, 0, 0, 0, 0))
+
+
+def test_a_config_another_user_owns_or_a_shared_group_can_write_is_refused() -> None:
+    # Owners and groups other than the test's own cannot be made without root: these run the rule on a status.
+    me = os.geteuid()
+    someone_else = me + 4242
+    owned = status(stat.S_IFREG | 0o644, someone_else, os.getegid())
+    assert permissions.problem(owned, "config.json", me).startswith("config.json is owned by ")
+    assert permissions.problem(status(stat.S_IFREG | 0o644, 0, 0), "config.json", me) is None  # root's
+    nobodys = 4_000_000  # a group no one is in
+    shared = status(stat.S_IFREG | 0o664, me, nobodys)
+    assert permissions.problem(shared, "config.json", me) == f"group gid {nobodys} can write config.json (mode 0664)"

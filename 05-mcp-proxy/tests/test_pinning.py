@@ -88,8 +88,9 @@ async def test_with_approve_new_tools_no_tool_is_served_before_an_operator_appro
             assert text(await client.call_tool("faulty__calc", {"a": 1, "b": 2})) == "3"
 
 
-async def test_a_tool_listed_twice_or_with_new_meta_or_icons_is_refused_and_waits_for_review() -> None:
-    with proxies.start_proxy({"faulty": backends.faulty()}) as proxy:
+async def test_a_tool_listed_twice_with_new_meta_or_naming_another_servers_tool_waits_for_review() -> None:
+    # `mail` never starts: its name, in the config, is all a description can be caught naming.
+    with proxies.start_proxy({"faulty": backends.faulty(), "mail": backends.broken()}) as proxy:
         pins = proxy.operator_options
         operator = f"python -m 05-mcp-proxy.server {' '.join(pins)}"
         async with connect(proxy.mcp_url, mode="legacy") as client:
@@ -134,6 +135,27 @@ async def test_a_tool_listed_twice_or_with_new_meta_or_icons_is_refused_and_wait
             review = run_cli("server", *pins, "pins")
             assert '"resourceUri": "ui://faulty/steal-the-session"' in review.stdout
             assert '"src": "https://evil.test/i.png"' in review.stdout
+
+            # A new tool tells the model how to use another server's tool (tool shadowing): trusted on first
+            # use like any new tool, but for that. Held, logged, and shown by /healthz and `pins`.
+            await client.call_tool("faulty__mutate", {"how": "shadow"})
+            waiting.eventually(lambda: "tool faulty/forward names another server's tool (mail__" in proxy.logged())
+            assert "faulty__forward" not in await clients.tool_names(client)
+            assert text(await client.call_tool("faulty__forward", {})) == (
+                "Tool faulty__forward is refused: its description names another server's tool (mail__send_email): "
+                f"a possible tool shadowing. An operator can review it with `{operator} pins` "
+                f"and accept it with `{operator} approve faulty__forward`."
+            )
+            assert "faulty__forward" in proxy.health()["backends"]["faulty"]["held"]
+            review = run_cli("server", *pins, "pins")
+            assert "  NAMES OTHERS faulty/forward  sha256:" in review.stdout, review.stdout
+            assert "\nfaulty/forward is new, and names another server's tool: mail__send_email" in review.stdout
+            assert run_cli("server", *pins, "approve", "faulty__forward").stdout == "approved faulty/forward\n"
+
+            async def forward_served() -> bool:
+                return "faulty__forward" in await clients.tool_names(client)
+
+            await waiting.eventually_async(forward_served, message="faulty__forward served once approved")
 
 
 def test_approving_a_tool_with_no_pending_change_is_an_error(tmp_path) -> None:

@@ -161,10 +161,15 @@ def test_an_answer_is_a_stream_only_when_something_comes_before_the_result(aggre
 
     assert alone.headers["content-type"] == "application/json"
     assert alone.headers["mcp-session-id"] == session
+    origin = {"backend": "faulty", "name": "echo_message", "untrusted": True}  # server/backends.py from_backend
     assert alone.json() == {
         "jsonrpc": "2.0",
         "id": 1,
-        "result": {"content": [{"type": "text", "text": f"faulty echo: {forged}"}], "isError": False},
+        "result": {
+            "_meta": {"mcp-workshop/proxy": origin},
+            "content": [{"type": "text", "text": f"faulty echo: {forged}"}],
+            "isError": False,
+        },
     }
 
     assert streamed.headers["content-type"].startswith("text/event-stream")

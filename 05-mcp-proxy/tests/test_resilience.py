@@ -208,7 +208,7 @@ async def test_an_http_backend_that_restarts_gets_a_new_session() -> None:
             assert proxy.health()["backends"]["remote"]["connects"] == 2
 
 
-async def test_sighup_reloads_the_config_and_restarts_only_what_changed() -> None:
+async def test_sighup_reloads_the_config_restarts_only_what_changed_and_refuses_one_anyone_can_write() -> None:
     tag = f"reload-test-{uuid.uuid4()}"
     with proxies.start_proxy({"basic": backends.lesson_01()}) as proxy:
         config = json.loads(proxy.config_path.read_text())
@@ -235,6 +235,17 @@ async def test_sighup_reloads_the_config_and_restarts_only_what_changed() -> Non
         eventually(lambda: "keeps running on the previous config" in proxy.logged())
         assert "mcpServers.x: needs 'command'" in proxy.logged()
         assert proxy.states() == {"faulty": "ready"}
+
+        # A config anyone can write names a command of someone else's: refused, whatever it says (the lab
+        # stdio_escalation), and the command never runs.
+        ran = proxy.config_path.with_name("ran-a-stranger's-command")
+        stranger = {"command": "sh", "args": ["-c", f"touch '{ran}'"]}
+        proxy.config_path.chmod(0o666)
+        reload({"faulty": backends.faulty("--tag", tag), "stranger": stranger})
+        eventually(lambda: proxy.logged().count("keeps running on the previous config") == 2)
+        assert f"anyone can write {proxy.config_path} (mode 0666)" in proxy.logged()
+        assert proxy.states() == {"faulty": "ready"}
+        assert not ran.exists()
         log = proxy.stop()  # SIGTERM
     assert "Application shutdown complete" in log
     assert not processes.processes_with(tag)  # no stdio child outlives the proxy

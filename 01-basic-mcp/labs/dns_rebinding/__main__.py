@@ -43,27 +43,42 @@ def page_sends(server: "stage.Server", method: str, params: dict, *, host: str, 
     return result["content"][0]["text"]
 
 
-def play_the_page(server: "stage.Server") -> None:
+def play_the_page(server: "stage.Server") -> list[str]:
+    """The page's requests after the rebinding; what it read of the answers (none is an HTTP error)."""
     port = server.base_url.rpartition(":")[2]
     rebound = {"host": f"{PAGE}:{port}", "origin": f"http://{PAGE}:{port}"}  # the page's own origin, now 127.0.0.1
-    print(f"   the page lists the tools: {page_sends(server, 'tools/list', {}, **rebound)}")
+    listed = page_sends(server, "tools/list", {}, **rebound)
+    print(f"   the page lists the tools: {listed}")
     call = {"name": "echo_message", "arguments": {"message": "read by a web page"}}
-    print(f"   the page calls echo_message: {page_sends(server, 'tools/call', call, **rebound)}")
+    called = page_sends(server, "tools/call", call, **rebound)
+    print(f"   the page calls echo_message: {called}")
+    return [answer for answer in (listed, called) if not answer.startswith("HTTP ")]
 
 
 def main() -> None:
-    print(f"DNS rebinding: a page from http://{PAGE}, its name now resolving to 127.0.0.1, calls your MCP server.")
+    print(
+        f"DNS rebinding: a page from http://{PAGE}, its name now resolving to 127.0.0.1, calls your MCP server.",
+        flush=True,  # at once: the servers take a second to start
+    )
     with (
         stage.started(f"{LESSON}.labs.dns_rebinding.vulnerable") as unchecked,
         stage.started(f"{LESSON}.server", "-t", "http") as lesson,
     ):
         print("1. Lesson 01's server with the SDK's DNS-rebinding protection off (labs/dns_rebinding/vulnerable.py):")
-        play_the_page(unchecked.wait_until_healthy())
+        read = play_the_page(unchecked.wait_until_healthy())
+        stage.verdict("a web page listed and called the tools of the server on your machine" if read else None)
         print("2. Lesson 01's server: the SDK checks Host and Origin (server/http.py, streamable_http_app(host=...)):")
-        play_the_page(lesson.wait_until_healthy())
+        read = play_the_page(lesson.wait_until_healthy())
         # Without the rebinding, to http://127.0.0.1:<port>: the Host is right, the Origin gives the page away.
         straight = {"host": lesson.base_url.removeprefix("http://"), "origin": f"http://{PAGE}"}
-        print(f"   the page, sending to 127.0.0.1 instead: {page_sends(lesson, 'tools/list', {}, **straight)}")
+        answer = page_sends(lesson, "tools/list", {}, **straight)
+        print(f"   the page, sending to 127.0.0.1 instead: {answer}")
+        read += [] if answer.startswith("HTTP ") else [answer]
+        stage.verdict(
+            "the page read the server's answers" if read else None,
+            "the SDK's Host and Origin checks (server/http.py)",
+            "every request of the page refused before it reached a tool: a foreign Host (421), a foreign Origin (403)",
+        )
 
 
 if __name__ == "__main__":

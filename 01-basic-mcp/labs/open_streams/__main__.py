@@ -13,8 +13,6 @@ from importlib import import_module
 
 import anyio
 import httpx2
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 
 LESSON = "01-basic-mcp"
 stage = import_module(f"{LESSON}.labs.stage")
@@ -72,6 +70,9 @@ async def notice_out_of_files(server: "stage.Server", scope: anyio.CancelScope) 
 
 async def a_new_client(url: str, timeout: float) -> str:
     """What a client that arrives now gets from the server: a tool's answer, or nothing."""
+    from mcp import Client  # only now: the lab has said what it does, before the second the SDK takes
+    from mcp.client.streamable_http import streamable_http_client
+
     outcome = "no answer: the server cannot accept its connection"
     try:
         async with (
@@ -86,7 +87,6 @@ async def a_new_client(url: str, timeout: float) -> str:
 
 
 async def lab() -> None:
-    print(f"Open streams: the attacker opens {STREAMS} sessions, then a stream in each (GET /mcp), and holds them.")
     print(f"Each server runs as on a small machine, allowed {MAX_OPEN_FILES} open files (ulimit -n {MAX_OPEN_FILES}).")
 
     vulnerable = f"{LESSON}.labs.open_streams.vulnerable"
@@ -100,7 +100,13 @@ async def lab() -> None:
             await hold_streams(held, unbounded.wait_until_healthy())
             print(f"   the attacker holds stream after stream, until the server logs: {OUT_OF_FILES}")
             # The server's log says it accepts no connection: no answer is coming, no need to wait long.
-            print(f"   a new client: {await a_new_client(unbounded.mcp_url, timeout=0.5)}")
+            served = await a_new_client(unbounded.mcp_url, timeout=0.5)
+            print(f"   a new client: {served}")
+            stage.verdict(
+                None
+                if served.startswith("echo_message")
+                else "the server is down for everyone: it accepts no connection"
+            )
 
         print(f"2. Lesson 01's server with {' '.join(LIMITS)} (server/streams.py BoundedStreams):")
         async with AsyncExitStack() as held:
@@ -109,13 +115,23 @@ async def lab() -> None:
             refusals = [f"{one.status_code} {one.json()['error']['message']}" for one in answers if one not in opened]
             kinds = "; ".join(sorted(set(refusals)))
             print(f"   the attacker's streams: {len(opened)} open, {len(refusals)} refused: {kinds}")
-            print(f"   a new client: {await a_new_client(bounded.mcp_url, timeout=10)}")
+            served = await a_new_client(bounded.mcp_url, timeout=10)
+            print(f"   a new client: {served}")
             for stream in opened:
                 await stream.aread()  # until the server ends it
             print(f"   {LIMITS[-1]} s after each stream opened, the server ended it: the attacker holds none")
+            stage.verdict(
+                None if served.startswith("echo_message") else "the server is down for everyone",
+                "BoundedStreams (server/streams.py)",
+                f"at most {LIMITS[1]} streams at once, each for {LIMITS[-1]} s: every other client is still served",
+            )
 
 
 def main() -> None:
+    print(
+        f"Open streams: the attacker opens {STREAMS} sessions, then a stream in each (GET /mcp), and holds them.",
+        flush=True,  # at once: the servers take a second to start
+    )
     anyio.run(lab)
 
 

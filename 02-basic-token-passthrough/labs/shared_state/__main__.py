@@ -15,8 +15,6 @@ from importlib import import_module
 
 import anyio
 import httpx2
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 
 LESSON = "02-basic-token-passthrough"
 stage = import_module(f"{LESSON}.labs.stage")
@@ -29,6 +27,9 @@ CALL = ("make_authenticated_request", {"message": "hello upstream"})
 
 async def alice_calls(mcp_url: str) -> dict:
     """Alice's call through the SDK's client, start to finish: what the upstream saw."""
+    from mcp import Client  # only now: the lab has said what it does, before the second the SDK takes
+    from mcp.client.streamable_http import streamable_http_client
+
     async with (
         httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKENS['Alice']}"}) as http,
         Client(streamable_http_client(mcp_url, http_client=http)) as client,
@@ -44,14 +45,22 @@ def both_call(server: "stage.Server") -> dict[str, dict]:
     return seen
 
 
-def report(seen: dict[str, dict]) -> None:
-    names = {f"Bearer {mask_token(token)}": f"{name}'s token ({mask_token(token)})" for name, token in TOKENS.items()}
+def report(seen: dict[str, dict]) -> str | None:
+    """Whose token each call reached the upstream with; what went wrong, if a call used someone else's."""
+    owners = {f"Bearer {mask_token(token)}": name for name, token in TOKENS.items()}
     for caller, echo in seen.items():
-        print(f"   {caller}'s call reached the upstream with {names[echo['headers']['Authorization']]}")
+        owner = owners[echo["headers"]["Authorization"]]
+        print(f"   {caller}'s call reached the upstream with {owner}'s token ({mask_token(TOKENS[owner])})")
+    used = {caller: owners[echo["headers"]["Authorization"]] for caller, echo in seen.items()}
+    wrong = [f"{who}'s call acted upstream with {owner}'s token" for who, owner in used.items() if owner != who]
+    return ", and ".join(wrong) or None
 
 
 def main() -> None:
-    print("Persistent context: Alice and Bob call make_authenticated_request at once, each with a token of their own.")
+    print(
+        "Persistent context: Alice and Bob call make_authenticated_request at once, each with a token of their own.",
+        flush=True,  # at once: the servers take a second to start
+    )
     print("Bob's request is slow to arrive: the server has read its headers when Alice's whole call comes and goes.")
     with stage.started(f"{LESSON}.upstream") as upstream:
         upstream_url = f"{upstream.base_url}/anything"
@@ -61,9 +70,13 @@ def main() -> None:
         ):
             upstream.wait_until_healthy()
             print("1. The caller's token in a module-level variable (labs/shared_state/vulnerable.py):")
-            report(both_call(shared.wait_until_healthy()))
+            stage.verdict(report(both_call(shared.wait_until_healthy())))
             print("2. Lesson 02: the caller's token in a context variable (server/context.py auth_token):")
-            report(both_call(lesson.wait_until_healthy()))
+            stage.verdict(
+                report(both_call(lesson.wait_until_healthy())),
+                "a context variable per request (server/context.py auth_token)",
+                "each call reached the upstream with its own caller's token",
+            )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from threading import Thread
 from urllib.parse import parse_qs, urlsplit
 
+# The session an upstream opens for a caller, in the cookie it sets on a refusal: a secret no log may keep.
+REFUSAL_SESSION = "upstream-session-7f3a9c"
+
 
 @dataclass
 class RecordingUpstream:
@@ -32,6 +35,13 @@ def start() -> Iterator[RecordingUpstream]:
             recorder.authorizations.append(self.headers.get("Authorization"))
             recorder.cookies.append(self.headers.get("Cookie"))
             args = {key: values[0] for key, values in parse_qs(urlsplit(self.path).query).items()}
+            if args.get("message", "").startswith("refuse"):
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Bearer error="invalid_token"')
+                self.send_header("Set-Cookie", f"session={REFUSAL_SESSION}; Path=/")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             body = json.dumps({"args": args, "headers": dict(self.headers.items())}).encode()
             self.send_response(200)
             caller = "".join(c if c.isalnum() else "-" for c in args.get("message", ""))[:20]

@@ -114,7 +114,8 @@ def opens_a_session(alice: Member) -> str:
 
 def adds(alice: Member, session: str) -> str:
     call = {"name": TOOL, "arguments": {"num1": 2, "num2": 3}}
-    return outcome(alice.send("POST", session, {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": call}))
+    answer = outcome(alice.send("POST", session, {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": call}))
+    return f"her session is gone ({answer})" if answer.startswith("HTTP 404") else answer
 
 
 def opens_the_stream_of(mallory: Member, session: str) -> str:
@@ -127,13 +128,16 @@ def opens_the_stream_of(mallory: Member, session: str) -> str:
         )
 
 
-def in_the_handshake_era(alice: Member, mallory: Member) -> None:
+def in_the_handshake_era(alice: Member, mallory: Member) -> list[str]:
+    """Mallory uses Alice's session; what she got of it."""
     session = opens_a_session(alice)
     print(f"   Alice opens a session and calls {TOOL}(num1=2, num2=3): {adds(alice, session)}")
     stream = opens_the_stream_of(mallory, session)
     print(f"   Mallory, with her own token and Alice's session id, opens Alice's stream: {stream}")
-    print(f"   Mallory ends Alice's session (DELETE): {outcome(mallory.send('DELETE', session))}")
+    ended = outcome(mallory.send("DELETE", session))
+    print(f"   Mallory ends Alice's session (DELETE): {ended}")
     print(f"   Alice calls {TOOL} again: {adds(alice, session)}")
+    return [got for got, done in [("opened Alice's stream", stream), ("ended her session", ended)] if "200" in done]
 
 
 def log_lines(carried: Iterable[dict[str, Any]]) -> str:
@@ -147,7 +151,7 @@ def kept_by(proxy: "stage.Proxy") -> str:
     return ", ".join(repr(line) for line in re.findall(r"log from backups \[info\]: (.*)", log)) or "none"
 
 
-def in_the_2026_era(alice: Member, mallory: Member) -> None:
+def in_the_2026_era(alice: Member, mallory: Member) -> list[str]:
     session = opens_a_session(alice)
     alices_call = alice.calls(session, "backups__backup", {"owner": "alice"})
     question = next(alices_call)  # the server asks her first, on her call's stream
@@ -161,19 +165,27 @@ def in_the_2026_era(alice: Member, mallory: Member) -> None:
     *carried, result = alices_call
     print(f"   Alice confirms, and her call answers: {result['result']['content'][0]['text']}")
     print(f"   Log lines about Alice's backup, on Alice's call: {log_lines(carried)}")
-    print(f"   Log lines about Alice's backup, on Mallory's call: {log_lines(mallorys_call)}")
+    read = log_lines(mallorys_call)
+    print(f"   Log lines about Alice's backup, on Mallory's call: {read}")
     print(f"   Log lines about Alice's backup, in the proxy's own log: {kept_by(mallory.proxy)}")
+    return ["read the log lines of Alice's backup"] if read != "none" else []
 
 
-def the_team_uses(proxy: "stage.Proxy") -> None:
+def the_team_uses(proxy: "stage.Proxy") -> str | None:
+    """Both eras; what Mallory got of Alice's, if anything."""
     with httpx2.Client(timeout=10) as http:
         alice, mallory = Member("Alice", http, proxy), Member("Mallory", http, proxy)
-        in_the_handshake_era(alice, mallory)
-        in_the_2026_era(alice, mallory)
+        got = in_the_handshake_era(alice, mallory) + in_the_2026_era(alice, mallory)
+    if not got:
+        return None
+    return f"Mallory {', '.join(got[:-1])} and {got[-1]}" if got[:-1] else f"Mallory {got[0]}"
 
 
 def main() -> None:
-    print("Session hijacking: Mallory has a token of her own for the proxy, and learns Alice's session id.")
+    print(
+        "Session hijacking: Mallory has a token of her own for the proxy, and learns Alice's session id.",
+        flush=True,  # at once: the proxies take a second to start
+    )
     tokens = list(TOKENS.values())
     vulnerable = f"{LESSON}.labs.session_hijack.vulnerable"
     with (
@@ -181,9 +193,14 @@ def main() -> None:
         stage.proxy("lesson", None, others=BACKUPS, authTokens=tokens) as bound,
     ):
         print("1. A proxy that checks each token but binds nothing to it (labs/session_hijack/vulnerable.py):")
-        the_team_uses(unbound.wait_until_healthy())
+        stage.verdict(the_team_uses(unbound.wait_until_healthy()))
         print("2. Lesson 05: a session, and a backend's messages, only for their caller (server/gate.py, relay.py):")
-        the_team_uses(bound.wait_until_healthy())
+        stage.verdict(
+            the_team_uses(bound.wait_until_healthy()),
+            "sessions and a backend's messages bound to their caller (server/gate.py, relay.py)",
+            "Alice's session answers Mallory as if it did not exist (404), and none of Alice's log lines reach her",
+        )
+        stage.stop(unbound, bound)
 
 
 if __name__ == "__main__":

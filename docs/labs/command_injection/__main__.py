@@ -14,7 +14,6 @@ import tempfile
 from pathlib import Path
 
 import anyio
-from mcp import Client, StdioServerParameters
 
 ROOT = Path(__file__).resolve().parents[3]
 ARGUMENTS = ["notes.txt", "notes.txt; touch shell-ran-this", "-ooption-wrote-this"]
@@ -24,13 +23,29 @@ VARIANTS = [
 ]
 
 
-async def call_each(module: str, workspace: Path) -> None:
+async def call_each(module: str, workspace: Path) -> list[str]:
+    """Call `sort_lines` with each argument; the files the calls made in the workspace, besides notes.txt."""
+    from mcp import Client, StdioServerParameters  # only now: the lab has said what it does
+
     server = StdioServerParameters(command=sys.executable, args=["-m", module, "--workspace", str(workspace)], cwd=ROOT)
     async with Client(server) as client:
         for file in ARGUMENTS:
             result = await client.call_tool("sort_lines", {"file": file})
             print(f"   sort_lines({file!r}): {shown(result.content[0].text, result.is_error)}")
-    print(f"   the workspace now holds: {', '.join(sorted(path.name for path in workspace.iterdir()))}")
+    held = sorted(path.name for path in workspace.iterdir())
+    print(f"   the workspace now holds: {', '.join(held)}")
+    return [name for name in held if name != "notes.txt"]
+
+
+def verdict(made: list[str]) -> None:
+    """The last line of each half: what the attacker's arguments made the server do, or what stopped them."""
+    if made:
+        print(f"   ATTACK SUCCEEDED: the attacker's arguments ran a command and wrote a file ({', '.join(made)})")
+    else:
+        print(
+            "   ATTACK BLOCKED by an argument vector and the tool's schema (safe.py): both arguments refused "
+            "before sort ran; no shell ever read one"
+        )
 
 
 def shown(text: str, is_error: bool) -> str:
@@ -41,12 +56,15 @@ def shown(text: str, is_error: bool) -> str:
 
 
 def main() -> None:
-    print("Command injection: sort_lines(file) returns a file of its workspace, sorted; the caller chooses `file`.")
+    print(
+        "Command injection: sort_lines(file) returns a file of its workspace, sorted; the caller chooses `file`.",
+        flush=True,  # at once: the SDK takes a second to import
+    )
     for number, (module, what) in enumerate(VARIANTS, start=1):
         print(f"{number}. {what} (docs/labs/command_injection/{module}.py):")
         with tempfile.TemporaryDirectory() as workspace:
             (Path(workspace) / "notes.txt").write_text("cherry\napple\nbanana\n")
-            anyio.run(call_each, f"docs.labs.command_injection.{module}", Path(workspace))
+            verdict(anyio.run(call_each, f"docs.labs.command_injection.{module}", Path(workspace)))
 
 
 if __name__ == "__main__":
