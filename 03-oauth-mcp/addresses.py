@@ -15,6 +15,7 @@ SERVER_ADDR = "127.0.0.1:8095"  # the MCP server, on Streamable HTTP
 UPSTREAM_ADDR = "127.0.0.1:8097"  # the echo API the server calls for its caller (upstream/)
 AUTH_SERVER_ADDR = "127.0.0.1:9000"  # the authorization server; its issuer is http://AUTH_SERVER_ADDR
 CALLBACK_ADDR = "127.0.0.1:8096"  # the client's loopback redirect URI, http://CALLBACK_ADDR/callback
+IDP_ADDR = "127.0.0.1:9100"  # the enterprise identity provider (enterprise/); its issuer is http://IDP_ADDR
 DOCUMENT_ADDR = "127.0.0.1:8443"  # the client's metadata document, served over local https
 
 

@@ -44,8 +44,8 @@ def port_or_free(preferred: int) -> int:
         return probe.getsockname()[1]
 
 
-def step(title: str, command: str, expect: str, exit_code: int = 0, consent_as: tuple[str, str] | None = None) -> None:
-    """Run `python -m <command>`, show it, and check its exit code and that `expect` is in its output.
+def step(title: str, command: str, expect: str, exit_code: int = 0, consent_as: tuple[str, str] | None = None) -> str:
+    """Run `python -m <command>`, show it, and check its exit code and that `expect` is in its output; its stdout.
 
     With `consent_as=(user, password)`, play that user whenever the command prints an
     authorization URL: open the login-and-consent page, fill it in, approve.
@@ -80,6 +80,7 @@ def step(title: str, command: str, expect: str, exit_code: int = 0, consent_as: 
     else:
         print(paint("FAILED", "31") + f": wanted exit {exit_code} and {expect!r} in the output")
         failures.append(title)
+    return stdout
 
 
 def approve(authorization_url: str, username: str, password: str) -> None:
@@ -182,13 +183,19 @@ def lesson_03() -> None:
     issuer_addr = f"127.0.0.1:{port_or_free(9000)}"
     addr = f"127.0.0.1:{port_or_free(8095)}"
     upstream = f"127.0.0.1:{port_or_free(8097)}"
+    idp = f"127.0.0.1:{port_or_free(9100)}"
     url, issuer = f"http://{addr}/mcp", f"http://{issuer_addr}"
-    client = f"03-oauth-mcp.client --url {url} --token-file {state}/tokens.json --callback-port {port_or_free(8096)}"
+    callback_port = port_or_free(8096)
+    client = f"03-oauth-mcp.client --url {url} --token-file {state}/tokens.json --callback-port {callback_port}"
     with (
         background(
             f"03-oauth-mcp.auth_server --addr {issuer_addr} --db {state}/auth.db --resource {url}"
-            f" --upstream http://{upstream}",
+            f" --upstream http://{upstream} --trusted-idp http://{idp}=http://{idp}/jwks.json",
             health_url=f"{issuer}/healthz",
+        ),
+        background(
+            f"03-oauth-mcp.enterprise.idp --addr {idp} --audience {issuer} --resource {url}",
+            health_url=f"http://{idp}/healthz",
         ),
         background(
             f"03-oauth-mcp.upstream --addr {upstream} --issuer {issuer}",
@@ -217,6 +224,32 @@ def lesson_03() -> None:
             f"03-oauth-mcp.machine_client --url {url} --client-id journal-bot --client-secret dev-journal-bot-secret"
             f" --issuer {issuer} call whoami",
             expect='"subject": "journal-bot"',
+        )
+        public_keys = step(
+            "a machine that signs with its own key (private_key_jwt): make a key pair, the public half for the admin",
+            f"03-oauth-mcp.machine_client.new_key {state}/bot.jwk",
+            expect='"kty": "EC"',
+        )
+        (state / "bot.jwks").write_text(public_keys)
+        step(
+            "the administrator registers the machine with its public key, no secret",
+            f"03-oauth-mcp.auth_server.optional.add_client --db {state}/auth.db --client-id journal-key-bot"
+            f" --jwks {state}/bot.jwks --scope journal:read",
+            expect="private_key_jwt",
+        )
+        step(
+            "the machine signs an assertion for each token request (the SDK's PrivateKeyJWTOAuthProvider)",
+            f"03-oauth-mcp.machine_client --url {url} --client-id journal-key-bot --client-key {state}/bot.jwk"
+            f" --issuer {issuer} --verbose call whoami",
+            expect='"subject": "journal-key-bot"',
+        )
+        step(
+            "enterprise: alice signs in at the company's IdP; its ID-JAG becomes a token (no consent page)",
+            f"03-oauth-mcp.enterprise.client --idp http://{idp} --idp-client-secret dev-idp-client-secret"
+            f" --client-secret dev-enterprise-client-secret --issuer {issuer} --url {url}"
+            f" --callback-port {callback_port} --no-browser --verbose call whoami",
+            expect='"subject": "alice"',
+            consent_as=("alice", "wonderland"),
         )
         step(
             "a token the server did not issue is refused",

@@ -74,7 +74,7 @@ class SigningKeys:
         """
         try:
             decoded = jwt.decode(token, KeySet([key for key, _ in self._keys()]), algorithms=[ALGORITHM])
-        except (JoseError, ValueError):
+        except (JoseError, ValueError, TypeError, KeyError):  # joserfc raises the last two on odd headers
             return None
         if decoded.header.get("typ") != "at+jwt":  # RFC 9068 §4: never accept an ID token or other JWT
             return None

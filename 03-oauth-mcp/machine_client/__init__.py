@@ -8,7 +8,11 @@ all; given `--issuer`, it sends the secret to that authorization server's valida
 and nowhere else, whatever authorization server the MCP server names. Its tokens are kept in
 memory, for one run: it holds its secret, and asks again next time.
 
+With `--client-key` instead of a secret, the machine proves who it is with an assertion signed by its
+own key (`private_key_jwt`, RFC 7523 §2.2: the SDK's `PrivateKeyJWTOAuthProvider`): the authorization
+server keeps only the public half (`new_key.py` makes a pair; `private_key.py` reads the private one
+from a file only its owner can read). A user acting through the company's identity provider is the
+enterprise flow's client instead (`enterprise/client/`).
+
 The MCP part (`tools`, `call`, one-line errors, `--verbose`) is the lesson's client's (`client/`).
-Machines that prove who they are with a signed assertion (`private_key_jwt`, RFC 7523) or that act
-for a user through an enterprise identity provider (ID-JAG) are the next to come here.
 """

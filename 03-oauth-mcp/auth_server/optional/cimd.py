@@ -57,8 +57,8 @@ DEFAULT_CIMD_CACHE_SIZE = 1000
 AllowHostOption = Annotated[
     list[str] | None,
     typer.Option(
-        help="Host whose client metadata documents may be fetched even from private or loopback "
-        "addresses, and over http; repeatable; for development.",
+        help="Host whose client metadata documents and client key sets (jwks_uri) may be fetched even from "
+        "private or loopback addresses, and over http; repeatable; for development.",
         show_default=False,
     ),
 ]
@@ -159,16 +159,21 @@ class MetadataDocuments:
         """The client a metadata-document URL describes, fetched or from the cache."""
         if client := self.cached(client_id):
             return client
-        url = self._check_url(client_id)
-        try:
-            with anyio.fail_after(FETCH_DEADLINE):
-                body, max_age = await self._fetch(url)
-        except TimeoutError:
-            raise MetadataDocumentError(UNREACHABLE, f"not fetched within {FETCH_DEADLINE:g} s") from None
+        body, max_age = await self.fetch(client_id)
         client = self._parse(client_id, body)
         self._remember(client_id, client, max_age)
         logger.info("fetched client metadata document %s (%s)", client_id, client.client_name)
         return client
+
+    async def fetch(self, address: str) -> tuple[bytes, float]:
+        """GET `address` behind the fence: (the body, how long it may be cached). Also for a client's
+        key set (`jwks_uri`, client_keys.py): any URL a client names is fetched this way."""
+        url = self._check_url(address)
+        try:
+            with anyio.fail_after(FETCH_DEADLINE):
+                return await self._fetch(url)
+        except TimeoutError:
+            raise MetadataDocumentError(UNREACHABLE, f"not fetched within {FETCH_DEADLINE:g} s") from None
 
     def _check_url(self, client_id: str) -> "httpx2.URL":
         if len(client_id) > MAX_URI:  # also the key of a cache entry, and a value a pending authorization keeps

@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 from ...addresses import AUTH_SERVER_ADDR, is_loopback, parse_addr, split_addr
 from ...database import check_db, describe
 from ..config import DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_RESOURCE, Settings, default_db_path
-from . import cimd, github, throttle
+from . import cimd, enterprise, github, throttle
 from .logs import configure_logging
 from .wiring import Options, create_app
 
@@ -112,6 +112,7 @@ def main(
     github_url: github.UrlOption = "https://github.com",
     max_lockout: throttle.MaxLockoutOption = throttle.DEFAULT_MAX_LOCKOUT,
     registration_limit: throttle.RegistrationLimitOption = throttle.DEFAULT_REGISTRATION_LIMIT,
+    trusted_idp: enterprise.TrustedIdpOption = None,
     forwarded_allow_ips: Annotated[
         list[str] | None,
         typer.Option(
@@ -147,6 +148,7 @@ def main(
         github_url=github_url,
         max_lockout=max_lockout,
         registration_limit=registration_limit,
+        trusted_idps=dict(value.partition("=")[::2] for value in trusted_idp or []),
     )
     if not is_loopback(host):
         logger.warning("listening on %s: reachable from other machines; serve it behind https", host)
@@ -159,6 +161,8 @@ def main(
         raise typer.BadParameter(problem, param_hint="--db") from None
     if github_client_id:
         logger.info("users may also sign in with %s", github_url)
+    for idp in options.trusted_idps:
+        logger.info("ID-JAGs from identity provider %s are redeemed (the JWT bearer grant)", idp)
     resources = " ".join(settings.resources)
     logger.info("issuer %s, database %s, resources %s", settings.issuer, describe(settings.database), resources)
     # Every throttle counts per client address, and uvicorn's default takes that address from

@@ -2,9 +2,9 @@
 
 An MCP extension (OAuth client credentials): a service calling an MCP server on its own behalf,
 with no user to consent, so limited to the scopes it was provisioned with (the seeded
-`journal-bot`), as `python -m 03-oauth-mcp.machine_client` runs it. Other ways for a
-machine to prove who it is (a signed assertion, `private_key_jwt`) would register here too:
-`server.register_client_auth_method(...)`, with their metadata members.
+`journal-bot`), as `python -m 03-oauth-mcp.machine_client` runs it. A machine proves who it is with
+its secret, or with an assertion signed by its own key (`private_key_jwt`, private_key_jwt.py: the
+extension's RECOMMENDED way), registered by an administrator with add_client.py.
 """
 
 import os
@@ -22,8 +22,8 @@ BOT_SECRET_ENV, BOT_SECRET_DEFAULT = "JOURNAL_BOT_SECRET", "dev-journal-bot-secr
 
 
 class ClientCredentialsGrant(ResourceIndicators, grants.ClientCredentialsGrant):
-    # Confidential clients only (RFC 6749 §4.4); this is Authlib's default too, spelled out.
-    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post"]
+    # Confidential clients only (RFC 6749 §4.4): a secret, or a signed assertion (private_key_jwt.py).
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 
     def validate_token_request(self) -> None:
         super().validate_token_request()

@@ -26,15 +26,20 @@ from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only 
 from ...addresses import is_loopback
 from ...bounded_json import JsonOutOfBounds, parse_json
 from ..adapter import client_address
-from ..models import CONFIDENTIAL, PUBLIC, Client
+from ..models import PUBLIC, Client
 from ..passwords import hash_password
 from ..storage.clients import ClientStore
 from .body_limit import MAX_BODY_BYTES
+from .client_keys import KeySetProblem, public_key_set
+from .enterprise import JWT_BEARER
 from .throttle import Throttles
 
 # Grants a client may ask for without a user: none. client_credentials would let anyone who can
-# reach /register mint tokens; machine clients are provisioned (the seeded journal-bot).
-REGISTRABLE_GRANT_TYPES = {"authorization_code", "refresh_token"}
+# reach /register mint tokens; machine clients are provisioned (the seeded journal-bot, add_client.py).
+# The JWT bearer grant (enterprise.py) grants nothing by itself: it redeems ID-JAGs that a trusted
+# identity provider issued for this very client_id. It is registrable where the server offers it.
+USER_GRANT_TYPES = {"authorization_code", "refresh_token"}
+REGISTRABLE_GRANT_TYPES = USER_GRANT_TYPES | {JWT_BEARER}
 # RFC 7591 §2 says omitted grant_types means authorization_code only; refreshing is this lesson's
 # point, so an omission gets both (the SDK sends both anyway).
 DEFAULT_GRANT_TYPES = ("authorization_code", "refresh_token")
@@ -78,6 +83,16 @@ def redirect_uri_problem(uri: str, application_type: str = "native") -> str | No
     return None
 
 
+def jwks_uri_problem(uri: str) -> str | None:
+    """Why a jwks_uri cannot be registered, or None. Where it leads is checked at each fetch (client_keys.py)."""
+    if len(uri) > MAX_URI:
+        return f"is longer than {MAX_URI} characters"
+    parts = urlsplit(uri)
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.fragment or parts.username:
+        return "is not an http(s) URL with a host, without fragment or user information"
+    return None
+
+
 def client_name_problem(name: str) -> str | None:
     """Why a client name cannot be shown on the consent page, or None."""
     if len(name) > MAX_CLIENT_NAME:
@@ -112,6 +127,8 @@ class ClientMetadataShape(TypedDict, total=False):
     software_id: str
     software_version: str
     application_type: str
+    jwks: dict[str, Any]  # its members are checked by client_keys.py
+    jwks_uri: str
 
 
 client_metadata_shape = TypeAdapter(ClientMetadataShape)
@@ -140,12 +157,17 @@ class McpClientMetadataClaims(ClientMetadataClaims):
         if self["application_type"] not in ("native", "web"):
             raise InvalidClaimError("application_type")
         self.setdefault("grant_types", list(DEFAULT_GRANT_TYPES))
+        if self.get("token_endpoint_auth_method") == "private_key_jwt" and self["grant_types"] != [JWT_BEARER]:
+            # The code and refresh grants (the core's) take a secret or none, as the SDK's user clients send.
+            raise InvalidClientMetadataError("private_key_jwt is for the JWT bearer grant only")
         super().validate(now, leeway)
         if len(json.dumps(self.get_registered_claims())) > MAX_METADATA_BYTES:
             raise InvalidClientMetadataError(f"The registration is larger than {MAX_METADATA_BYTES} bytes")
 
     def validate_redirect_uris(self) -> None:
         uris = self.get("redirect_uris")
+        if not uris and self["grant_types"] == [JWT_BEARER]:
+            return  # no redirect: the client brings its grant to /token
         if not uris:  # if present, an array of strings (ClientMetadataShape)
             raise InvalidRedirectURIError("redirect_uris must be a non-empty array of strings")
         if len(uris) > MAX_REDIRECT_URIS:
@@ -157,16 +179,27 @@ class McpClientMetadataClaims(ClientMetadataClaims):
                 raise InvalidRedirectURIError(f"redirect_uris[{index}] {problem}")
 
     def validate_jwks_uri(self) -> None:
-        # Override, with validate_jwks: this server authenticates clients with a secret or with
-        # nothing (no private_key_jwt), and encrypts nothing to them, so it has no use for a client's
-        # keys. A key set is the most intricate JSON a registration can carry, and Authlib hands it
-        # to joserfc, which raises TypeError or KeyError (a 500) for some ({"keys": 5}, an unknown
-        # curve): refusing it is safer than checking it. RFC 7591 §3.2.2 lets a server refuse a claim.
-        if "jwks_uri" in self or "jwks" in self:
-            raise InvalidClientMetadataError("jwks and jwks_uri are not supported: this server uses no client keys")
+        # Override, with validate_jwks: a client's keys are taken only for what this server uses them
+        # for, checking a private_key_jwt assertion (private_key_jwt.py), and only after client_keys.py
+        # has checked them: a key set is the most intricate JSON a registration can carry, and Authlib
+        # hands it to joserfc, which raises TypeError or KeyError (a 500) for some ({"keys": 5}, an
+        # unknown curve). Anything else is refused, as RFC 7591 §3.2.2 allows.
+        has_keys = ("jwks" in self) + ("jwks_uri" in self)
+        if self["token_endpoint_auth_method"] != "private_key_jwt":  # noqa: S105 -- a method's name
+            if has_keys:
+                raise InvalidClientMetadataError("jwks and jwks_uri are for token_endpoint_auth_method private_key_jwt")
+            return
+        if has_keys != 1:
+            raise InvalidClientMetadataError("private_key_jwt needs the client's public keys: jwks or jwks_uri")
+        if "jwks_uri" in self and (problem := jwks_uri_problem(self["jwks_uri"])):
+            raise InvalidClientMetadataError(f"jwks_uri {problem}")
 
     def validate_jwks(self) -> None:
-        pass  # refused in validate_jwks_uri, which Authlib calls first
+        if "jwks" in self:
+            try:
+                public_key_set(self["jwks"])
+            except KeySetProblem as problem:
+                raise InvalidClientMetadataError(f"jwks: {problem}") from None
 
     def validate_client_name(self) -> None:
         if "client_name" in self and (problem := client_name_problem(self["client_name"])):
@@ -174,8 +207,12 @@ class McpClientMetadataClaims(ClientMetadataClaims):
 
     def validate_grant_types(self) -> None:
         grant_types = self.get("grant_types")
-        if not isinstance(grant_types, list) or not set(grant_types) <= REGISTRABLE_GRANT_TYPES:
-            raise InvalidClientMetadataError("grant_types may only be authorization_code and refresh_token")
+        if grant_types == [JWT_BEARER]:
+            return  # offered only with --trusted-idp: Authlib checks grant_types_supported
+        if not isinstance(grant_types, list) or not set(grant_types) <= USER_GRANT_TYPES:
+            raise InvalidClientMetadataError(
+                "grant_types may be authorization_code and refresh_token, or the JWT bearer grant alone"
+            )
 
 
 class ClientRegistration(ClientRegistrationEndpoint):
@@ -195,9 +232,10 @@ class ClientRegistration(ClientRegistrationEndpoint):
 
     def generate_client_secret(self, request: Any) -> str | None:
         # Override: Authlib mints a secret for every client, public ones included. A public
-        # client (token_endpoint_auth_method "none") cannot keep one, so it gets none.
+        # client (token_endpoint_auth_method "none") cannot keep one, and one that signs with its
+        # own key (private_key_jwt) has no use for one, so neither gets a secret.
         method = request.payload.data.get("token_endpoint_auth_method", "client_secret_basic")
-        return None if method == "none" else secrets.token_urlsafe(32)
+        return None if method in ("none", "private_key_jwt") else secrets.token_urlsafe(32)
 
     def generate_client_info(self, request: Any) -> dict[str, Any]:
         info = super().generate_client_info(request)
@@ -213,9 +251,9 @@ class ClientRegistration(ClientRegistrationEndpoint):
         client = Client(
             client_id=client_info["client_id"],
             client_name=client_metadata.get("client_name") or client_info["client_id"],
-            redirect_uris=tuple(client_metadata["redirect_uris"]),
+            redirect_uris=tuple(client_metadata.get("redirect_uris", ())),
             grant_types=tuple(client_metadata["grant_types"]),
-            auth_methods=PUBLIC if method == "none" else CONFIDENTIAL & {method},
+            auth_methods=PUBLIC if method == "none" else frozenset({method}),
             secret_hash=hash_password(client_info["client_secret"]) if "client_secret" in client_info else None,
             application_type=client_metadata["application_type"],
             kind="registered",

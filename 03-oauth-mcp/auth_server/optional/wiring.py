@@ -12,16 +12,22 @@ from ..adapter import oauth2_request
 from ..app import AuthorizationService
 from ..config import Settings
 from ..storage import open_database
+from ..storage.users import Users
 from .body_limit import MAX_BODY_BYTES, BodyLimit
 from .cimd import DEFAULT_CIMD_CACHE_SIZE, MetadataDocumentClients, MetadataDocuments
+from .enterprise import METADATA as ENTERPRISE_METADATA
+from .enterprise import EnterpriseTrust, IdentityAssertionGrant, TrustedIdentityProviders, seed_enterprise_client
 from .github import CALLBACK_PATH, GitHub, GitHubSignIn
 from .introspection import METADATA as INTROSPECTION_METADATA
 from .introspection import TokenIntrospection
 from .machine_clients import ClientCredentialsGrant, seed_bot
 from .pending_limits import BoundedPendingAuthorizations, upgrade_pending_table
+from .private_key_jwt import METADATA as PRIVATE_KEY_JWT_METADATA
+from .private_key_jwt import ClientKeySets, PrivateKeyJWT
 from .recently_verified import RIGHT_SECRET_MEMORY_ENTRIES, RIGHT_SECRET_MEMORY_SECONDS, RecentlyVerified
 from .registration import ClientRegistration, json_request
 from .throttle import DEFAULT_MAX_LOCKOUT, DEFAULT_REGISTRATION_LIMIT, Throttles
+from .used_assertions import UsedAssertions
 
 # How an endpoint's route reads a request for Authlib: a form (../adapter.py), or JSON (registration.py).
 Reader = Callable[[Request, str], Awaitable[Any]]
@@ -39,6 +45,7 @@ class Options:
     github_url: str = "https://github.com"
     max_lockout: float = DEFAULT_MAX_LOCKOUT  # the longest wait a run of failures can impose
     registration_limit: int = DEFAULT_REGISTRATION_LIMIT
+    trusted_idps: dict[str, str] = field(default_factory=dict)  # issuer -> JWKS URL: whose ID-JAGs to redeem
 
 
 def create_app(settings: Settings, options: Options) -> FastAPI:
@@ -54,7 +61,15 @@ def create_app(settings: Settings, options: Options) -> FastAPI:
         settings, engine, clients=clients, pending=BoundedPendingAuthorizations(engine), guard=throttles
     )
     server = service.server
+    used = UsedAssertions(engine)  # each signed assertion's jti, accepted once: at every replica
+    server.register_client_auth_method("private_key_jwt", PrivateKeyJWT(settings, ClientKeySets(documents), used))
     server.register_grant(ClientCredentialsGrant)
+    enterprise_metadata = {}
+    if options.trusted_idps:  # Enterprise-Managed Authorization: ID-JAGs, from the IdPs the operator named
+        seed_enterprise_client(clients)
+        server.enterprise = EnterpriseTrust(TrustedIdentityProviders(options.trusted_idps), Users(engine), used)
+        server.register_grant(IdentityAssertionGrant)
+        enterprise_metadata = ENTERPRISE_METADATA
     server.register_endpoint(TokenIntrospection(settings, service.keys, clients, server.revocations))
     github = None
     if options.github_client_id and options.github_client_secret:
@@ -69,6 +84,8 @@ def create_app(settings: Settings, options: Options) -> FastAPI:
             "introspection_endpoint": settings.endpoint("/introspect"),
             **INTROSPECTION_METADATA,
             "client_id_metadata_document_supported": True,  # MCP's preferred registration (cimd.py)
+            **PRIVATE_KEY_JWT_METADATA,
+            **enterprise_metadata,
         }
     )
     # /register checks what a client registers against the metadata document (grant types, methods).

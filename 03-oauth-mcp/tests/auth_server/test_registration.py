@@ -32,7 +32,12 @@ def test_metadata_documents_at_both_well_known_paths(oauth) -> None:
         "refresh_token",
         "urn:ietf:params:oauth:grant-type:token-exchange",  # RFC 8693, for MCP servers (exchange.py)
     ]
-    assert metadata["token_endpoint_auth_methods_supported"] == ["none", "client_secret_basic", "client_secret_post"]
+    assert metadata["token_endpoint_auth_methods_supported"] == [
+        "none",
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",  # clients with keys, for the JWT bearer grant (optional/client_keys.py)
+    ]
     assert metadata["code_challenge_methods_supported"] == ["S256"]
     assert metadata["authorization_response_iss_parameter_supported"] is True
     assert metadata["client_id_metadata_document_supported"] is True
