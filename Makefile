@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint format clean
+.PHONY: setup demo test fuzz lint format clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,10 @@ demo: $(STAMP)  ## every finished lesson, client against server, end to end, off
 # `make test LESSON=03` runs one lesson's tests (its folder's tests/ only).
 test: $(STAMP)  ## the whole suite (real processes, real ports); the 15 slowest tests and the CPU it took, last
 	$(PY) -m pytest -n 3 --durations=15 $(if $(LESSON),$(or $(wildcard $(LESSON)-*/tests),$(error no lesson $(LESSON))))
+
+# Every fuzz target, with 2,000 new inputs each instead of the suite's fixed 250 (conftest.py).
+fuzz: $(STAMP)  ## the hypothesis fuzz targets, thoroughly: new inputs every run
+	$(PY) -m pytest -n 3 --hypothesis-profile fuzz -k "fuzz or hostile" $(if $(LESSON),$(wildcard $(LESSON)-*/tests))
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -21,6 +21,7 @@ from types import ModuleType
 
 import httpcore2
 import pytest
+from hypothesis import settings
 from xdist.scheduler import LoadScopeScheduling
 
 LESSONS = {
@@ -82,8 +83,17 @@ def install_lesson_aliases() -> None:
 install_lesson_aliases()
 
 
+# Fuzzing (hypothesis): `make test` tries the same 250 inputs per target on every run, so that a
+# failure repeats in CI; `make fuzz` tries 2,000 new ones per target each time. Registered on import,
+# so that `--hypothesis-profile fuzz` finds its profile; neither is loaded before pytest_configure.
+settings.register_profile("suite", max_examples=250, derandomize=True, database=None)
+settings.register_profile("fuzz", max_examples=2000, derandomize=False, database=None)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Set up at start, in the controller and in every xdist worker alike, not on import."""
+    if not config.getoption("hypothesis_profile", None):
+        settings.load_profile("suite")
     shared_default_tls()
 
 

@@ -1,11 +1,11 @@
-"""A thousand malformed requests: each gets a 4xx or a JSON-RPC error, never a 5xx, and the server keeps serving.
+"""Malformed requests, generated: each gets a 4xx or a JSON-RPC error, never a 5xx, and the server keeps serving.
 
 Hypothesis generates requests that are wrong the ways a broken or hostile client is wrong: bodies that
 are not JSON or not UTF-8, JSON that is not an object, JSON-RPC with fields of the wrong type, huge
 strings, deep nesting, odd headers and methods. Two thirds are addressed correctly, inside a live
 session or as a sessionless 2026-07-28 request, so that the wrong types get past the transport to the
-server's request handlers. `derandomize=True`: every run sends the same thousand, so a failure in CI
-reproduces on a laptop.
+server's request handlers. `make test` sends the same 250 every run, so a failure in CI reproduces on a
+laptop; `make fuzz` sends 2,000 new ones (the suite's hypothesis profiles, in the repository's conftest.py).
 """
 
 import json
@@ -19,11 +19,9 @@ from mcp import Client
 
 from lesson01.tests.support import raw_http
 
+# How many inputs, and whether the same ones each run: the suite's profile (the repository's conftest.py).
 FUZZ = settings(
-    max_examples=1000,
     deadline=None,
-    database=None,
-    derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 METHODS = ["tools/call", "tools/list", "initialize", "ping", "resources/read", "prompts/get", "completion/complete"]

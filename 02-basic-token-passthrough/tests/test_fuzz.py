@@ -1,12 +1,12 @@
-"""A thousand malformed requests to each HTTP server: each gets a 4xx or a JSON-RPC error, never a 5xx.
+"""Malformed requests, generated, to each HTTP server: each gets a 4xx or a JSON-RPC error, never a 5xx.
 
 Hypothesis generates requests that are wrong the ways a broken or hostile client is wrong: bodies that
 are not JSON or not UTF-8, JSON that is not an object, JSON-RPC with fields of the wrong type, huge
 strings, deep nesting, odd headers and methods. To the MCP server, two thirds are addressed correctly,
 inside a live session or as a sessionless 2026-07-28 request, with Alice's token, an odd one or none,
 so that the wrong types get past the transport to the tools. The echo upstream gets the same bodies
-and headers, on its own paths. After each run, the server still serves. `derandomize=True`: every run
-sends the same thousand, so a failure in CI reproduces on a laptop.
+and headers, on its own paths. After each run, the server still serves. `make test` sends the same 250
+every run, so a failure in CI reproduces on a laptop; `make fuzz` sends 2,000 new ones (conftest.py).
 """
 
 import json
@@ -21,11 +21,9 @@ from hypothesis import strategies as st
 
 from lesson02.tests.support import clients, raw_http, tokens
 
+# How many inputs, and whether the same ones each run: the suite's profile (the repository's conftest.py).
 FUZZ = settings(
-    max_examples=1000,
     deadline=None,
-    database=None,
-    derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 METHODS = ["tools/call", "tools/list", "initialize", "ping", "resources/read", "prompts/get", "completion/complete"]

@@ -1,4 +1,4 @@
-"""A thousand malformed requests at lesson 05's proxy: a 4xx or a JSON-RPC error each, never a 5xx.
+"""Malformed requests, generated, at lesson 05's proxy: a 4xx or a JSON-RPC error each, never a 5xx.
 
 Hypothesis generates requests that are wrong the ways a broken or hostile client is wrong: bodies
 that are not JSON or not UTF-8, JSON that is not an object, JSON-RPC with fields of the wrong type,
@@ -6,8 +6,8 @@ huge strings, deep nesting, odd headers, methods and paths. A quarter carry no v
 (none, a wrong one, an odd header), so they fuzz the gate itself; the rest carry one, and two
 thirds of those are addressed well enough (inside a live session, or as a sessionless 2026-07-28
 request) that the wrong types get past the transport to the proxy's own handlers: routing by name,
-cursors, resource URIs. `derandomize=True`: every run sends the same thousand, so a failure in CI
-reproduces on a laptop.
+cursors, resource URIs. `make test` sends the same 250 every run, so a failure in CI reproduces on a
+laptop; `make fuzz` sends 2,000 new ones (the suite's hypothesis profiles, in the repository's conftest.py).
 """
 
 import json
@@ -20,11 +20,9 @@ from hypothesis import strategies as st
 
 from lesson05.tests.support import clients, raw_http, tokens
 
+# How many inputs, and whether the same ones each run: the suite's profile (the repository's conftest.py).
 FUZZ = settings(
-    max_examples=1000,
     deadline=None,
-    database=None,
-    derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 METHODS = [
