@@ -3,13 +3,32 @@
 In stdio mode stdout *is* the protocol: one stray print corrupts the JSON-RPC
 stream. So every log line goes to stderr, whatever the transport. Each line
 has its control characters escaped (the lesson's safe_output.py).
+
+A token belongs in the Authorization header, but someone will paste one into a
+URL (`/mcp?access_token=...`; the MCP authorization spec forbids it), and
+uvicorn's access log would write it down. No MCP route uses a query string, so
+the access log shows `?...` in its place.
 """
+
+import logging
 
 from ..safe_output import configure_logging as configure_safe_logging
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
+class RedactQueryStrings(logging.Filter):
+    """uvicorn's access lines, with `?...` in place of a query string (where a misplaced token would be)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # uvicorn.access records carry (client, method, path?query, http version, status).
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
+            client, method, path, version, status = record.args
+            if isinstance(path, str) and "?" in path:
+                record.args = (client, method, f"{path.partition('?')[0]}?...", version, status)
+        return True
+
+
 def configure_logging(level: str) -> None:
     # One stderr handler for the server, the SDK and uvicorn alike.
-    configure_safe_logging(level, LOG_FORMAT)
+    configure_safe_logging(level, LOG_FORMAT, RedactQueryStrings())

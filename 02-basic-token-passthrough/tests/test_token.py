@@ -250,3 +250,23 @@ async def test_at_debug_level_a_refused_upstream_call_writes_no_token_and_no_coo
     assert f"with token {tokens.ALICE_SHOWN}" in log
     assert tokens.ALICE not in log
     assert recording_upstream.REFUSAL_SESSION not in log
+
+
+def test_a_token_in_the_url_is_not_written_in_the_access_log(server) -> None:
+    # A client that puts its token in the URL (the MCP authorization spec forbids it) hands it to
+    # uvicorn's access log, which writes each request's path at info, the default level: the server
+    # writes `?...` in place of a query (server/logs.py).
+    queries = [f"?token={tokens.ALICE}", f"?access_token={tokens.ALICE}&state=x", f"?api_key={tokens.ALICE}"]
+    access_line = '"POST /mcp?'  # how the access line of such a request starts, with or without its query
+    before = server.logged().count(access_line)
+    ping, accept = {"jsonrpc": "2.0", "id": 1, "method": "ping"}, {"Accept": "application/json, text/event-stream"}
+    for query in queries:
+        httpx2.post(server.mcp_url + query, json=ping, headers=accept, timeout=10)
+
+    def every_access_line() -> bool:
+        return server.logged().count(access_line) >= before + len(queries)
+
+    eventually(every_access_line, 10, "an access line for each request")
+    log = server.logged()
+    assert tokens.ALICE not in log
+    assert log.count('"POST /mcp?... HTTP/1.1"') >= len(queries)

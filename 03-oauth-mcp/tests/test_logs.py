@@ -4,7 +4,8 @@ Every process of the lesson runs one whole flow at `--log-level debug` (login wi
 a refresh, a machine login, logout), and every secret that flow produced is then looked for
 in every log: access and refresh tokens, authorization codes, client secrets, the password,
 password hashes. Untrusted text (a client id from a token, say) is logged with its control
-characters escaped, so it cannot start a line of its own.
+characters escaped, so it cannot start a line of its own. A token a client puts in a URL is not
+written in the access log.
 """
 
 import json
@@ -17,6 +18,7 @@ import pytest
 
 from lesson03.tests.support import processes
 from lesson03.tests.support.client_runs import run_client, run_machine
+from lesson03.tests.support.waiting import eventually
 
 DEBUG = ("--log-level", "debug")
 
@@ -107,3 +109,25 @@ def test_untrusted_text_cannot_forge_a_log_line(resource_server, test_issuer) ->
     assert "lacks scope" in log  # the line that names the client was written ...
     assert "evil\\n2026-01-01" in log  # ... with the newline escaped,
     assert not any(line.startswith("2026-01-01 00:00:00 INFO FORGED") for line in log.splitlines())  # not a new line
+
+
+def test_a_token_in_the_url_is_not_written_in_the_access_log(resource_server, test_issuer) -> None:
+    # A valid token, put in the URL (the MCP authorization spec forbids it): refused, since only the
+    # Authorization header carries one, and uvicorn's access log writes each request's path at info,
+    # the default level. The server writes `?...` in place of a query (server/logs.py).
+    token = test_issuer.mint(resource_server.mcp_url)
+    queries = [f"?token={token}", f"?access_token={token}&state=x", f"?api_key={token}"]
+    access_line = '"POST /mcp?'  # how the access line of such a request starts, with or without its query
+    before = resource_server.logged().count(access_line)
+    for query in queries:
+        ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+        headers = {"Accept": "application/json, text/event-stream"}
+        assert httpx2.post(resource_server.mcp_url + query, json=ping, headers=headers, timeout=10).status_code == 401
+
+    def every_access_line() -> bool:
+        return resource_server.logged().count(access_line) >= before + len(queries)
+
+    eventually(every_access_line, 10, "an access line for each request")
+    log = resource_server.logged()
+    assert token not in log
+    assert log.count('"POST /mcp?... HTTP/1.1" 401') >= len(queries)

@@ -17,6 +17,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from lesson04.server.gate import bearer_token
 from lesson04.tests.support import clients, processes, tokens
+from lesson04.tests.support.recording_upstream import REFUSAL_SESSION
 from lesson04.tests.support.waiting import eventually
 
 pytestmark = pytest.mark.anyio
@@ -26,8 +27,8 @@ TOKEN, MASKED = tokens.ALICE, tokens.ALICE_MASKED
 
 @pytest.fixture(scope="module")
 def recorded_server(recording_upstream) -> Iterator[processes.RunningServer]:
-    """An HTTP server whose upstream records the Authorization header it receives."""
-    with processes.start_http_server("--upstream-url", recording_upstream.url) as running:
+    """An HTTP server whose upstream records the Authorization header it receives, logging at debug."""
+    with processes.start_http_server("--upstream-url", recording_upstream.url, "--log-level", "debug") as running:
         yield running
 
 
@@ -123,6 +124,26 @@ async def test_a_cookie_the_upstream_sets_for_one_caller_never_goes_out_with_the
     assert "Cookie" not in seen.structured_content["headers"]
 
 
+async def test_at_debug_level_a_refused_upstream_call_writes_no_token_and_no_cookie(recorded_server) -> None:
+    # The moment a token leaks: the upstream refuses it, and the log level is up to see why (lesson 02's
+    # lab token_exposure). At debug level httpcore2 writes the upstream's response headers, its
+    # Set-Cookie too, unless the server keeps it at info: on stderr, and to a collector when logs are exported.
+    async with clients.connect(recorded_server.mcp_url, TOKEN) as client:
+        result = await client.call_tool("make_authenticated_request", {"message": "refuse this one"})
+    assert result.is_error
+    assert result.content[0].text.endswith("answered 401 Unauthorized"), result.content
+    assert TOKEN not in result.content[0].text
+
+    def log_with_the_refusal() -> str | None:
+        log = recorded_server.logged()
+        return log if "failed: 'Error executing tool make_authenticated_request: Upstream" in log else None
+
+    log = eventually(log_with_the_refusal, message="the refused call in the server's log")
+    assert f"with token {MASKED}" in log
+    assert TOKEN not in log
+    assert REFUSAL_SESSION not in log
+
+
 async def test_missing_token_is_a_tool_error_that_says_how_to_send_one(connect) -> None:
     async with connect(None) as client:
         for tool, arguments in (("show_auth_token", {}), ("make_authenticated_request", {"message": "hi"})):
@@ -201,3 +222,23 @@ def test_logs_carry_trace_ids_and_never_the_token(server) -> None:
     )
     # The server is shared: this holds for every token every test has sent it so far.
     assert TOKEN not in server.logged()
+
+
+def test_a_token_in_the_url_is_not_written_in_the_access_log(server) -> None:
+    # A client that puts its token in the URL (the MCP authorization spec forbids it) hands it to
+    # uvicorn's access log, which writes each request's path at info, the default level: the server
+    # writes `?...` in place of a query (server/logs.py).
+    queries = [f"?token={TOKEN}", f"?access_token={TOKEN}&state=x", f"?api_key={TOKEN}"]
+    access_line = '"POST /mcp?'  # how the access line of such a request starts, with or without its query
+    before = server.logged().count(access_line)
+    ping, accept = {"jsonrpc": "2.0", "id": 1, "method": "ping"}, {"Accept": "application/json, text/event-stream"}
+    for query in queries:
+        httpx2.post(server.mcp_url + query, json=ping, headers=accept, timeout=10)
+
+    def every_access_line() -> bool:
+        return server.logged().count(access_line) >= before + len(queries)
+
+    eventually(every_access_line, 10, "an access line for each request")
+    log = server.logged()
+    assert TOKEN not in log
+    assert log.count('"POST /mcp?... HTTP/1.1"') >= len(queries)
