@@ -46,7 +46,9 @@ def options(
     stdio: Annotated[bool, typer.Option(help="Spawn the server over stdio instead of --url.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Narrate each step of the OAuth flow.")] = False,
     browser: Annotated[bool, typer.Option(help="Open the login page in a browser, or only print its URL.")] = True,
-    callback_port: Annotated[int, typer.Option(help="The port of the redirect URI, on 127.0.0.1.")] = CALLBACK_PORT,
+    callback_port: Annotated[
+        int, typer.Option(help="The port of the redirect URI, on 127.0.0.1; 0: a free one, new for each login.")
+    ] = CALLBACK_PORT,
     token_file: Annotated[Path, typer.Option(help="Where logins are kept, owner-only.")] = DEFAULT_TOKEN_FILE,
     scope: Annotated[str | None, typer.Option(help="Scopes to ask for beyond those the server asks for.")] = None,
     force_login: Annotated[bool, typer.Option(help="Forget this server's tokens and registration first.")] = False,

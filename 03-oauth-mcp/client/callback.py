@@ -8,12 +8,11 @@ import secrets
 import sys
 import webbrowser
 
-import anyio
 import anyio.abc
 
 from ..addresses import CALLBACK_ADDR, split_addr
 from ..client_extras.authorization_url import check_authorization_url
-from ..client_extras.callback_http import await_answer
+from ..client_extras.callback_http import await_answer, listen, unused_port
 from ..safe_output import printable
 
 CALLBACK_PORT = split_addr(CALLBACK_ADDR)[1]
@@ -32,13 +31,13 @@ class LoopbackCallback:
     """The redirect URI: a web server on 127.0.0.1 that waits for one authorization response."""
 
     def __init__(self, port: int, timeout: float = LOGIN_TIMEOUT_SECONDS) -> None:
-        self.port, self.timeout = port, timeout
-        self.redirect_uri = f"http://127.0.0.1:{port}/callback"
+        self.port, self.timeout = port or unused_port(), timeout  # 0: a free port, for this login
+        self.redirect_uri = f"http://127.0.0.1:{self.port}/callback"
         self._listener: anyio.abc.SocketListener | None = None
 
     async def open(self) -> None:
         """Listen now, before the user is sent out: a quick return must never find the port closed."""
-        self._listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=self.port)
+        self._listener = await listen(self.port, self.redirect_uri)  # OAuthFlowError if another program holds it
 
     async def wait(self, state: str) -> dict[str, str]:
         """The parameters of the first request to /callback that carries `state`."""

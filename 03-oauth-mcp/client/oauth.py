@@ -83,6 +83,7 @@ class CheckedOAuthProvider(WithLogout, OAuthClientProvider):  # `logout`: ../cli
         if not (refreshed := await super()._handle_refresh_response(response)):
             # A registration the authorization server forgot would only lead the user to a refusal.
             await forget_unknown_registration(response, self.context, self.storage)
+            self._choose_client()  # the login that follows may listen on another port (--callback-port 0)
         return refreshed
 
     async def _perform_authorization(self) -> httpx2.Request:

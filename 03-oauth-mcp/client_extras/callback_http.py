@@ -6,9 +6,16 @@ on this machine can connect to the redirect URI while the client waits: a port s
 half a request left hanging. Each connection gets `REQUEST_TIMEOUT_SECONDS` and `MAX_REQUEST_BYTES`
 to send a well-formed `GET /callback?...` (other paths get a 404, as a browser's `/favicon.ico`
 does); whatever else it does costs one connection, never the login in progress.
+
+And anything on this machine can listen on the port first, to catch the code (docs/security.md,
+"Localhost redirect URI impersonation"). The client listens before the user is sent out (`listen`):
+a port another program holds stops the login there, with the reason. `--callback-port 0` takes a
+port no one can know in advance (`unused_port`), a new one for each login.
 """
 
+import errno
 import logging
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs, urlsplit
@@ -21,6 +28,28 @@ REQUEST_TIMEOUT_SECONDS = 10.0  # how long one connection may take to send its r
 MAX_REQUEST_BYTES = 16 * 1024
 
 logger = logging.getLogger(__name__)
+
+
+def unused_port() -> int:
+    """A port free on 127.0.0.1 now, chosen by the system. Another program would have to guess it, and take it in
+    the moment before the client listens on it; then `listen` stops the login, and nothing is caught."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def listen(port: int, redirect_uri: str) -> anyio.abc.SocketListener:
+    """Listen for the redirect on 127.0.0.1:`port`; OAuthFlowError, before the user is sent anywhere, if another
+    program holds the port: whatever listens there would receive the authorization code."""
+    try:
+        return await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=port)
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        raise OAuthFlowError(
+            f"another program holds the port of {redirect_uri}, where the browser would bring the authorization code: "
+            "not sending you to log in (--callback-port 0 takes a free port)"
+        ) from None
 
 
 async def await_answer(

@@ -1,7 +1,7 @@
 """Command line: `python -m 03-oauth-mcp.production.server [the lesson server's options] [--verifier ...] [--db ...]`.
 
 The lesson's MCP server (../server/), with the parts a deployment adds plugged in. It takes every
-option of `python -m 03-oauth-mcp.server`, declared there once, and four of its own, placed before
+option of `python -m 03-oauth-mcp.server`, declared there once, and five of its own, placed before
 the limits as in every server command of the workshop:
 
 - `--verifier introspection` asks the issuer about each token (introspection.py), where `jwt`
@@ -10,7 +10,9 @@ the limits as in every server command of the workshop:
   decisions are kept (decisions.py): a JWT's acceptance until shortly before the token expires;
 - `--db PATH|URL`: the journal in a SQLite file, or in the PostgreSQL replicas share (journal.py);
 - `--stateless`: no MCP sessions, so a handshake-era client needs no affinity to one replica, at
-  the price of server-to-client requests and streams (docs/production.md).
+  the price of server-to-client requests and streams (docs/production.md);
+- `--handle-key-file PATH`: the key that seals the handles of the draft tools (drafts.py, handles.py),
+  one file every replica reads.
 """
 
 import inspect
@@ -32,6 +34,8 @@ from ..server.logs import configure_logging
 from ..server.streams import StreamLimits
 from ..server.verifier import JWTVerifier
 from .decisions import INTROSPECTION_CACHE_SECONDS, RememberedDecisions
+from .drafts import DRAFT_SECONDS, DatabaseDrafts, add_draft_tools
+from .handles import SealedHandles, handle_key
 from .introspection import IntrospectionVerifier
 from .journal import DatabaseJournal
 
@@ -77,6 +81,15 @@ def main(
             "at the price of server-to-client requests and streams (docs/production.md).",
         ),
     ] = False,
+    handle_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="PATH",
+            help="The key that seals state handles (the draft tools'): one owner-only file every replica reads, "
+            "created if missing. [default: a key of this process, its handles good only there]",
+            show_default=False,
+        ),
+    ] = None,
     **options,  # the lesson server's, as `python -m 03-oauth-mcp.server` declares them
 ) -> None:
     """Run the lesson 03 MCP server as a deployment runs it: introspection, decisions kept, a database, replicas."""
@@ -99,6 +112,11 @@ def main(
     except OperationalError as error:  # no database server there, or it refused us
         raise typer.BadParameter(f"cannot open {describe(db)}: {error.orig}", param_hint="--db") from None
     mcp = create_server(journal, TokenExchanger(authorization_server, *credentials), options["upstream_url"])
+    try:
+        handles = SealedHandles(handle_key(handle_key_file), resource, DRAFT_SECONDS)
+    except OSError as error:  # PermissionError too: a key file others could read, or not ours
+        raise typer.BadParameter(str(error), param_hint="--handle-key-file") from None
+    add_draft_tools(mcp, journal, DatabaseDrafts(db, handles))
     if transport == "stdio":
         lesson.run_stdio(mcp, token_verifier)
         return

@@ -2,7 +2,9 @@
 
 A lab is a console block whose first line is `$ python -m ... .labs.<name>`; the lines after it are
 the lab's output, pasted from a real run. Each lab starts its own processes on free ports, so the
-labs run in parallel with the rest of the suite.
+labs run in parallel with the rest of the suite. Each run of the attack in a lab ("1. ...", "2. ...")
+ends with its one verdict, `ATTACK SUCCEEDED: ...` or `ATTACK BLOCKED by ...: ...`, and no other
+line reads like one.
 
 A lab's deliberately vulnerable variant (`labs/<name>/vulnerable.py`) runs only as its lab starts
 it: run bare, where someone might take it for the lesson's server, it refuses, says what it is and
@@ -32,6 +34,25 @@ def labs() -> list[tuple[str, str]]:
 
 def test_the_page_has_labs() -> None:
     assert len(labs()) >= 5
+
+
+HALF = re.compile(r"^\d+\. .*\n", re.M)  # "1. A server that ...:", the first line of each run of the attack
+VERDICT = re.compile(r"   ATTACK (SUCCEEDED: \S.*|BLOCKED by \S.*?: \S.*)")
+
+
+@pytest.mark.parametrize(("module", "shown"), labs(), ids=[module for module, _ in labs()])
+def test_each_run_of_a_lab_ends_with_one_verdict_and_the_vulnerable_variant_loses(module: str, shown: str) -> None:
+    """Each numbered run ends with its one verdict line, the first (the vulnerable variant's) ATTACK SUCCEEDED,
+    and some run is ATTACK BLOCKED: nothing before a verdict reads like one."""
+    runs = HALF.split(shown)[1:]
+    assert len(runs) >= 2, shown
+    verdicts = []
+    for run in runs:
+        lines = run.rstrip("\n").splitlines()
+        assert [line for line in lines if line.lstrip().startswith("ATTACK ")] == lines[-1:], run
+        assert VERDICT.fullmatch(lines[-1]), lines[-1]
+        verdicts.append(lines[-1].split()[1].rstrip(":"))
+    assert verdicts[0] == "SUCCEEDED" and "BLOCKED" in verdicts, verdicts
 
 
 @pytest.mark.parametrize(("module", "shown"), labs(), ids=[module for module, _ in labs()])

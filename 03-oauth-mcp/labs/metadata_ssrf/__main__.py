@@ -10,8 +10,9 @@ document on a site of the attacker's own that answers with a redirect to the ser
 stands for a public one: it serves https with a certificate from a throwaway certificate authority
 (cimd/certificates.py's), which both servers are told to trust, and lesson 03's server is told that
 its host (127.0.0.1) may be fetched, as a developer's own document host is (`--cimd-allow-host`,
-`--cimd-ca-file`). The internal service is named `localhost`, which nobody allowed. Everything runs
-on this machine and stops at the end.
+`--cimd-ca-file`). The internal service is named `localhost`, which nobody allowed. The vulnerable
+variant runs as a process of its own, lesson 03's server in the lab's. Everything runs on this
+machine and stops at the end.
 """
 
 import html
@@ -92,7 +93,8 @@ def authorization_request(authorization_server: str, client_id: str) -> httpx2.R
     return httpx2.get(f"{authorization_server}/authorize?{urlencode(params)}", timeout=10)
 
 
-def report(server: str, service: InternalService, client_id: str, how: str) -> None:
+def report(server: str, service: InternalService, client_id: str, how: str) -> bool:
+    """Send the authorization request; print what came of it. Whether the attacker read the secret."""
     before = service.hits
     page = authorization_request(server, client_id)
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.text)).strip()
@@ -103,27 +105,38 @@ def report(server: str, service: InternalService, client_id: str, how: str) -> N
         print(f"   the page: {text[:80]}")
     elif reason := re.search(r"<p><small>(.*?)</small></p>", page.text):
         print(f"   the page: {html.unescape(reason.group(1))}")
+    return SECRET in page.text or service.hits > before
 
 
 def main() -> None:
+    print("SSRF: the attacker names an internal service as its client_id, to make the server fetch it.", flush=True)
     service = InternalService()
     with tempfile.TemporaryDirectory() as state, ExitStack() as stack:
         ca, certificate, key = make_certificates(Path(state))
         site = RedirectingSite(service.url, certificate, key)
-        naive = stack.enter_context(
-            stage.running(f"{LESSON}.labs.metadata_ssrf.vulnerable", stage.free_port(), "--ca-file", str(ca))
+        naive_port, lesson_port = stage.free_port(), stage.free_port()
+        started = stack.enter_context(
+            stage.launched((f"{LESSON}.labs.metadata_ssrf.vulnerable", naive_port, "--ca-file", str(ca)))
         )
-        development_host = ("--cimd-allow-host", "127.0.0.1", "--cimd-ca-file", str(ca))
-        lesson = stack.enter_context(
-            stage.running(f"{LESSON}.auth_server", stage.free_port(), "--db", f"{state}/auth.db", *development_host)
-        )
-        print("SSRF: the attacker names an internal service as its client_id, to make the server fetch it.")
+        lesson = f"http://127.0.0.1:{lesson_port}"
+        # As `python -m 03-oauth-mcp.auth_server --cimd-allow-host 127.0.0.1 --cimd-ca-file ca.pem` makes it.
+        development_host = {"cimd_allow_hosts": frozenset({"127.0.0.1"}), "cimd_ca_file": ca}
+        authorization = stage.authorization_server(lesson, Path(state) / "auth.db", **development_host)
+        stack.enter_context(stage.serving((authorization, lesson_port)))
+        (naive,) = started.wait_until_healthy()
+
         print("1. An authorization server that fetches any client_id URL (labs/metadata_ssrf/vulnerable.py):")
-        report(naive, service, service.url, "the internal URL")
-        report(naive, service, site.url, "an https URL that redirects there")
+        read = [report(naive, service, service.url, "the internal URL")]
+        read += [report(naive, service, site.url, "an https URL that redirects there")]
+        stage.verdict("the attacker read the internal service's secret, both ways" if all(read) else None)
         print("2. Lesson 03's authorization server (auth_server/optional/cimd.py, MetadataDocuments):")
-        report(lesson, service, service.url.replace("http://", "https://"), "the internal URL")
-        report(lesson, service, site.url, "an https URL that redirects there")
+        read = [report(lesson, service, service.url.replace("http://", "https://"), "the internal URL")]
+        read += [report(lesson, service, site.url, "an https URL that redirects there")]
+        stage.verdict(
+            "the server fetched the internal service" if any(read) else None,
+            "the fence around metadata documents (auth_server/optional/cimd.py)",
+            "the internal service was never fetched: its address is refused, and a redirect to it is not followed",
+        )
         site.http.shutdown()
     service.http.shutdown()
 

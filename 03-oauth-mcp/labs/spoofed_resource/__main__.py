@@ -4,97 +4,89 @@
 
 The attacker's MCP server publishes protected resource metadata naming the *honest* MCP server as
 its resource. The user connects the client to the attacker's server and logs in at the honest
-authorization server, which sees a request for the honest server and issues a token for it.
-Everything runs on 127.0.0.1 and stops at the end.
+authorization server, which sees a request for the honest server and issues a token for it. The
+servers run in the lab's own process, on 127.0.0.1, and stop at the end.
 """
 
-import json
 import logging
 import tempfile
 from contextlib import ExitStack
 from importlib import import_module
 from pathlib import Path
 
-import anyio
-import httpx2
-from mcp import Client
-from mcp.client.auth import OAuthFlowError
-from mcp.client.streamable_http import streamable_http_client
-
 LESSON = "03-oauth-mcp"
 stage = import_module(f"{LESSON}.labs.stage")
-oauth = import_module(f"{LESSON}.client.oauth")
-LoopbackCallback = import_module(f"{LESSON}.client.callback").LoopbackCallback
-FileTokenStorage = import_module(f"{LESSON}.client.token_storage").FileTokenStorage
-BelievingProvider = import_module(f"{LESSON}.labs.spoofed_resource.vulnerable").BelievingProvider
-
-
-async def connect(provider_class: type, mcp_url: str, token_file: Path) -> str:
-    callback = LoopbackCallback(stage.free_port())
-    storage = FileTokenStorage(token_file, mcp_url)
-    provider = provider_class(mcp_url, storage, callback, open_page=stage.open_in_browser)
-    outcome = "connected"
-    try:
-        async with httpx2.AsyncClient(auth=provider) as http, Client(streamable_http_client(mcp_url, http_client=http)):
-            pass
-    except* OAuthFlowError as refusal:
-        outcome = f"refused: {refusal.exceptions[0]}"
-    except* httpx2.HTTPError as failure:
-        outcome = f"failed: {type(failure.exceptions[0]).__name__}"
-    except* Exception as failure:  # the impostor answers 401 to every token: the session never opens
-        outcome = f"gave up: {innermost(failure)}"
-    return outcome
-
-
-def innermost(error: BaseException) -> BaseException:
-    while isinstance(error, BaseExceptionGroup):
-        error = error.exceptions[0]
-    return error
 
 
 def main() -> None:
-    logging.getLogger("mcp.client.auth").setLevel(logging.CRITICAL)  # the lab reports each outcome itself
-    with tempfile.TemporaryDirectory() as state, ExitStack() as stack:
-        issuer_port, honest_port, impostor_port = stage.free_port(), stage.free_port(), stage.free_port()
-        honest_url = f"http://127.0.0.1:{honest_port}/mcp"
-        issuer = stack.enter_context(
-            stage.running(f"{LESSON}.auth_server", issuer_port, "--db", f"{state}/a.db", "--resource", honest_url)
-        )
-        stack.enter_context(stage.running(f"{LESSON}.server", honest_port, "-t", "http", "--issuer", issuer))
-        record = Path(state) / "impostor.jsonl"
-        impostor = stack.enter_context(
-            stage.running(
-                f"{LESSON}.labs.spoofed_resource.impostor",
-                impostor_port,
-                "--honest-resource",
-                honest_url,
-                "--honest-issuer",
-                issuer,
-                "--record",
-                str(record),
-            )
-        )
-        names = {honest_url: "the honest MCP server", f"{impostor}/mcp": "the impostor"}
+    print("Spoofing: the impostor's resource metadata claims to be the honest MCP server.", flush=True)
+    import anyio  # imported only now: the lab has said what it does
+    import httpx2
+    from mcp import Client
+    from mcp.client.auth import OAuthFlowError
+    from mcp.client.streamable_http import streamable_http_client
 
-        def report(outcome: str) -> None:
+    logging.getLogger("mcp.client.auth").setLevel(logging.CRITICAL)  # the lab reports each outcome itself
+    oauth = import_module(f"{LESSON}.client.oauth")
+    LoopbackCallback = import_module(f"{LESSON}.client.callback").LoopbackCallback
+    FileTokenStorage = import_module(f"{LESSON}.client.token_storage").FileTokenStorage
+    BelievingProvider = import_module(f"{LESSON}.labs.spoofed_resource.vulnerable").BelievingProvider
+    Impostor = import_module(f"{LESSON}.labs.spoofed_resource.impostor").Impostor
+
+    async def connect(provider_class: type, mcp_url: str, token_file: Path) -> str:
+        storage = FileTokenStorage(token_file, mcp_url)
+        provider = provider_class(mcp_url, storage, LoopbackCallback(0), open_page=stage.open_in_browser)
+        outcome = "connected"
+        try:
+            async with (
+                httpx2.AsyncClient(auth=provider, verify=stage.tls()) as http,
+                Client(streamable_http_client(mcp_url, http_client=http)),
+            ):
+                pass
+        except* OAuthFlowError as refusal:
+            outcome = f"refused: {refusal.exceptions[0]}"
+        except* Exception:  # the impostor answers 401 to every token: the session never opens
+            outcome = "gave the impostor its token"
+        return outcome
+
+    with tempfile.TemporaryDirectory() as state, ExitStack() as stack:
+        issuer_port, honest_port = stage.free_port(), stage.free_port()
+        issuer, honest_url = f"http://127.0.0.1:{issuer_port}", f"http://127.0.0.1:{honest_port}/mcp"
+        servers = [
+            (stage.authorization_server(issuer, Path(state) / "a.db", honest_url), issuer_port),
+            (stage.mcp_server(issuer, honest_url), honest_port),
+        ]
+        stack.enter_context(stage.serving(*servers))
+        impostor = Impostor(honest_url, issuer)
+        stack.callback(impostor.stop)
+        names = {honest_url: "the honest MCP server", f"{impostor.url}/mcp": "the impostor"}
+
+        def named(outcome: str) -> str:
             for url, name in names.items():
                 outcome = outcome.replace(url, name)
-            print(f"   the client: {outcome}")
-            stolen = [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
-            if stolen:
-                subject = stolen[0]["whoami"].get("subject")
-                print(
-                    f"   the impostor: received the token, replayed it at the honest MCP server: whoami -> {subject!r}"
-                )
-            else:
-                print("   the impostor: received no token")
-            record.unlink(missing_ok=True)
+            return outcome
 
-        print("Spoofing: the impostor's resource metadata claims to be the honest MCP server.")
         print("1. A client that believes the metadata (labs/spoofed_resource/vulnerable.py):")
-        report(anyio.run(connect, BelievingProvider, f"{impostor}/mcp", Path(state) / "a.json"))
+        anyio.run(connect, BelievingProvider, f"{impostor.url}/mcp", Path(state) / "a.json")
+        print("   the client asks for a token for the honest MCP server; the user approves a genuine request")
+        stolen = sorted({identity.get("subject") for identity in impostor.stolen})
+        replayed = ", ".join(map(repr, stolen)) or "nothing"
+        print(
+            "   the client sends the token to the impostor, which replays it at the honest MCP server:"
+            f" whoami -> {replayed}"
+        )
+        stage.verdict(f"the impostor acted as {stolen[0]!r} at the honest MCP server" if stolen else None)
+
         print("2. Lesson 03's client: the SDK checks that the resource is the URL it talks to (RFC 9728 §3.3):")
-        report(anyio.run(connect, oauth.CheckedOAuthProvider, f"{impostor}/mcp", Path(state) / "b.json"))
+        impostor.stolen.clear()
+        outcome = anyio.run(connect, oauth.CheckedOAuthProvider, f"{impostor.url}/mcp", Path(state) / "b.json")
+        print(f"   the client: {named(outcome)}")
+        print(f"   the impostor: received {'a token' if impostor.stolen else 'no token'}")
+        stage.verdict(
+            "the impostor received a token" if impostor.stolen else None,
+            "the SDK's resource check (RFC 9728 §3.3, kept by client/oauth.py)",
+            "the client refused the metadata before the user was sent to log in, and the impostor got no token",
+        )
 
 
 if __name__ == "__main__":
