@@ -3,9 +3,13 @@
 An example is a fenced ```console block. A line starting with `$ ` is a command; it goes on over the
 next lines for as long as the shell would (a trailing backslash, an open quote). The lines below it,
 up to the next command, are what it prints; blank lines at their end only space the examples apart.
+A line that is only `…` stands for lines the README leaves out: none, one or many (`as_shown`).
 
-The commands of a section run in one bash, in order, as in the reader's one terminal: a variable one
-sets (`SID=...`) is there for the next. stderr goes where stdout goes, as a terminal shows both.
+With `run`, the commands run in one bash, in order, as in the reader's one terminal: a variable one
+sets (`SID=...`) is there for the next. With `Examples`, each runs when a test first asks for it, still
+in the README's order, so that each test waits for its own command only. Either way stderr goes where
+stdout goes, as a terminal shows both, and Python writes each line at once, as it does to a terminal
+(to a pipe it would hold stdout back).
 
 A command whose lines include JSON-RPC messages a client writes (a JSON object with a `method`) is a
 program the reader types into, such as the stdio server: those lines go to its stdin, each once the
@@ -23,17 +27,21 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 ANSWER_DEADLINE = 20.0  # seconds for one answer of a typed-into program, and per command of the shell
-FENCE = re.compile(r"^```console\n(.*?)^```$", re.M | re.S)
+FENCE = re.compile(r"^( *)```console\n(.*?)^\1```$", re.M | re.S)  # indented too: a step of a numbered list
+HEADING = re.compile(r"^#{1,6} (.+)$", re.M)
+ELIDED = "…"  # a line of the README's output that stands for lines left out
 
 
 @dataclass(frozen=True)
 class Command:
     text: str  # as the reader copies it: without the `$ `, continuation lines included
     shown: tuple[str, ...]  # the lines the README shows below it (typed lines included, as a terminal echoes them)
+    heading: str = ""  # the heading the block is under: where in the README the reader is
 
     @property
     def typed(self) -> tuple[str, ...]:
@@ -59,8 +67,9 @@ def section(markdown: str, heading: str) -> str:
 def commands(markdown: str) -> list[Command]:
     """Every command of every ```console block in `markdown`, in order."""
     found: list[Command] = []
-    for block in FENCE.findall(markdown):
-        lines = block.splitlines()
+    for block in FENCE.finditer(markdown):
+        headings = HEADING.findall(markdown, 0, block.start())
+        lines = [line.removeprefix(block[1]) for line in block[2].splitlines()]
         at = 0
         while at < len(lines):
             assert lines[at].startswith("$ "), f"a console block line before any command: {lines[at]!r}"
@@ -71,11 +80,11 @@ def commands(markdown: str) -> list[Command]:
                 at += 1
             shown = []
             while at < len(lines) and not lines[at].startswith("$ "):
-                shown.append(lines[at])
+                shown.append(lines[at].rstrip())  # as a terminal shows it: no trailing spaces
                 at += 1
             while shown and not shown[-1].strip():
                 shown.pop()
-            found.append(Command(text, tuple(shown)))
+            found.append(Command(text, tuple(shown), headings[-1] if headings else ""))
     return found
 
 
@@ -98,13 +107,49 @@ def as_a_terminal_shows(output: str) -> list[str]:
     return lines
 
 
-def run(examples: list[Command], bash: str, cwd: Path, rewrite: dict[str, str]) -> list[list[str]]:
-    """What each command prints, in order, each of its texts first rewritten (`old` -> `new`) by `rewrite`.
+def as_shown(shown: Sequence[str], printed: Sequence[str]) -> list[str]:
+    """`printed` with each run of lines the README leaves out written as its `…` line.
 
-    `python` is the Python running the tests, as it is the virtual environment's for a reader who
-    activated it.
+    The result equals `shown` exactly when the README shows what was printed: every line it shows, in
+    order, and the lines it shows together printed together. Otherwise it is `printed` as it was, for
+    the failing comparison to show.
     """
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    if ELIDED not in shown:
+        return list(printed)
+    parts: list[list[str]] = [[]]
+    for line in shown:
+        if line == ELIDED:
+            parts.append([])
+        else:
+            parts[-1].append(line)
+    first, *middle, last = parts
+    if list(printed[: len(first)]) != first:
+        return list(printed)
+    at = len(first)
+    for part in middle:
+        found = next(
+            (i for i in range(at, len(printed) - len(part) + 1) if list(printed[i : i + len(part)]) == part), None
+        )
+        if found is None:
+            return list(printed)
+        at = found + len(part)
+    if len(printed) - len(last) < at or (last and list(printed[len(printed) - len(last) :]) != last):
+        return list(printed)
+    return list(shown)
+
+
+def environment() -> dict[str, str]:
+    """A reader's shell: `python` is the Python running the tests, as it is the virtual environment's for a
+    reader who activated it, and no `OTEL_*` setting of the test run's is there. Python writes each line
+    at once, as it does to a terminal."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("OTEL_")}
+    return env | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}", "PYTHONUNBUFFERED": "1"}
+
+
+def run(examples: list[Command], bash: str, cwd: Path, rewrite: dict[str, str]) -> list[list[str]]:
+    """What each command prints, in order, all in one shell, each of its texts first rewritten (`old` ->
+    `new`) by `rewrite`: for examples that leave something behind for the next (`SID=...`)."""
+    env = environment()
 
     def rewritten(text: str) -> str:
         for old, new in rewrite.items():
@@ -116,10 +161,67 @@ def run(examples: list[Command], bash: str, cwd: Path, rewrite: dict[str, str]) 
     return [run_typed_into(rewritten(c.text), c, bash, cwd, env) if c.typed else next(shell_outputs) for c in examples]
 
 
+class Examples:
+    """What each of `examples` prints, each run when a test first asks for it, after every command before it.
+
+    So each test waits for its own command only, and they still run in the README's order: a call that a
+    later `curl .../metrics` counts has run by then. A command that reads `$?` runs in one shell with the one
+    before it. A command the README shows twice (a step of the learner path, then again in full) runs once,
+    rewritten the same. Only for examples that leave nothing behind for the next: `run` is for `SID=...`.
+
+    A command in `stand_ins` is not run: it is a server the tests started, and what it printed is what
+    `stand_ins[text]()` returns when asked (its log, so far).
+    """
+
+    def __init__(
+        self,
+        examples: list[Command],
+        bash: str,
+        cwd: Path,
+        rewrite: Callable[[Command], str],
+        stand_ins: dict[str, Callable[[], list[str]]],
+    ) -> None:
+        self.examples, self.bash, self.cwd, self.stand_ins = examples, bash, cwd, stand_ins
+        self.texts = [rewrite(command) for command in examples]
+        self.env = environment()
+        self.units: list[list[int]] = []  # indices of commands that run together, in order
+        for at, command in enumerate(examples):
+            reads_status = "$?" in command.text and self.units and not examples[self.units[-1][-1]].typed
+            if reads_status and not command.typed:
+                self.units[-1].append(at)
+            else:
+                self.units.append([at])
+        self.ran = 0  # how many units have run
+        self.printed: dict[int, list[str]] = {}
+        self.by_texts: dict[tuple[str, ...], list[list[str]]] = {}
+
+    def __getitem__(self, at: int) -> list[str]:
+        if self.examples[at].text in self.stand_ins:
+            return self.stand_ins[self.examples[at].text]()
+        while at not in self.printed:
+            unit = self.units[self.ran]
+            self.ran += 1
+            if self.examples[unit[0]].text in self.stand_ins:
+                continue
+            texts = tuple(self.texts[i] for i in unit)
+            if texts not in self.by_texts:
+                first = self.examples[unit[0]]
+                self.by_texts[texts] = (
+                    [run_typed_into(texts[0], first, self.bash, self.cwd, self.env)]
+                    if first.typed
+                    else run_in_one_shell(list(texts), self.bash, self.cwd, self.env)
+                )
+            self.printed.update(zip(unit, self.by_texts[texts], strict=True))
+        return self.printed[at]
+
+
 def run_in_one_shell(texts: list[str], bash: str, cwd: Path, env: dict[str, str]) -> list[list[str]]:
-    """Run `texts` in one bash; what each printed is told apart by a line only this run prints between them."""
+    """Run `texts` in one bash; what each printed is told apart by a line only this run prints between them
+    (and `$?` after it is still the command's exit status)."""
     between = f"--- {uuid.uuid4().hex} ---"
-    script = "exec 2>&1\n" + "".join(f"{text}\nprintf '\\n%s\\n' '{between}'\n" for text in texts)
+    script = "exec 2>&1\n" + "".join(
+        f"{text}\n__status=$?; printf '\\n%s\\n' '{between}'; (exit $__status)\n" for text in texts
+    )
     result = subprocess.run(
         [bash, "--noprofile", "--norc", "-c", script],
         cwd=cwd,
