@@ -20,11 +20,12 @@ from typing import Annotated, Literal
 import typer
 
 from ...database import describe
-from ..config import SCOPES, default_db_path
+from ..config import SCOPES
 from ..models import Client
 from ..seed import RESOURCE_SERVER_ID
 from ..storage import open_database
 from ..storage.clients import ClientStore
+from .admin import DatabaseOption, database
 from .client_keys import KeySetProblem, public_key_set
 from .enterprise import ENTERPRISE_CLIENT_ID, JWT_BEARER
 from .logs import configure_logging
@@ -64,14 +65,7 @@ def main(
     scope: Annotated[
         str, typer.Option(callback=parse_scope, help="The scopes it may be granted, at most.")
     ] = "journal:read journal:write",
-    db: Annotated[
-        str | None,
-        typer.Option(
-            metavar="PATH|URL",
-            help="The authorization server's --db. [default: its default SQLite file]",
-            show_default=False,
-        ),
-    ] = None,
+    db: DatabaseOption = None,
 ) -> None:
     """Add (or replace) a client that authenticates with private_key_jwt."""
     if (jwks is None) == (jwks_uri is None):
@@ -88,7 +82,7 @@ def main(
             raise typer.BadParameter(f"{jwks_uri} {problem}", param_hint="--jwks-uri")
         keys = {"jwks_uri": jwks_uri}
     configure_logging("info")
-    engine = open_database(db or str(default_db_path()))
+    engine = open_database(database(db))
     try:
         ClientStore(engine).save(
             Client(
@@ -104,7 +98,7 @@ def main(
         )
     finally:
         engine.dispose()
-    typer.echo(f"{describe(db or str(default_db_path()))}: client {client_id}, {grant} with private_key_jwt")
+    typer.echo(f"{describe(database(db))}: client {client_id}, {grant} with private_key_jwt")
 
 
 if __name__ == "__main__":

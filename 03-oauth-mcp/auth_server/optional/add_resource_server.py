@@ -18,13 +18,13 @@ from typing import Annotated
 import typer
 
 from ...database import describe
-from ..config import default_db_path
 from ..exchange import TOKEN_EXCHANGE
 from ..models import CONFIDENTIAL, Client
 from ..passwords import hash_password
 from ..seed import RESOURCE_SERVER_ID
 from ..storage import open_database
 from ..storage.clients import ClientStore
+from .admin import DatabaseOption, database
 from .logs import configure_logging
 
 cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
@@ -50,18 +50,11 @@ def main(
             envvar="RESOURCE_SERVER_SECRET", prompt=True, hide_input=True, show_default=False, help="Its secret."
         ),
     ],
-    db: Annotated[
-        str | None,
-        typer.Option(
-            metavar="PATH|URL",
-            help="The authorization server's --db. [default: its default SQLite file]",
-            show_default=False,
-        ),
-    ] = None,
+    db: DatabaseOption = None,
 ) -> None:
     """Add (or replace) the client an MCP server of another --resource introspects and exchanges tokens with."""
     configure_logging("info")
-    engine = open_database(db or str(default_db_path()))
+    engine = open_database(database(db))
     clients = ClientStore(engine)
     try:
         clients.save(
@@ -79,7 +72,7 @@ def main(
         clients.set_resources_of(client_id, resource)
     finally:
         engine.dispose()
-    typer.echo(f"{describe(db or str(default_db_path()))}: resource server {client_id} for {' '.join(resource)}")
+    typer.echo(f"{describe(database(db))}: resource server {client_id} for {' '.join(resource)}")
 
 
 if __name__ == "__main__":

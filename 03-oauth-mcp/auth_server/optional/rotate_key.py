@@ -19,10 +19,11 @@ from typing import Annotated
 import typer
 
 from ...database import describe
-from ..config import JWKS_MAX_AGE, default_db_path
+from ..config import JWKS_MAX_AGE
 from ..keys import new_key
 from ..storage import open_database
 from ..storage.keys import KeyStore
+from .admin import DatabaseOption, database
 from .logs import configure_logging
 
 cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
@@ -30,27 +31,20 @@ cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_mar
 
 @cli.command()
 def main(
-    db: Annotated[
-        str | None,
-        typer.Option(
-            metavar="PATH|URL",
-            help="The authorization server's --db. [default: its default SQLite file]",
-            show_default=False,
-        ),
-    ] = None,
+    db: DatabaseOption = None,
     signs_in: Annotated[
         int, typer.Option(min=0, help="Seconds from now until the new key signs; published at once.")
     ] = 2 * JWKS_MAX_AGE,
 ) -> None:
     """Publish the next signing key now; sign with it from --signs-in seconds on."""
     configure_logging("info")
-    engine = open_database(db or str(default_db_path()))
+    engine = open_database(database(db))
     try:
         kid, private_jwk = new_key()
         KeyStore(engine).add(kid, private_jwk, signs_from=int(time.time()) + signs_in)
     finally:
         engine.dispose()
-    typer.echo(f"{describe(db or str(default_db_path()))}: key {kid} published now, signing in {signs_in} s")
+    typer.echo(f"{describe(database(db))}: key {kid} published now, signing in {signs_in} s")
 
 
 if __name__ == "__main__":
