@@ -33,10 +33,12 @@ def echo_upstream() -> Iterator[processes.RunningServer]:
 def server(echo_upstream: processes.RunningServer) -> Iterator[processes.RunningServer]:
     """The MCP server on Streamable HTTP, calling the echo upstream, one process for the session.
 
-    Tests only call it, so they can share it; a test that stops a server or reads its log starts its own.
+    Tests call it and read its log, so they can share it; a test that stops a server starts its own.
     """
     upstream_url = f"{echo_upstream.base_url}/anything"
-    with processes.start_http_server("--upstream-url", upstream_url) as running:
+    # Its spans go to its log (the console exporter, the default), within 0.1 s rather than the SDK's 5 s.
+    quick_spans = {"OTEL_BSP_SCHEDULE_DELAY": "100"}
+    with processes.start_http_server("--upstream-url", upstream_url, env=quick_spans) as running:
         yield running
 
 

@@ -1,4 +1,8 @@
-"""The two command lines, run as an attendee runs them: `python -m ...` from the repository root."""
+"""The two command lines, run as an attendee runs them: `python -m ...` from the repository root.
+
+A test of an exit code and its message on stderr runs the real process. A test that reads what a good
+command prints runs the same `cli` in the test process (`run_client`), against the shared real server.
+"""
 
 import re
 
@@ -7,6 +11,7 @@ import typer
 
 from lesson04.addresses import parse_addr
 from lesson04.tests.support import processes, tokens
+from lesson04.tests.support.in_process_client import run_client
 
 run_cli = processes.run_cli
 
@@ -18,7 +23,7 @@ def error_line(result) -> str:
 
 
 def test_client_lists_tools_over_http(server) -> None:
-    result = run_cli("client", "--url", server.mcp_url, "tools")
+    result = run_client("--url", server.mcp_url, "tools")
     assert result.returncode == 0, result.stderr
     assert re.search(r"^echo_message\n    Return the message prefixed with 'Echo: '", result.stdout, re.M)
     assert re.search(r"^add_numbers\n    Calculate the sum of two numbers\.", result.stdout, re.M)
@@ -26,7 +31,7 @@ def test_client_lists_tools_over_http(server) -> None:
 
 
 def test_client_calls_a_tool_over_http_with_typed_arguments(server) -> None:
-    result = run_cli("client", "--url", server.mcp_url, "call", "add_numbers", "num1=2", "num2=3.5")
+    result = run_client("--url", server.mcp_url, "call", "add_numbers", "num1=2", "num2=3.5")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["5.5", 'structured: {"result": 5.5}']
 
@@ -96,20 +101,20 @@ def test_stdio_server_logs_to_stderr_and_exits_cleanly_on_eof() -> None:
 
 
 def test_client_sends_its_token_as_a_bearer_header_over_http(server) -> None:
-    result = run_cli("client", "--url", server.mcp_url, "--token", tokens.ALICE, "call", "show_auth_token")
+    result = run_client("--url", server.mcp_url, "--token", tokens.ALICE, "call", "show_auth_token")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [tokens.ALICE_MASKED, f'structured: {{"result": "{tokens.ALICE_MASKED}"}}']
 
 
 def test_client_passes_its_token_as_api_key_to_a_spawned_server() -> None:
-    result = run_cli("client", "--token", tokens.BOB, "call", "show_auth_token")
+    result = run_client("--token", tokens.BOB, "call", "show_auth_token")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == tokens.BOB_MASKED
 
 
 def test_client_calls_the_upstream_with_its_token(server) -> None:
-    result = run_cli(
-        "client", "--url", server.mcp_url, "--token", tokens.ALICE, "call", "make_authenticated_request", "message=hi"
+    result = run_client(
+        "--url", server.mcp_url, "--token", tokens.ALICE, "call", "make_authenticated_request", "message=hi"
     )
     assert result.returncode == 0, result.stderr
     assert f'"Authorization": "Bearer {tokens.ALICE_MASKED}"' in result.stdout

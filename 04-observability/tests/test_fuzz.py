@@ -23,18 +23,18 @@ FUZZ = settings(
 )
 
 
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[processes.RunningServer]:
-    """The echo upstream, fuzzed in this module only."""
-    with processes.start_process("upstream") as running:
-        yield running
+# The servers fuzzed are the lesson's shared processes (conftest.py), the MCP server calling the echo
+# upstream: what a malformed request does to them, every test that uses them afterwards meets too.
 
 
 @pytest.fixture(scope="module")
-def mcp_server(upstream: processes.RunningServer) -> Iterator[processes.RunningServer]:
-    """The MCP server on Streamable HTTP, fuzzed in this module only, calling the fuzzed upstream."""
-    with processes.start_http_server("--upstream-url", f"{upstream.base_url}/anything") as running:
-        yield running
+def upstream(echo_upstream: processes.RunningServer) -> processes.RunningServer:
+    return echo_upstream
+
+
+@pytest.fixture(scope="module")
+def mcp_server(server: processes.RunningServer) -> processes.RunningServer:
+    return server
 
 
 @pytest.fixture(scope="module")

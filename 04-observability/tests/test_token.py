@@ -16,7 +16,8 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from lesson04.server.gate import bearer_token
-from lesson04.tests.support import clients, processes, tokens
+from lesson04.tests.support import clients, in_process, processes, tokens
+from lesson04.tests.support.in_process_client import run_client
 from lesson04.tests.support.recording_upstream import REFUSAL_SESSION
 from lesson04.tests.support.waiting import eventually
 
@@ -164,8 +165,12 @@ async def test_the_shipped_echo_upstream_answers_like_httpbin(server) -> None:
     assert result.structured_content["headers"]["User-Agent"].startswith("python-httpx2/")
 
 
+# The two below need a server of their own, with the upstream they name: in this process, as they test
+# what the tool does, not the process.
+
+
 async def test_upstream_down_is_a_tool_error_and_the_server_keeps_serving() -> None:
-    with processes.start_http_server("--upstream-url", "http://127.0.0.1:9/anything") as server:
+    with in_process.mcp_server_in_thread("http://127.0.0.1:9/anything") as server:
         async with clients.connect(server.mcp_url, TOKEN) as client:
             result = await client.call_tool("make_authenticated_request", {"message": "anyone?"})
             assert result.is_error
@@ -175,7 +180,7 @@ async def test_upstream_down_is_a_tool_error_and_the_server_keeps_serving() -> N
 
 async def test_upstream_error_status_is_a_tool_error(echo_upstream) -> None:
     failing = f"{echo_upstream.base_url}/status/503"
-    with processes.start_http_server("--upstream-url", failing) as server:
+    with in_process.mcp_server_in_thread(failing) as server:
         async with clients.connect(server.mcp_url, TOKEN) as client:
             result = await client.call_tool("make_authenticated_request", {"message": "anyone?"})
     assert result.is_error
@@ -201,8 +206,9 @@ async def test_concurrent_sessions_never_see_each_others_token(recorded_server) 
 
 
 def test_logs_carry_trace_ids_and_never_the_token(server) -> None:
-    called = processes.run_cli(
-        "client", "--url", server.mcp_url, "--token", TOKEN, "call", "make_authenticated_request", "message=trace me"
+    # The client in this process (its output is read, not its exit), the server a process of its own.
+    called = run_client(
+        "--url", server.mcp_url, "--token", TOKEN, "call", "make_authenticated_request", "message=trace me"
     )
     assert called.returncode == 0, called.stderr
     # The trace id the client printed is on the server's lines for that call: the tool's own line

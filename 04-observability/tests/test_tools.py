@@ -12,20 +12,38 @@ from lesson04.tests.support import clients
 pytestmark = pytest.mark.anyio
 
 # Some tests run over HTTP only, to keep the suite fast: the tools are the same code on
-# both transports, and every stdio test spawns a server of its own.
+# both transports.
 HTTP_ONLY = pytest.mark.parametrize("connect", ["http"], indirect=True)
+
+
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    """Module-wide, for the module-wide stdio session below (conftest.py's is per test)."""
+    return "asyncio"
+
+
+@pytest.fixture(scope="module")
+async def stdio_session() -> AsyncIterator[Client]:
+    """One stdio server for the module's stdio tests, spawned as a host spawns it, and one session with it:
+    the tests only read from it, as they share the HTTP server."""
+    async with clients.connect(clients.stdio_server()) as client:
+        yield client
 
 
 @pytest.fixture(params=["stdio", "http"])
 def connect(request: pytest.FixtureRequest, server):
-    """Connect a Client over the transport under test: spawn a stdio server, or reach the shared HTTP one."""
+    """Connect a Client over the transport under test: the stdio session, or a new one with the shared HTTP server."""
 
     @asynccontextmanager
     async def connected() -> AsyncIterator[Client]:
-        target = clients.stdio_server() if request.param == "stdio" else server.mcp_url
-        async with clients.connect(target) as client:
+        if request.param == "stdio":
+            yield stdio
+            return
+        async with clients.connect(server.mcp_url) as client:
             yield client
 
+    # Started on the first stdio test's request, and not at all for HTTP only.
+    stdio = request.getfixturevalue("stdio_session") if request.param == "stdio" else None
     return connected
 
 

@@ -4,9 +4,12 @@ For the finest checks (every span's parent, the link to the HTTP span, each hist
 test reads this process's in-memory telemetry, so the servers run here, each uvicorn in a thread
 of its own. Threads share no contextvars, so trace context can only reach the server the way it
 would from another process: in the request's `_meta` and `traceparent` header.
+
+A test whose subject is what the server does, not its process, starts one here too: no start-up
+of its own to pay for (`mcp_server_in_thread`, with the limits or upstream the test needs).
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from threading import Thread
@@ -15,19 +18,22 @@ from typing import Any
 import uvicorn
 
 from ...server import app, http
+from ...server.streams import DEFAULT_LIMITS, StreamEndingServer, StreamLimits
 from ...upstream import app as upstream
 from . import processes
 from .waiting import eventually
 
 
 @contextmanager
-def serve_in_thread(asgi_app: Any) -> Iterator[str]:
+def serve_in_thread(
+    asgi_app: Any, server_class: Callable[[uvicorn.Config], uvicorn.Server] = uvicorn.Server
+) -> Iterator[str]:
     """uvicorn in a thread of this process, on a free port; yields its base URL."""
     port = processes.free_port()
     # proxy_headers=False as the real servers run (server/__main__.py): uvicorn's default would believe
     # X-Forwarded-For from 127.0.0.1, and the spans' client.address would be whatever a request claims.
     config = uvicorn.Config(asgi_app, host="127.0.0.1", port=port, log_config=None, lifespan="on", proxy_headers=False)
-    server = uvicorn.Server(config)
+    server = server_class(config)
     thread = Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -40,6 +46,25 @@ def serve_in_thread(asgi_app: Any) -> Iterator[str]:
 
 
 @dataclass
+class ServerInThread:
+    base_url: str
+
+    @property
+    def mcp_url(self) -> str:
+        return f"{self.base_url}/mcp"
+
+
+@contextmanager
+def mcp_server_in_thread(
+    upstream_url: str = app.DEFAULT_UPSTREAM_URL, limits: StreamLimits = DEFAULT_LIMITS
+) -> Iterator[ServerInThread]:
+    """The lesson's MCP server on Streamable HTTP, built and served as `run_http` (server/__main__.py) does."""
+    served = http.create_http_app(app.create_server(upstream_url), limits=limits)
+    with serve_in_thread(served, lambda config: StreamEndingServer(config, served.state.streams)) as base_url:
+        yield ServerInThread(base_url)
+
+
+@dataclass
 class InProcess:
     mcp_url: str
     upstream_url: str  # the echo upstream's /anything
@@ -48,7 +73,5 @@ class InProcess:
 @contextmanager
 def in_process_servers() -> Iterator[InProcess]:
     """The lesson's echo upstream, and its MCP server on Streamable HTTP calling it."""
-    with serve_in_thread(upstream.app) as upstream_base:
-        mcp = app.create_server(f"{upstream_base}/anything")
-        with serve_in_thread(http.create_http_app(mcp)) as base:
-            yield InProcess(mcp_url=f"{base}/mcp", upstream_url=f"{upstream_base}/anything")
+    with serve_in_thread(upstream.app) as upstream_base, mcp_server_in_thread(f"{upstream_base}/anything") as mcp:
+        yield InProcess(mcp_url=mcp.mcp_url, upstream_url=f"{upstream_base}/anything")

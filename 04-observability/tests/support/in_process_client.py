@@ -1,0 +1,48 @@
+"""The lesson's client command, run inside the test process with typer's `CliRunner`: the same `cli` object
+`python -m 04-observability.client` runs, without a Python process to start for it.
+
+For a test that reads what a good command prints. A test of an exit code and its stderr message
+runs the real process (`processes.run_cli`): there the process is the subject.
+
+The command sets up the process as its `main` would, and this process is shared by every test, so
+`run_client` puts back what the command changes: the root logger (`configure_logging` replaces its
+handlers) and, by installing this process's in-memory telemetry first, the global OpenTelemetry
+providers, which the command's `configure_telemetry` then leaves in place (they can be set once per
+process, and the SDK says so on the command's stderr). The command's spans are real, so its requests
+carry trace context as the process's would.
+"""
+
+import logging
+import subprocess
+
+from typer.testing import CliRunner
+
+from ...client.__main__ import cli
+from . import in_memory_telemetry, processes
+
+
+def run_client(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m 04-observability.client ...` to completion, in this process: exit code, stdout, stderr."""
+    in_memory_telemetry.install()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    for handler in handlers:  # taken off, not closed: the command's basicConfig(force=True) would close them
+        root.removeHandler(handler)
+    try:
+        result = CliRunner().invoke(
+            cli,
+            list(args),
+            prog_name=f"python -m {processes.LESSON}.client",
+            env={"COLUMNS": "200"},
+            catch_exceptions=False,  # one the command did not turn into an exit code: the test's failure
+        )
+    finally:
+        for handler in list(root.handlers):  # the command's own, writing to the runner's stderr
+            root.removeHandler(handler)
+            handler.close()
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(level)
+    # Bytes as written, decoded as a terminal would: CliRunner's `.stdout` would turn "\r\n" into "\n".
+    stdout, stderr = result.stdout_bytes.decode(), result.stderr_bytes.decode()
+    return subprocess.CompletedProcess(["client", *args], result.exit_code, stdout, stderr)
