@@ -18,6 +18,7 @@ from ..addresses import SERVER_ADDR
 from ..client_extras.account import add_account_commands
 from ..client_extras.private_file import UnsafeFile
 from ..client_extras.refusals import AccessRefused
+from ..client_extras.registration import check_fixed_redirect_uri
 from ..safe_output import configure_logging, printable
 from .arguments import parse_arguments
 from .callback import CALLBACK_PORT, LOGIN_TIMEOUT_SECONDS, LoopbackCallback, open_browser
@@ -61,6 +62,7 @@ def options(
     logging.getLogger("mcp.client.auth").setLevel("DEBUG" if log_level == "debug" else "CRITICAL")
     callback, storage = LoopbackCallback(callback_port, login_timeout), FileTokenStorage(token_file, url)
     try:
+        check_fixed_redirect_uri(callback_port, client_metadata_url)  # a document lists its redirect URIs
         auth = CheckedOAuthProvider(
             url,
             storage,

@@ -5,7 +5,8 @@ kept with the login (client/token_storage.py) and reused by the next one, unless
 it names another redirect URI (another `--callback-port`), a metadata document is preferred to it
 (`--client-metadata-url`), or the authorization server no longer knows it (`invalid_client` on a
 refresh: it was restarted on a new database, say), where reusing it would send the user to a page
-that can only refuse.
+that can only refuse. And one that could never serve is refused up front: a metadata document with
+`--callback-port 0` (`check_fixed_redirect_uri`).
 """
 
 import logging
@@ -17,6 +18,17 @@ from mcp.client.auth.oauth2 import OAuthContext
 from .refusals import refused_client
 
 logger = logging.getLogger(__name__)
+
+
+def check_fixed_redirect_uri(callback_port: int, client_metadata_url: str | None) -> None:
+    """ValueError (a usage error) for `--callback-port 0` with `--client-metadata-url`: a metadata document
+    lists the client's redirect URIs, each with its port, and a port picked anew for each login is none of
+    them, so the authorization server could only show the user an error page."""
+    if client_metadata_url and callback_port == 0:
+        raise ValueError(
+            "--callback-port 0 picks a new port for each login, but a metadata document lists fixed redirect URIs:"
+            " use the port the document names (python -m 03-oauth-mcp.cimd --callback-port)"
+        )
 
 
 def drop_unusable_registration(context: OAuthContext, redirect_uri: str) -> None:
