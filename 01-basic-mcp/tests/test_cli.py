@@ -1,4 +1,10 @@
-"""The two command lines, run as an attendee runs them: `python -m ...` from the repository root."""
+"""The two command lines, run as an attendee runs them: `python -m ...` from the repository root.
+
+What a good command prints over HTTP is read from the client's own `cli` run in the test process
+(`in_process_client`, typer's CliRunner), against the shared real server. An exit code and its
+stderr, a spawned stdio server and the server's own process are the subject where they are tested:
+those run for real.
+"""
 
 import re
 import signal
@@ -7,13 +13,14 @@ import pytest
 import typer
 
 from lesson01.addresses import parse_addr
-from lesson01.tests.support import processes
+from lesson01.tests.support import in_process_client, processes
 
 run_cli = processes.run_cli
+run_client = in_process_client.run_client  # `run_cli("client", ...)`, in this process
 
 
 def test_client_lists_tools_over_http(server) -> None:
-    result = run_cli("client", "--url", server.mcp_url, "tools")
+    result = run_client("--url", server.mcp_url, "tools")
     assert result.returncode == 0, result.stderr
     assert re.search(r"^echo_message\n    Return the message prefixed with 'Echo: '", result.stdout, re.M)
     assert re.search(r"^add_numbers\n    Calculate the sum of two numbers\.", result.stdout, re.M)
@@ -21,7 +28,7 @@ def test_client_lists_tools_over_http(server) -> None:
 
 
 def test_client_calls_a_tool_over_http_with_typed_arguments(server) -> None:
-    result = run_cli("client", "--url", server.mcp_url, "call", "add_numbers", "num1=2", "num2=3.5")
+    result = run_client("--url", server.mcp_url, "call", "add_numbers", "num1=2", "num2=3.5")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["5.5", 'structured: {"result": 5.5}']
 

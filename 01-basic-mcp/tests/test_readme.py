@@ -10,6 +10,11 @@ The shared `server` stands in for `python -m 01-basic-mcp.server --transport htt
 leaves running in a second terminal: what that command prints is the server's log, and every `8080`
 is the server's port. The section "The protocol on the wire" is `test_wire.py`'s. A command that
 needs what the suite does not have, or that runs these very tests, is in `NOT_RUN` with its reason.
+
+A client command over HTTP that the README shows succeed prints only its output, the subject here:
+it runs in the test process (`in_process_output`), the client's own `cli` against the shared server,
+with no Python process to start. A command whose exit code, stderr or spawned stdio server the
+README shows runs for real, in the shell, as does every command that is not the lesson's client.
 """
 
 import re
@@ -17,13 +22,14 @@ import shutil
 
 import pytest
 
-from lesson01.tests.support import console, processes
+from lesson01.tests.support import console, in_process_client, processes
 
 README = processes.LESSON_DIR / "README.md"
 TEXT = README.read_text()
 ALL = console.commands(TEXT)
 ON_THE_WIRE = {(c.text, c.shown) for c in console.commands(console.section(TEXT, "The protocol on the wire"))}
 SERVER = "python -m 01-basic-mcp.server --transport http"  # the shared `server` is this command, running
+CLIENT = f"{processes.LESSON}.client"
 NOT_RUN = {  # the start of a command -> why this test does not run it
     "npx -y @modelcontextprotocol/inspector": "the Inspector needs Node 22 and the npm registry (offline by default)",
     "make test LESSON=01": "it runs these very tests",
@@ -52,6 +58,18 @@ def set_aside_volatile(lines: list[str] | tuple[str, ...], port: int | None = No
     return list(lines)
 
 
+def in_process_output(command: console.Command, text: str) -> list[str] | None:
+    """What a client command over HTTP prints, run in this process, if the README shows only its output (no
+    `error:` line, which the client writes on stderr); None for a command to run in the shell."""
+    called = console.python_module(text)
+    if called is None or called[0] != CLIENT or "--url" not in called[1]:
+        return None
+    if any(line.startswith("error: ") for line in command.shown):
+        return None
+    result = in_process_client.run_client(*called[1])
+    return console.as_a_terminal_shows(result.stdout + result.stderr)  # stderr: none, or to fail the comparison
+
+
 @pytest.fixture(scope="module")
 def printed(server: processes.RunningServer) -> console.Examples:
     """What each command prints: each run when its test comes, once however often the README shows it."""
@@ -65,7 +83,7 @@ def printed(server: processes.RunningServer) -> console.Examples:
     def server_log() -> list[str]:
         return console.as_a_terminal_shows(server.log_path.read_text())
 
-    return console.Examples(COMMANDS, bash, processes.REPOSITORY_ROOT, rewrite, {SERVER: server_log})
+    return console.Examples(COMMANDS, bash, processes.REPOSITORY_ROOT, rewrite, {SERVER: server_log}, in_process_output)
 
 
 def port(server: processes.RunningServer) -> int:

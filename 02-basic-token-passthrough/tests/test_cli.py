@@ -1,4 +1,10 @@
-"""The two command lines, run as an attendee runs them: `python -m ...` from the repository root."""
+"""The two command lines, run as an attendee runs them: `python -m ...` from the repository root.
+
+What a good command prints over HTTP is read from the client's own `cli` run in the test process
+(`in_process_client`, typer's CliRunner), against the shared real server. An exit code and its
+stderr, a spawned stdio server and the server's own process are the subject where they are tested:
+those run for real.
+"""
 
 import re
 import signal
@@ -7,13 +13,14 @@ import pytest
 import typer
 
 from lesson02.addresses import parse_addr
-from lesson02.tests.support import processes, tokens
+from lesson02.tests.support import in_process_client, processes, tokens
 
 run_cli = processes.run_cli
+run_client = in_process_client.run_client  # `run_cli("client", ...)`, in this process
 
 
 def test_client_lists_tools_over_http(server) -> None:
-    result = run_cli("client", "--url", server.mcp_url, "tools")
+    result = run_client("--url", server.mcp_url, "tools")
     assert result.returncode == 0, result.stderr
     assert re.search(r"^echo_message\n    Return the message prefixed with 'Echo: '", result.stdout, re.M)
     assert re.search(r"^add_numbers\n    Calculate the sum of two numbers\.", result.stdout, re.M)
@@ -21,7 +28,7 @@ def test_client_lists_tools_over_http(server) -> None:
 
 
 def test_client_calls_a_tool_over_http_with_typed_arguments(server) -> None:
-    result = run_cli("client", "--url", server.mcp_url, "call", "add_numbers", "num1=2", "num2=3.5")
+    result = run_client("--url", server.mcp_url, "call", "add_numbers", "num1=2", "num2=3.5")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["5.5", 'structured: {"result": 5.5}']
 
@@ -107,7 +114,7 @@ def test_stdio_server_logs_to_stderr_and_exits_cleanly_on_eof() -> None:
 
 
 def test_client_sends_its_token_as_a_bearer_header_over_http(server) -> None:
-    result = run_cli("client", "--url", server.mcp_url, "--token", tokens.ALICE, "call", "show_auth_token")
+    result = run_client("--url", server.mcp_url, "--token", tokens.ALICE, "call", "show_auth_token")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [tokens.ALICE_SHOWN, f'structured: {{"result": "{tokens.ALICE_SHOWN}"}}']
 
@@ -120,7 +127,7 @@ def test_client_passes_its_token_as_api_key_to_a_spawned_server() -> None:
 
 def test_client_calls_the_upstream_with_its_token(server) -> None:
     arguments = ["--token", tokens.ALICE, "call", "make_authenticated_request", "message=hi"]
-    result = run_cli("client", "--url", server.mcp_url, *arguments)
+    result = run_client("--url", server.mcp_url, *arguments)
     assert result.returncode == 0, result.stderr
     assert f'"Authorization": "Bearer {tokens.ALICE_SHOWN}"' in result.stdout
     assert '"message": "hi"' in result.stdout

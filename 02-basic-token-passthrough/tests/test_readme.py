@@ -8,9 +8,15 @@ ports, and httpx2's version in the `User-Agent` the upstream echoes (the README 
 
 The shared `echo_upstream` and `server` stand in for the two commands a reader leaves running in their
 own terminals: what such a command prints is that process's log, and 8082 and 8081 are their ports.
-"With the upstream stopped" needs a server whose upstream is down: this module starts that one, with
-an upstream URL where nothing listens. A command that needs what the suite does not have, or that runs
-these very tests, is in `NOT_RUN` with its reason.
+"With the upstream stopped" needs a server whose upstream is down: this module serves that one in the
+test process (its own process is not what the command shows), with an upstream URL where nothing
+listens. A command that needs what the suite does not have, or that runs these very tests, is in
+`NOT_RUN` with its reason.
+
+A client command over HTTP that the README shows succeed prints only its output, the subject here:
+it runs in the test process (`in_process_output`), the client's own `cli` against the shared server,
+with no Python process to start. A command whose exit code, stderr or spawned stdio server the
+README shows runs for real, in the shell, as does every command that is not the lesson's client.
 """
 
 import re
@@ -19,12 +25,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from lesson02.tests.support import console, processes
+from lesson02.tests.support import console, in_process, in_process_client, processes
 
 README = processes.LESSON_DIR / "README.md"
 ALL = console.commands(README.read_text())
 UPSTREAM = "python -m 02-basic-token-passthrough.upstream"
 SERVER = "python -m 02-basic-token-passthrough.server --transport http"
+CLIENT = f"{processes.LESSON}.client"
 UPSTREAM_STOPPED = (  # the one command the README runs after Ctrl-C in the upstream's terminal
     "python -m 02-basic-token-passthrough.client --url http://127.0.0.1:8081/mcp --token my-secret-token-42"
     " call make_authenticated_request message=hi"
@@ -46,10 +53,10 @@ def port_of(url: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def server_without_upstream() -> Iterator[tuple[processes.RunningServer, str]]:
+def server_without_upstream() -> Iterator[tuple[in_process.ServerInThread, str]]:
     """The HTTP server with its upstream down, and that upstream's URL: a free port where nothing listens."""
     upstream_url = f"http://127.0.0.1:{processes.free_port()}/anything"
-    with processes.start_process("server", "--transport", "http", "--upstream-url", upstream_url) as running:
+    with in_process.mcp_server_in_thread(upstream_url) as running:
         yield running, upstream_url
 
 
@@ -81,6 +88,18 @@ def set_aside_volatile(lines: list[str] | tuple[str, ...], ports: dict[int, str]
     return list(lines)
 
 
+def in_process_output(command: console.Command, text: str) -> list[str] | None:
+    """What a client command over HTTP prints, run in this process, if the README shows only its output (no
+    `error:` line, which the client writes on stderr); None for a command to run in the shell."""
+    called = console.python_module(text)
+    if called is None or called[0] != CLIENT or "--url" not in called[1]:
+        return None
+    if any(line.startswith("error: ") for line in command.shown):
+        return None
+    result = in_process_client.run_client(*called[1])
+    return console.as_a_terminal_shows(result.stdout + result.stderr)  # stderr: none, or to fail the comparison
+
+
 @pytest.fixture(scope="module")
 def printed(echo_upstream, server, server_without_upstream) -> console.Examples:
     """What each command prints: each run when its test comes, once however often the README shows it."""
@@ -96,7 +115,7 @@ def printed(echo_upstream, server, server_without_upstream) -> console.Examples:
         return lambda: console.as_a_terminal_shows(process.log_path.read_text())
 
     stand_ins = {UPSTREAM: log_of(echo_upstream), SERVER: log_of(server)}
-    return console.Examples(COMMANDS, bash, processes.REPOSITORY_ROOT, rewrite, stand_ins)
+    return console.Examples(COMMANDS, bash, processes.REPOSITORY_ROOT, rewrite, stand_ins, in_process_output)
 
 
 def name(at: int, command: console.Command) -> str:

@@ -3,7 +3,9 @@
 A stream is the GET on /mcp of a 2025-era session, or the answer to a 2026-era
 `subscriptions/listen`; each holds a connection for as long as the client likes (server/streams.py).
 The servers here run with small limits so that the tests reach them at once; the defaults are 100
-streams and 300 s.
+streams and 300 s. They run in the test process, on real sockets: the app and the uvicorn server that
+`python -m ... --transport http` runs (`support/in_process.py`). The one that stops is a real process:
+its shutdown is the subject.
 """
 
 import json
@@ -18,26 +20,27 @@ import httpx2
 import pytest
 from mcp import Client
 
-from lesson02.tests.support import processes, raw_http
+from lesson02.server.streams import StreamLimits
+from lesson02.tests.support import in_process, processes, raw_http
 from lesson02.tests.support.waiting import eventually
 
 
 @pytest.fixture(scope="module")
-def two_streams() -> Iterator[processes.RunningServer]:
+def two_streams() -> Iterator[in_process.ServerInThread]:
     """A server that holds at most two streams at once: `--max-streams 2`."""
-    with processes.start_process("server", "--transport", "http", "--max-streams", "2") as running:
+    with in_process.mcp_server_in_thread(limits=StreamLimits(max_open=2)) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def half_second_streams() -> Iterator[processes.RunningServer]:
+def half_second_streams() -> Iterator[in_process.ServerInThread]:
     """A server that ends every stream after half a second: `--stream-timeout 0.5`."""
-    with processes.start_process("server", "--transport", "http", "--stream-timeout", "0.5") as running:
+    with in_process.mcp_server_in_thread(limits=StreamLimits(max_seconds=0.5)) as running:
         yield running
 
 
 @contextmanager
-def session(server: processes.RunningServer) -> Iterator[httpx2.Client]:
+def session(server: in_process.ServerInThread) -> Iterator[httpx2.Client]:
     """An HTTP client in a fresh MCP session (2025 handshake): its Mcp-Session-Id sent on every request."""
     with httpx2.Client(base_url=server.base_url, headers=raw_http.ACCEPT, timeout=10) as http:
         http.headers["Mcp-Session-Id"] = raw_http.open_session(http)
@@ -45,7 +48,7 @@ def session(server: processes.RunningServer) -> Iterator[httpx2.Client]:
         yield http
 
 
-def open_stream(stack: ExitStack, server: processes.RunningServer) -> httpx2.Response:
+def open_stream(stack: ExitStack, server: in_process.ServerInThread) -> httpx2.Response:
     """A GET stream in a session of its own, held open until `stack` closes."""
     http = stack.enter_context(session(server))
     return stack.enter_context(http.stream("GET", "/mcp"))

@@ -2,8 +2,9 @@
 
 The server (`support/malicious_server.py`, a real process) hides an attack in every text it sends:
 an OSC 52 clipboard write, an erase-line, a carriage return, a bell and a C1 control. The client
-runs as an attendee runs it; its output is read as bytes, since text mode would turn a carriage
-return into a newline and hide it.
+runs as an attendee runs it where its exit code and stderr are tested; `tools`, whose output is the
+subject, runs the client's own `cli` in the test process (`in_process_client`). Either way its output
+is read as bytes, since text mode would turn a carriage return into a newline and hide it.
 
 The other way round, a client cannot drive the terminal of whoever reads the server's log: the SDK
 logs some of what a client sends (an unknown session id, a refused Origin), and every server log
@@ -18,7 +19,7 @@ from collections.abc import Iterator
 import httpx2
 import pytest
 
-from lesson02.tests.support import processes
+from lesson02.tests.support import in_process_client, processes
 from lesson02.tests.support.waiting import eventually
 
 # What must never reach the terminal as it is...
@@ -53,7 +54,8 @@ def assert_no_raw_control_characters(output: str) -> None:
 
 
 def test_tools_prints_a_servers_names_descriptions_and_schemas_escaped(malicious) -> None:
-    code, out, err = run_client("--url", malicious.mcp_url, "tools")
+    listed = in_process_client.run_client("--url", malicious.mcp_url, "tools")
+    code, out, err = listed.returncode, listed.stdout, listed.stderr
     assert code == 0, err
     assert_no_raw_control_characters(out + err)
     assert f"\n    Read a file.{SHOWN}\n" in out

@@ -3,7 +3,9 @@
 The tools show the token masked, so only the upstream can show that the whole token arrived: most
 tests here run a server whose upstream records the Authorization header of every call it gets.
 On HTTP the token is the one of an `Authorization: Bearer <token>` header (RFC 6750), and nothing
-else: a header without the scheme carries no token (`bearer_token`, server/gate.py).
+else: a header without the scheme carries no token (`bearer_token`, server/gate.py). A server whose
+upstream fails is served in the test process (`support/in_process.py`): what its tool answers is the
+subject, not its process.
 """
 
 import re
@@ -18,7 +20,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from lesson02.labs.shared_state.slow_caller import SlowCaller
 from lesson02.server.gate import bearer_token
-from lesson02.tests.support import clients, processes, recording_upstream, tokens
+from lesson02.tests.support import clients, in_process, processes, recording_upstream, tokens
 from lesson02.tests.support.waiting import eventually
 
 pytestmark = pytest.mark.anyio
@@ -149,7 +151,7 @@ async def test_the_shipped_echo_upstream_answers_like_httpbin(server) -> None:
 
 async def test_upstream_down_is_a_tool_error_and_the_server_keeps_serving() -> None:
     down = "http://127.0.0.1:9/anything"
-    with processes.start_process("server", "--transport", "http", "--upstream-url", down) as server:
+    with in_process.mcp_server_in_thread(down) as server:
         async with clients.connect(server.mcp_url, tokens.ALICE) as client:
             result = await client.call_tool("make_authenticated_request", {"message": "anyone?"})
             assert result.is_error
@@ -159,7 +161,7 @@ async def test_upstream_down_is_a_tool_error_and_the_server_keeps_serving() -> N
 
 async def test_upstream_error_status_is_a_tool_error(echo_upstream) -> None:
     failing = f"{echo_upstream.base_url}/status/503"
-    with processes.start_process("server", "--transport", "http", "--upstream-url", failing) as server:
+    with in_process.mcp_server_in_thread(failing) as server:
         async with clients.connect(server.mcp_url, tokens.ALICE) as client:
             result = await client.call_tool("make_authenticated_request", {"message": "anyone?"})
     assert result.is_error

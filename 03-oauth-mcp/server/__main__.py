@@ -5,12 +5,11 @@ import logging
 import os
 import signal
 import sys
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import anyio
 import typer
 import uvicorn
-from fastapi import FastAPI
 from mcp.server import MCPServer
 from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
@@ -19,12 +18,14 @@ from mcp.server.auth.provider import TokenVerifier
 from ..addresses import AUTH_SERVER_ADDR, SERVER_ADDR, is_loopback, parse_addr, parse_resource, split_addr
 from .app import DEFAULT_UPSTREAM_URL, create_server
 from .exchange import TokenExchanger
-from .http import create_http_app
 from .issuer import Issuer
 from .journal import Journal
 from .logs import configure_logging
 from .streams import StreamEndingServer, StreamLimits
 from .verifier import JWTVerifier
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 logger = logging.getLogger(__package__)  # the package, "<lesson>.server", not "__main__"
 
@@ -49,7 +50,7 @@ def run_stdio(mcp: MCPServer, verifier: TokenVerifier) -> None:
         anyio.run(serve)
 
 
-def run_http(app: FastAPI, addr: str, log_level: str) -> None:
+def run_http(app: "FastAPI", addr: str, log_level: str) -> None:
     host, port = split_addr(addr)
     if not is_loopback(host):
         logger.warning("listening on %s: reachable from other machines", host)
@@ -124,6 +125,9 @@ def main(
     if transport == "stdio":
         run_stdio(mcp, verifier)
     else:
+        # Imported only now: FastAPI takes ~0.2 s to import, which the stdio server and --help never need.
+        from .http import create_http_app
+
         limits = StreamLimits(max_open=max_streams, max_seconds=stream_timeout)
         run_http(create_http_app(mcp, verifier, resource, issuer, limits), addr, log_level)
 

@@ -17,7 +17,6 @@ from ..addresses import SERVER_ADDR, is_loopback, parse_addr, split_addr
 from ..telemetry import configure_telemetry
 from .app import DEFAULT_UPSTREAM_URL, SERVER_NAME, SERVER_VERSION, create_server
 from .context import auth_token
-from .http import create_http_app
 from .logs import configure_logging
 from .streams import StreamEndingServer, StreamLimits
 
@@ -49,6 +48,9 @@ def run_stdio(upstream_url: str, flush_telemetry: Callable[[], None]) -> None:
 def run_http(
     addr: str, log_level: str, upstream_url: str, flush_telemetry: Callable[[], None], limits: StreamLimits
 ) -> None:
+    # Imported only now: FastAPI takes ~0.2 s to import, which the stdio server and --help never need.
+    from .http import create_http_app
+
     host, port = split_addr(addr)
     if not is_loopback(host):
         logger.warning("listening on %s: reachable from other machines, with no authentication", host)

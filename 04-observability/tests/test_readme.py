@@ -13,6 +13,12 @@ own terminals: what such a command prints is that process's log, and 8085 and 80
 The Prometheus example restarts the server with `OTEL_METRICS_EXPORTER=console,prometheus`: this
 module starts that one, and the commands of that section talk to it. A command that needs what the
 suite does not have, or runs for minutes, or runs these very tests, is in `NOT_RUN` with its reason.
+
+A client command over HTTP of which the README shows only the output (none of the lines the client
+writes on stderr: its trace id, spans, metrics, an error) runs in the test process, the client's own
+`cli` against the server the README's command talks to (`in_process_output`), with no Python process
+to start. Every other command runs for real, in the shell: one whose stderr, exit code or spawned
+stdio server the README shows, and every command that is not the lesson's client.
 """
 
 import re
@@ -21,7 +27,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from lesson04.tests.support import console, processes
+from lesson04.tests.support import console, in_process_client, processes
 
 README = processes.LESSON_DIR / "README.md"
 ALL = console.commands(README.read_text())
@@ -30,6 +36,8 @@ SERVER = "python -m 04-observability.server --transport http"
 PROMETHEUS_SERVER = f"OTEL_METRICS_EXPORTER=console,prometheus {SERVER}"
 PROMETHEUS = "Prometheus: scraping `/metrics`"  # the section whose commands talk to PROMETHEUS_SERVER
 PHOENIX = "Arize Phoenix: a trace viewer from pip"
+CLIENT = f"{processes.LESSON}.client"
+ON_STDERR = ("error: ", "trace_id: ", "span ", "metric ")  # how each line the client writes on stderr starts
 NOT_RUN = {  # the start of a command -> why this test does not run it
     "python -m 04-observability.benchmark": "it runs for a minute or more, and measures the machine: no two runs agree",
     "prometheus ": "it needs a Prometheus server (Debian's package), and runs until stopped",
@@ -99,6 +107,18 @@ def set_aside_volatile(lines, ports: dict[int, str] | None = None, number_ids: b
     return list(lines)
 
 
+def in_process_output(command: console.Command, text: str) -> list[str] | None:
+    """What a client command over HTTP prints, run in this process, if the README shows only its output
+    (none of its stderr lines, `ON_STDERR`); None for a command to run in the shell."""
+    called = console.python_module(text)
+    if called is None or called[0] != CLIENT or "--url" not in called[1]:
+        return None
+    if any(line.startswith(ON_STDERR) for line in command.shown):
+        return None
+    result = in_process_client.run_client(*called[1])
+    return console.as_a_terminal_shows(result.stdout + result.stderr)  # stderr last: where the README elides it
+
+
 @pytest.fixture(scope="module")
 def printed(echo_upstream, server, prometheus_server) -> console.Examples:
     """What each command prints: each run when its test comes, once however often the README shows it."""
@@ -114,7 +134,7 @@ def printed(echo_upstream, server, prometheus_server) -> console.Examples:
         return lambda: console.as_a_terminal_shows(process.logged())
 
     stand_ins = {UPSTREAM: log_of(echo_upstream), SERVER: log_of(server), PROMETHEUS_SERVER: log_of(prometheus_server)}
-    return console.Examples(COMMANDS, bash, processes.REPOSITORY_ROOT, rewrite, stand_ins)
+    return console.Examples(COMMANDS, bash, processes.REPOSITORY_ROOT, rewrite, stand_ins, in_process_output)
 
 
 def name(at: int, command: console.Command) -> str:

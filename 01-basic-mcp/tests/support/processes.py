@@ -15,11 +15,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx2
-from mcp import StdioServerParameters
 
 from .waiting import eventually
+
+if TYPE_CHECKING:  # imported in `stdio_server`, for the reason given there
+    from mcp import StdioServerParameters
 
 LESSON_DIR = Path(__file__).resolve().parents[2]
 LESSON = LESSON_DIR.name  # "01-basic-mcp"
@@ -96,8 +99,12 @@ def start_process(module: str, *extra: str) -> Iterator[RunningServer]:
             server.stop()
 
 
-def stdio_server(*extra: str) -> StdioServerParameters:
+def stdio_server(*extra: str) -> "StdioServerParameters":
     """What `Client(...)` needs to spawn `python -m 01-basic-mcp.server` over stdio, logging at debug to stderr."""
+    # Imported here, not above: pytest's controller process loads this module (conftest.py) but runs
+    # no test, and the SDK takes a second of CPU to import.
+    from mcp import StdioServerParameters
+
     return StdioServerParameters(
         command=sys.executable,
         args=["-m", f"{LESSON}.server", "--transport", "stdio", "--log-level", "debug", *extra],

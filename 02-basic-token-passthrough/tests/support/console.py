@@ -9,7 +9,8 @@ With `run`, the commands run in one bash, in order, as in the reader's one termi
 sets (`SID=...`) is there for the next. With `Examples`, each runs when a test first asks for it, still
 in the README's order, so that each test waits for its own command only. Either way stderr goes where
 stdout goes, as a terminal shows both, and Python writes each line at once, as it does to a terminal
-(to a pipe it would hold stdout back).
+(to a pipe it would hold stdout back). `Examples` may also run a lesson's own command in the test
+process, where what it prints is the subject and not its process (see `Examples`).
 
 A command whose lines include JSON-RPC messages a client writes (a JSON object with a `method`) is a
 program the reader types into, such as the stdio server: those lines go to its stdin, each once the
@@ -99,6 +100,19 @@ def complete(text: str) -> bool:
     return True
 
 
+def python_module(text: str) -> tuple[str, list[str]] | None:
+    """`python -m MODULE ARG...` as `(MODULE, [ARG, ...])`, the words as the shell passes them; None for a
+    command the shell does more with: a variable, a pipe, a redirection, a second command, a setting before it."""
+    if "$" in text or "`" in text:
+        return None
+    words = shlex.shlex(text.replace("\\\n", " "), posix=True, punctuation_chars=True)
+    words.whitespace_split = True
+    argv = list(words)
+    if argv[:2] != ["python", "-m"] or len(argv) < 3 or any(set(word) <= set("();<>|&") for word in argv):
+        return None
+    return argv[2], argv[3:]
+
+
 def as_a_terminal_shows(output: str) -> list[str]:
     """Lines without what a terminal does not show: the `\\r` of `\\r\\n`, trailing spaces, trailing blank lines."""
     lines = [line.rstrip() for line in output.replace("\r\n", "\n").split("\n")]
@@ -171,6 +185,11 @@ class Examples:
 
     A command in `stand_ins` is not run: it is a server the tests started, and what it printed is what
     `stand_ins[text]()` returns when asked (its log, so far).
+
+    A command for which `in_process(command, text)` (`text` rewritten) returns lines does not run in a
+    shell: those lines are what it printed, from the lesson's own command run in the test process, in
+    its turn. For a command whose output is the subject, not its process; never for one that is typed
+    into or that a `$?` after it reads.
     """
 
     def __init__(
@@ -180,8 +199,10 @@ class Examples:
         cwd: Path,
         rewrite: Callable[[Command], str],
         stand_ins: dict[str, Callable[[], list[str]]],
+        in_process: Callable[[Command, str], list[str] | None] = lambda command, text: None,
     ) -> None:
         self.examples, self.bash, self.cwd, self.stand_ins = examples, bash, cwd, stand_ins
+        self.in_process = in_process
         self.texts = [rewrite(command) for command in examples]
         self.env = environment()
         self.units: list[list[int]] = []  # indices of commands that run together, in order
@@ -206,11 +227,12 @@ class Examples:
             texts = tuple(self.texts[i] for i in unit)
             if texts not in self.by_texts:
                 first = self.examples[unit[0]]
-                self.by_texts[texts] = (
-                    [run_typed_into(texts[0], first, self.bash, self.cwd, self.env)]
-                    if first.typed
-                    else run_in_one_shell(list(texts), self.bash, self.cwd, self.env)
-                )
+                if first.typed:
+                    self.by_texts[texts] = [run_typed_into(texts[0], first, self.bash, self.cwd, self.env)]
+                elif len(unit) == 1 and (lines := self.in_process(first, texts[0])) is not None:
+                    self.by_texts[texts] = [lines]
+                else:
+                    self.by_texts[texts] = run_in_one_shell(list(texts), self.bash, self.cwd, self.env)
             self.printed.update(zip(unit, self.by_texts[texts], strict=True))
         return self.printed[at]
 

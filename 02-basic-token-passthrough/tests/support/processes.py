@@ -16,11 +16,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx2
-from mcp import StdioServerParameters
 
 from .waiting import eventually
+
+if TYPE_CHECKING:  # imported in `stdio_server`, for the reason given there
+    from mcp import StdioServerParameters
 
 LESSON_DIR = Path(__file__).resolve().parents[2]
 LESSON = LESSON_DIR.name  # "02-basic-token-passthrough"
@@ -101,8 +104,12 @@ def start_process(module: str, *extra: str) -> Iterator[RunningServer]:
             server.stop()
 
 
-def stdio_server(*extra: str, token: str | None = None) -> StdioServerParameters:
+def stdio_server(*extra: str, token: str | None = None) -> "StdioServerParameters":
     """What `Client(...)` needs to spawn the server over stdio, logging at debug, `token` in its API_KEY."""
+    # Imported here, not above: pytest's controller process loads this module (conftest.py) but runs
+    # no test, and the SDK takes a second of CPU to import.
+    from mcp import StdioServerParameters
+
     return StdioServerParameters(
         command=sys.executable,
         args=["-m", f"{LESSON}.server", "--transport", "stdio", "--log-level", "debug", *extra],
