@@ -6,7 +6,9 @@ file is keyed by resource); nothing a server says is stored or used before it is
 issuer's freshly validated metadata); and a pre-registered client's secret goes to its own
 issuer (`--issuer`) only, whatever client_id another server hands out (`python -m
 03-oauth-mcp.preregistered_client`). The attacker is a real process (support/attacker.py) that
-records every request it receives.
+records every request it receives. The client runs its own command in this process
+(support/in_process_client.py), on real ports: what it sends where is the subject; it runs as a
+process of its own where the subject is how the command ends (a token file it refuses).
 """
 
 import base64
@@ -18,9 +20,9 @@ from urllib.parse import parse_qs, quote, quote_plus, urlencode, urlsplit
 import httpx2
 import pytest
 
-from lesson03.tests.support import processes
+from lesson03.tests.support import client_runs, processes
 from lesson03.tests.support.browser_user import consent
-from lesson03.tests.support.client_runs import run_client
+from lesson03.tests.support.in_process_client import run_client
 from lesson03.tests.support.waiting import eventually
 
 
@@ -233,7 +235,7 @@ def test_a_symlink_planted_as_the_token_file_is_refused(parties, tmp_path: Path)
     victim.write_text("precious")
     tokens = tmp_path / "tokens.json"
     tokens.symlink_to(victim)
-    run = run_client(parties.mcp_url, tokens, "call", "whoami")
+    run = client_runs.run_client(parties.mcp_url, tokens, "call", "whoami")
     assert run.returncode == 1
     assert "not a regular file of ours" in run.stderr
     assert victim.read_text() == "precious"
@@ -243,7 +245,7 @@ def test_a_token_file_others_can_read_is_refused(parties, tmp_path: Path) -> Non
     tokens = tmp_path / "tokens.json"
     tokens.write_text("{}")
     tokens.chmod(0o644)
-    run = run_client(parties.mcp_url, tokens, "call", "whoami")
+    run = client_runs.run_client(parties.mcp_url, tokens, "call", "whoami")
     assert run.returncode == 1
     assert "must be a file owned by you with mode 0600" in run.stderr
 

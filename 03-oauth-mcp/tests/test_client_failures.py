@@ -8,7 +8,9 @@
   line of error: narration never raises (issue 19, item 11).
 
 Each runs against real processes: the real authorization server, restarted on a new database,
-and the attacker's stand-in (support/attacker.py) for a broken token endpoint.
+and the attacker's stand-in (support/attacker.py) for a broken token endpoint. Where the subject is how
+the client ends, with which line, it is a real process too; the recovery runs the client's command in
+this process (support/in_process_client.py).
 """
 
 import json
@@ -20,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from lesson03.client.__main__ import reason
-from lesson03.tests.support import processes
+from lesson03.tests.support import in_process_client, processes
 from lesson03.tests.support.client_runs import run_client
 
 
@@ -73,7 +75,7 @@ def stored(tokens: Path, resource: str) -> dict:
 
 def test_a_registration_the_restarted_server_forgot_is_replaced_once(restartable, tmp_path: Path) -> None:
     tokens, url = tmp_path / "tokens.json", restartable.mcp.mcp_url
-    first = run_client(url, tokens, "call", "whoami")
+    first = in_process_client.run_client(url, tokens, "call", "whoami")
     assert first.returncode == 0, first.stderr
     forgotten = stored(tokens, url)["client_info"]["client_id"]
 
@@ -82,7 +84,7 @@ def test_a_registration_the_restarted_server_forgot_is_replaced_once(restartable
     logins[url]["expires_at"] = 1  # expired: the next run refreshes, with the registration it holds
     tokens.write_text(json.dumps(logins))
 
-    again = run_client(url, tokens, "call", "whoami")
+    again = in_process_client.run_client(url, tokens, "call", "whoami")
     assert again.returncode == 0, again.stderr
     assert '"subject": "alice"' in again.stdout
     assert "refused this client's registration (invalid_client): registering again" in again.stderr

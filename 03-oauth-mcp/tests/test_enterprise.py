@@ -1,19 +1,16 @@
 """Enterprise-Managed Authorization end to end: the bundled IdP, the lesson's authorization server, its MCP server.
 
 For the module: the IdP (`python -m 03-oauth-mcp.enterprise.idp`), an authorization server that
-trusts it and a stand-in IdP (`--trusted-idp`, twice), and the MCP server. The client runs as an
-attendee runs it, signing a user in at the IdP through the "browser", or starting from an ID
-token it holds. The attacks are ID-JAGs sent to the real /token: honest ones from the real IdP
-(replayed, or presented by another client), and forged ones from the stand-in, each honest but
-for the one thing the attack changes; an untrusted stand-in signs too.
+trusts it and a stand-in IdP (`--trusted-idp`, twice), and the MCP server. The client runs its own
+command in this process (support/in_process_client.py), signing a user in at the IdP through the
+"browser", or starting from an ID token it holds; a command line it refuses is a process of its
+own. The attacks are ID-JAGs sent to the real /token: honest ones from the real IdP (replayed, or
+presented by another client), and forged ones from the stand-in, each honest but for the one thing
+the attack changes; an untrusted stand-in signs too.
 """
 
 import json
-import os
 import re
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,8 +23,8 @@ from hypothesis import strategies as st
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from lesson03.tests.support import issuer, processes
-from lesson03.tests.support.browser_user import consent
-from lesson03.tests.support.client_runs import AUTHORIZATION_URL, ClientRun
+from lesson03.tests.support.client_runs import ClientRun
+from lesson03.tests.support.in_process_client import run_with_user
 from lesson03.tests.support.signed_assertions import (
     JWT_BEARER,
     client_assertion,
@@ -69,36 +66,15 @@ class Company:
         assert answer.status_code == 200, answer.text
         return answer.json()["access_token"]
 
+    def command(self, *args: str) -> list[str]:
+        """`python -m 03-oauth-mcp.enterprise.client`'s arguments for this company, as an attendee gives them."""
+        command = ["--idp", self.idp.base_url, "--issuer", self.issuer, "--url", self.mcp.mcp_url]
+        return [*command, "--no-browser", "--verbose", "--callback-port", str(processes.free_port()), *args]
+
     def client(self, *args: str, env: dict[str, str] | None = None, user=("alice", "wonderland")) -> ClientRun:
-        """`python -m 03-oauth-mcp.enterprise.client`, its user signing in whenever it is asked to."""
-        command = [sys.executable, "-m", f"{processes.LESSON}.enterprise.client", "--idp", self.idp.base_url]
-        command += ["--issuer", self.issuer, "--url", self.mcp.mcp_url, "--no-browser", "--verbose"]
-        command += ["--callback-port", str(processes.free_port()), *args]
-        environment = {**os.environ, **SECRETS, **(env or {})}
-        process = subprocess.Popen(
-            command,
-            cwd=processes.REPOSITORY_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            env=environment,
-        )
-        run, lines = ClientRun(), []
-
-        def watch_stderr() -> None:
-            for line in process.stderr:
-                lines.append(line)
-                if match := AUTHORIZATION_URL.search(line):
-                    run.consents.append(consent(match.group(1), *user))
-
-        watcher = threading.Thread(target=watch_stderr, daemon=True)
-        watcher.start()
-        run.stdout = process.stdout.read()
-        run.returncode = process.wait(timeout=60)
-        watcher.join(timeout=10)
-        run.stderr = "".join(lines)
-        return run
+        """The enterprise client's command, run in this process (support/in_process_client.py), its user
+        signing in whenever it is asked to."""
+        return run_with_user("enterprise.client", self.command(*args), user=user, env={**SECRETS, **(env or {})})
 
 
 @pytest.fixture(scope="module")
@@ -158,8 +134,10 @@ def test_a_client_holding_an_id_token_goes_straight_to_the_exchange(company: Com
     assert structured(run)["subject"] == "bob"
     assert structured(run)["scopes"] == ["journal:read"]  # what the IdP's administrator grants bob
     # An ID token is handed to the IdP that issued it, never to a token endpoint somewhere else.
-    elsewhere = company.client(
-        "--idp-token-endpoint", "http://127.0.0.2:1/token", "tools", env={"MCP_ID_TOKEN": id_token}
+    elsewhere = processes.run_cli(  # a usage error: the process's exit code and message
+        "enterprise.client",
+        *company.command("--idp-token-endpoint", "http://127.0.0.2:1/token", "tools"),
+        env={**SECRETS, "MCP_ID_TOKEN": id_token},
     )
     assert elsewhere.returncode == 2 and "not on its issuer's origin" in elsewhere.stderr
 

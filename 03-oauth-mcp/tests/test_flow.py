@@ -1,8 +1,11 @@
-"""End to end: the three real processes — authorization server, MCP server, client — on loopback.
+"""End to end: the authorization server, the MCP servers and the client, on loopback.
 
 The client runs with --no-browser and prints the authorization URL; the test plays the user
 (support/browser_user.py): it opens the login-and-consent page over HTTP, fills it in and
-follows the redirect back to the client's loopback callback.
+follows the redirect back to the client's loopback callback. The servers are the session's real
+processes (`parties`). The first login is a real client process too, as an attendee runs it, and so
+is every run whose exit code and message are the subject; the other logins run the client's own
+command in this process (support/in_process_client.py), on the same real ports.
 """
 
 import json
@@ -12,8 +15,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx2
 import pytest
 
-from lesson03.tests.support import processes
-from lesson03.tests.support.client_runs import run_client, run_machine
+from lesson03.tests.support import client_runs, processes
+from lesson03.tests.support.in_process_client import run_client, run_machine
 from lesson03.tests.support.waiting import eventually
 
 
@@ -26,7 +29,7 @@ def test_login_step_up_and_journal(parties, tmp_path: Path) -> None:
     tokens = tmp_path / "tokens.json"
     # First request: 401 -> discovery -> registration -> consent for journal:read.
     # create_entry then needs journal:write: 403 -> step-up -> a second consent.
-    created = run_client(
+    created = client_runs.run_client(
         parties.mcp_url, tokens, "call", "create_entry", "title=First day", "content=Hello OAuth", 'tags=["workshop"]'
     )
     assert created.returncode == 0, created.stderr
@@ -110,10 +113,10 @@ def test_client_credentials_for_a_machine_client(parties, tmp_path: Path) -> Non
 
 def test_client_credentials_are_never_implied(parties, tmp_path: Path) -> None:
     """A secret alone does not make a machine: only the machine client is one, and it needs both parts."""
-    refused = run_machine(parties.mcp_url, "--client-id", "x", "tools")
+    refused = client_runs.run_machine(parties.mcp_url, "--client-id", "x", "tools")
     assert refused.returncode == 2
     assert "a machine logs in with --client-id and --client-secret" in refused.stderr
-    user = run_client(parties.mcp_url, tmp_path / "t.json", "--client-credentials", "tools")
+    user = client_runs.run_client(parties.mcp_url, tmp_path / "t.json", "--client-credentials", "tools")
     assert user.returncode == 2  # the user's client logs users in, and nothing else
     assert "No such option: --client-credentials" in user.stderr
 
@@ -253,7 +256,7 @@ def test_a_raw_token_is_used_as_is_and_a_forged_one_is_explained(parties, tmp_pa
     assert used.returncode == 0, used.stderr
     assert '"subject": "journal-bot"' in used.stdout
 
-    forged = run_client(parties.mcp_url, tmp_path / "unused.json", "--token", "forged", "call", "whoami")
+    forged = client_runs.run_client(parties.mcp_url, tmp_path / "unused.json", "--token", "forged", "call", "whoami")
     assert forged.returncode == 1
     assert (
         'error: the server refused the token: HTTP 401, WWW-Authenticate: Bearer error="invalid_token"' in forged.stderr

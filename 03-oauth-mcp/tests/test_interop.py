@@ -5,7 +5,8 @@ server finds its keys and its introspection endpoint in the issuer's metadata, c
 audience (RFC 8707) and the scopes; the client logs a user in through a pre-registered public
 client with PKCE, steps up when a tool needs more scope, refreshes, and logs a machine in with
 client credentials. One MCP server (the lesson's) gets JWT access tokens, the other (production's)
-opaque ones it introspects.
+opaque ones it introspects. The servers are real processes; the clients run their own commands in
+this process (support/in_process_client.py), over the same real ports.
 """
 
 import json
@@ -18,7 +19,7 @@ import pytest
 
 from lesson03.tests.support import oidc_provider as oidc
 from lesson03.tests.support import processes
-from lesson03.tests.support.client_runs import run_client, run_machine
+from lesson03.tests.support.in_process_client import run_client, run_machine
 
 BOT_SECRET, RESOURCE_SERVER_SECRET = "bot-secret-for-tests", "rs-secret-for-tests"
 

@@ -6,7 +6,9 @@ client listens before it sends the user anywhere (client_extras/callback_http.py
 another program holds stops the login there, saying why, and no page is opened. `--callback-port 0`
 takes a free port for each login, which no program can hold in advance; each such login registers
 its own redirect URI, again after a refresh that failed. The servers are the session's real
-processes (`parties`); the squatter is a socket of the test's.
+processes (`parties`); the squatter is a socket of the test's. A refused login is a real client
+process (its exit code and its one line are the subject); the logins on port 0 run the client's
+command in this process (support/in_process_client.py), listening on real ports.
 """
 
 import json
@@ -18,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from lesson03.tests.support import processes
-from lesson03.tests.support.client_runs import run_client
+from lesson03.tests.support.in_process_client import run_client
 
 
 def test_a_port_another_program_holds_stops_the_login_before_the_user_is_sent(parties, tmp_path: Path) -> None:

@@ -3,14 +3,15 @@
 The client's `client_id` is an https URL; the authorization server fetches the document there and
 shows the user the client it describes. The document is served on this machine with a throwaway
 certificate authority (`python -m 03-oauth-mcp.cimd`), which the authorization server
-trusts for development (`--cimd-ca-file`, with `--cimd-allow-host 127.0.0.1`).
+trusts for development (`--cimd-ca-file`, with `--cimd-allow-host 127.0.0.1`). The servers are real
+processes; the client runs its own command in this process (support/in_process_client.py).
 """
 
 import json
 from pathlib import Path
 
 from lesson03.tests.support import processes
-from lesson03.tests.support.client_runs import run_client
+from lesson03.tests.support.in_process_client import run_client
 
 
 def test_the_client_logs_in_with_its_metadata_document_and_no_registration(tmp_path: Path) -> None:

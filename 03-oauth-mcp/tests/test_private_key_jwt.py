@@ -5,7 +5,9 @@ Machines are registered as an administrator does, with `optional.add_client`: on
 by `machine_client.new_key` (ES256), one with an RSA PEM (RS256), one whose keys are at a
 `jwks_uri`, one whose `jwks_uri` points where the server must not fetch. Every attack is a request
 to the real /token, signed by the test with the machine's real key, except for the one thing the
-attack changes.
+attack changes. The servers are real processes; the commands (the administrator's, the machine
+client) run in this process (support/in_process_client.py), but where a refusal is the subject: a
+key file the machine client refuses is a process of its own, its exit code and message.
 """
 
 import json
@@ -22,8 +24,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from joserfc.jwk import ECKey
 from jwt.algorithms import RSAAlgorithm
 
-from lesson03.tests.support import issuer, processes
-from lesson03.tests.support.client_runs import run_machine
+from lesson03.tests.support import client_runs, in_process_client, issuer, processes
 from lesson03.tests.support.signed_assertions import JWT_BEARER, client_assertion, client_credentials
 
 
@@ -44,13 +45,16 @@ class Keyed:
     def token_endpoint(self) -> str:
         return f"{self.issuer}/token"
 
-    def machine(self, client_id: str, key_file: Path, *args: str):
+    def machine(self, client_id: str, key_file: Path, *args: str, run=in_process_client.run_machine):
+        """The machine client against the MCP server, as `client_id` with its key: in this process, or `run`."""
         options = ["--client-id", client_id, "--client-key", str(key_file), "--issuer", self.issuer]
-        return run_machine(self.mcp.mcp_url, *options, *args)
+        return run(self.mcp.mcp_url, *options, *args)
 
 
 def add_client(db: Path, client_id: str, *args: str) -> None:
-    done = processes.run_cli("auth_server.optional.add_client", "--db", str(db), "--client-id", client_id, *args)
+    done = in_process_client.run_cli(
+        "auth_server.optional.add_client", "--db", str(db), "--client-id", client_id, *args
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -69,7 +73,7 @@ def keyed(tmp_path_factory) -> Iterator[Keyed]:
         processes.start_process("server", "--transport", "http", "--issuer", issuer_url, port=mcp_port) as mcp,
     ):
         # es-bot: a key made the way the README says, its public half handed to the administrator.
-        made = processes.run_cli("machine_client.new_key", str(keys / "es-bot.jwk"))
+        made = in_process_client.run_cli("machine_client.new_key", str(keys / "es-bot.jwk"))
         assert made.returncode == 0, made.stderr
         (state / "es-bot.jwks").write_text(made.stdout)
         add_client(db, "es-bot", "--jwks", str(state / "es-bot.jwks"), "--scope", "journal:read")
@@ -108,11 +112,11 @@ def test_a_key_file_others_can_read_or_a_symlink_is_refused_before_anything_is_s
     readable = tmp_path / "readable.pem"
     readable.write_bytes((keyed.keys / "rs-bot.pem").read_bytes())
     readable.chmod(0o644)
-    refused = keyed.machine("rs-bot", readable, "tools")
+    refused = keyed.machine("rs-bot", readable, "tools", run=client_runs.run_machine)
     assert refused.returncode == 2 and "mode 0600" in refused.stderr
     link = tmp_path / "link.pem"
     link.symlink_to(keyed.keys / "rs-bot.pem")
-    assert keyed.machine("rs-bot", link, "tools").returncode == 2
+    assert keyed.machine("rs-bot", link, "tools", run=client_runs.run_machine).returncode == 2
 
 
 def test_an_assertion_is_accepted_once_at_any_replica(keyed: Keyed) -> None:

@@ -2,8 +2,8 @@
 
 The server (`support/malicious_server.py`, a real process) hides an attack in every text it sends:
 an OSC 52 clipboard write, an erase-line, a carriage return, a bell and a C1 control. The client
-runs as an attendee runs it; its output is read as bytes, since text mode would turn a carriage
-return into a newline and hide it.
+runs as an attendee runs it, or, for a command that succeeds, as the same `cli` in the test process;
+its output is read as bytes, since text mode would turn a carriage return into a newline and hide it.
 """
 
 import subprocess
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lesson03.tests.support import processes
+from lesson03.tests.support import in_process_client, processes
 
 # What must never reach the terminal as it is...
 RAW = {"ESC": "\x1b", "BEL": "\x07", "CR": "\r", "C1 CSI": "\x9b"}
@@ -41,13 +41,19 @@ def run_client(token_file: Path, *args: str) -> tuple[int, str, str]:
     return result.returncode, result.stdout.decode(), result.stderr.decode()
 
 
+def run_client_in_process(token_file: Path, *args: str) -> tuple[int, str, str]:
+    """The same, in the test process (support/in_process_client.py), for a good command: only its output is read."""
+    result = in_process_client.run_cli("client", "--token-file", str(token_file), "--no-browser", *args)
+    return result.returncode, result.stdout, result.stderr
+
+
 def assert_no_raw_control_characters(output: str) -> None:
     for name, char in RAW.items():
         assert char not in output, f"a raw {name} reached the terminal:\n{output!r}"
 
 
 def test_tools_prints_a_servers_names_descriptions_and_schemas_escaped(malicious, tmp_path: Path) -> None:
-    code, out, err = run_client(tmp_path / "tokens.json", "--url", malicious.mcp_url, "tools")
+    code, out, err = run_client_in_process(tmp_path / "tokens.json", "--url", malicious.mcp_url, "tools")
     assert code == 0, err
     assert_no_raw_control_characters(out + err)
     assert f"\n    Read a file.{SHOWN}\n" in out
@@ -56,7 +62,7 @@ def test_tools_prints_a_servers_names_descriptions_and_schemas_escaped(malicious
 
 
 def test_call_prints_a_servers_result_error_and_log_lines_escaped(malicious, tmp_path: Path) -> None:
-    code, out, err = run_client(tmp_path / "tokens.json", "--url", malicious.mcp_url, "call", "read_file")
+    code, out, err = run_client_in_process(tmp_path / "tokens.json", "--url", malicious.mcp_url, "call", "read_file")
     assert code == 0, err
     assert_no_raw_control_characters(out + err)
     # Line breaks between the result's lines stay: only they do.
