@@ -1,6 +1,8 @@
-"""The attacker: an MCP server over stdio whose one tool, `add`, carries instructions for the model.
+"""The attacker: an MCP server whose one tool, `add`, carries instructions for the model.
 
     python -m 05-mcp-proxy.labs.attacker_backend --poisoned | --rug-pull  --record FILE
+
+over stdio; the labs serve `create_server(...)` from their own process instead (stage.py).
 
 `add` adds two numbers, and takes `notes` too, innocently described. What makes it an attack
 is its description, the text a model reads to decide how to call it:
@@ -10,8 +12,8 @@ is its description, the text a model reads to decide how to call it:
   rewrites it and tells its client that its tools changed (`notifications/tools/list_changed`),
   as a server does after an update.
 
-Whatever arrives in `notes` is appended to `--record`, one line each: the attacker's loot. It
-starts only with both arguments, as a lab's stage gives them, and says on stderr what it is.
+Whatever arrives in `notes` is appended to `--record`, one line each: the attacker's loot. Run as
+a process, it starts only with both arguments, and says on stderr what it is.
 """
 
 import argparse

@@ -3,11 +3,12 @@
 The proxy is lesson 05's, started with `python -m 05-mcp-proxy.server` (or a lab's vulnerable
 variant) in a folder of its own, as an operator runs it: its config there (`<name>.json`; by default
 one backend named `calculator`: the attacker's server, or lesson 01's honest one), its pins file beside
-it, and the operator's `pins` and `approve` commands run from there too, so every path the proxy
-prints is the same on every run. A lab whose point is not how a backend runs serves its backends
-from its own process (`serving`): one Python process fewer per backend. The lab plays the model: it
-reads the tools a client lists, and does what their descriptions say. Each half of a lab ends with
-one line that says how the attack went (`verdict`).
+it, and the operator's `pins` and `approve` commands given those files too, so every path the proxy
+prints is the same on every run. No lab's point is how a backend runs, or how the operator's command
+starts: the lab serves its backends from its own process (`serving`), over Streamable HTTP, and runs
+the operator's commands there too (`operator_runs`): one Python process fewer for each. The lab plays
+the model: it reads the tools a client lists, and does what their descriptions say. Each half of a
+lab ends with one line that says how the attack went (`verdict`).
 
 The SDK is imported only where it is used: a lab says what it does before the second that takes.
 """
@@ -21,13 +22,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 from threading import Thread
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 import httpx2
@@ -69,13 +71,9 @@ class Proxy:
         return loot.read_text().splitlines() if loot.exists() else []
 
     def operator_runs(self, *command: str) -> str:
-        """`python -m 05-mcp-proxy.server --config <config> COMMAND...`, in the proxy's folder: what it prints."""
-        argv = [sys.executable, "-m", f"{LESSON}.server", "--config", self.config, *command]
-        done = subprocess.run(argv, cwd=self.folder, env=importable(), capture_output=True, text=True, check=True)
-        return done.stdout
+        """`python -m 05-mcp-proxy.server --config <config> COMMAND...` on this proxy's files: what it prints.
 
-    def operator_runs_here(self, *command: str) -> str:
-        """`operator_runs`, in the lab's own process: the same command, spared a Python process of its own."""
+        The command's own code (its typer `cli`), run in the lab's process: spared a Python process of its own."""
         from contextlib import redirect_stdout
         from io import StringIO
 
@@ -111,26 +109,28 @@ def importable() -> dict[str, str]:
 @contextmanager
 def proxy(
     name: str,
-    attack: str | None,
+    attack: Literal["poisoned", "rug-pull"] | None,
     module: str = f"{LESSON}.server",
     others: Mapping[str, str] | None = None,
     servers: Mapping[str, Mapping[str, Any]] | None = None,
     **options: object,
 ) -> Iterator[Proxy]:
     """`python -m MODULE` (lesson 05's proxy, or a lab's vulnerable variant) with `options`, in front of the
-    attacker's server run with `attack`, or of lesson 01's honest server if None, and of the `others`
-    (backend name -> the module that runs it over stdio); or, given `servers`, in front of those alone
-    (the config's `mcpServers`). Not yet ready."""
-    with tempfile.TemporaryDirectory() as scratch:
+    attacker's server doing `attack` (labs/attacker_backend.py), or of lesson 01's honest server if None, and
+    of the `others` (backend name -> the module whose `create_server()` makes it), each served for this proxy
+    alone (`serving`); or, given `servers`, in front of those alone (the config's `mcpServers`). Not yet ready."""
+    with tempfile.TemporaryDirectory() as scratch, ExitStack() as backends:
         folder = Path(scratch)
         if servers is None:
             if attack is None:
-                backend = ["-m", "01-basic-mcp.server"]
+                calculator = import_module("01-basic-mcp.server.app").create_server()
             else:
-                backend = ["-m", f"{LESSON}.labs.attacker_backend", attack, "--record", str(folder / "loot.txt")]
-            servers = {BACKEND: {"command": "python", "args": backend, "cwd": str(ROOT)}}
-            for other, runs in (others or {}).items():
-                servers[other] = {"command": "python", "args": ["-m", runs], "cwd": str(ROOT)}
+                attacker = import_module(f"{LESSON}.labs.attacker_backend")
+                calculator = attacker.create_server(attack == "rug-pull", folder / "loot.txt")
+            made = {BACKEND: calculator} | {
+                other: import_module(runs).create_server() for other, runs in (others or {}).items()
+            }
+            servers = backends.enter_context(serving(made))
         config = f"{name}.json"
         (folder / config).write_text(json.dumps({"mcpProxy": {"options": options}, "mcpServers": servers}))
         port = free_port()
@@ -157,9 +157,12 @@ def stop(*proxies: Proxy) -> None:
 def serving(servers: Mapping[str, "MCPServer"]) -> Iterator[dict[str, dict[str, str]]]:
     """Each server over Streamable HTTP, on a free port, on a thread of the lab: the config entry of each, by name."""
     import uvicorn  # imported only now: the lab has said what it does
+    from mcp.shared.exceptions import MCPDeprecationWarning
 
     # What goes wrong, on stderr; not the SDK's line per session and request (MCPServer sets that up).
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, force=True)
+    # Log lines to a client are deprecated in the 2026-07-28 era; each proxy speaks the handshake era to them.
+    warnings.filterwarnings("ignore", category=MCPDeprecationWarning)
     configs = {
         name: uvicorn.Config(
             server.streamable_http_app(), port=free_port(), log_level="warning", log_config=None, proxy_headers=False

@@ -1,4 +1,4 @@
-"""Lesson 05's one endpoint for three real backends: lesson 01 (stdio), lesson 02 (HTTP) and a faulty one (stdio)."""
+"""Lesson 05's one endpoint for three real backends: lesson 01 (stdio), lesson 02 (HTTP) and a faulty one (HTTP)."""
 
 import re
 

@@ -35,7 +35,10 @@ async def hangs_started(client) -> int:
 
 
 async def test_a_sensitive_call_reaches_its_backend_only_once_the_callers_user_approves_it() -> None:
-    with proxies.start_proxy({"faulty": backends.faulty(options={"requireApproval": ["hang"]})}) as proxy:
+    with (
+        backends.faulty_over_http(options={"requireApproval": ["hang"]}) as faulty,
+        proxies.proxy_in_thread({"faulty": faulty}) as proxy,
+    ):
         asked: list[str] = []
         async with connect(proxy.mcp_url, mode="legacy", elicitation_callback=the_user(False, asked)) as client:
             before = await hangs_started(client)

@@ -1,19 +1,31 @@
-"""Lesson 05's two command lines, run as an attendee runs them: `python -m 05-mcp-proxy...` from the root."""
+"""Lesson 05's two command lines, run as an attendee runs them: `python -m 05-mcp-proxy...` from the root.
+
+A command that fails runs as its own process, for its exit code and its message (`run_cli`); one that
+succeeds runs its typer `cli` in the test's process (`client`, support/in_process.py), against the real
+proxy all the same.
+"""
 
 import json
 import re
+import subprocess
 
 import pytest
 import typer
 
 from lesson05.addresses import parse_addr
-from lesson05.tests.support import processes, tokens
+from lesson05.client.__main__ import cli
+from lesson05.tests.support import in_process, processes, tokens
 
 run_cli = processes.run_cli
 
 
+def client(*args: str, env: dict[str, str] | None = None) -> "subprocess.CompletedProcess[str]":
+    """`python -m 05-mcp-proxy.client ARGS`, a command that succeeds, run in this process: what it printed."""
+    return in_process.invoke(cli, *args, env=env)
+
+
 def test_client_lists_tools_grouped_by_backend(aggregate) -> None:
-    result = run_cli("client", "--url", aggregate.mcp_url, "tools")
+    result = client("--url", aggregate.mcp_url, "tools")
     assert result.returncode == 0, result.stderr
     assert re.search(r"^basic: 2 tools\n  basic__add_numbers +Calculate the sum of two numbers\.$", result.stdout, re.M)
     assert re.search(r"^faulty: 10 tools$", result.stdout, re.M)  # every page, and the filtered one left out
@@ -25,15 +37,15 @@ def test_client_lists_tools_grouped_by_backend(aggregate) -> None:
 
 
 def test_client_calls_any_backends_tool_with_typed_arguments(aggregate) -> None:
-    result = run_cli("client", "--url", aggregate.mcp_url, "call", "basic__add_numbers", "num1=2", "num2=3.5")
+    result = client("--url", aggregate.mcp_url, "call", "basic__add_numbers", "num1=2", "num2=3.5")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["5.5", 'structured: {"result": 5.5}']
-    over_http = run_cli("client", "--url", aggregate.mcp_url, "call", "passthrough__echo_message", "message=hi")
+    over_http = client("--url", aggregate.mcp_url, "call", "passthrough__echo_message", "message=hi")
     assert over_http.stdout.splitlines()[0] == "Echo: hi"
 
 
 def test_client_prints_progress_to_stderr(aggregate) -> None:
-    result = run_cli("client", "--url", aggregate.mcp_url, "call", "faulty__slow", "steps=2")
+    result = client("--url", aggregate.mcp_url, "call", "faulty__slow", "steps=2")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "slow done"
     assert "progress 1/2: step 1\nprogress 2/2: step 2" in result.stderr
@@ -46,7 +58,7 @@ def test_client_shows_the_proxys_error_for_an_unknown_tool(aggregate) -> None:
 
 
 def test_client_health_shows_each_backend(aggregate) -> None:
-    result = run_cli("client", "--url", aggregate.mcp_url, "health")
+    result = client("--url", aggregate.mcp_url, "health")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("mcp-proxy: ok\n")
     assert re.search(r"^  faulty +ready +11 tools  since ", result.stdout, re.M)
@@ -54,7 +66,7 @@ def test_client_health_shows_each_backend(aggregate) -> None:
 
 def test_client_without_a_token_says_how_to_send_one(guarded) -> None:
     refused = run_cli("client", "--url", guarded.mcp_url, "tools")
-    allowed = run_cli("client", "--url", guarded.mcp_url, "tools", env={"MCP_PROXY_TOKEN": tokens.PROXY_WIDE})
+    allowed = client("--url", guarded.mcp_url, "tools", env={"MCP_PROXY_TOKEN": tokens.PROXY_WIDE})
     assert refused.returncode == 1
     assert refused.stderr.strip() == (
         "error: the proxy answered with JSON-RPC error -32600: Unauthorized: missing or unknown bearer token; "

@@ -15,12 +15,12 @@ from lesson05.tests.support.waiting import eventually
 MADE_UP = "203.0.113.7"  # a documentation address (RFC 5737)
 
 
-def test_a_made_up_forwarded_address_is_not_what_the_proxy_logs(aggregate) -> None:
+def test_a_made_up_forwarded_address_is_not_what_the_proxy_logs(guarded) -> None:
     path = f"/forwarded-{secrets.token_hex(4)}"  # a path of this request's own, to find its log line
-    httpx2.get(f"{aggregate.base_url}{path}", headers={"X-Forwarded-For": MADE_UP}, timeout=10)
+    httpx2.get(f"{guarded.base_url}{path}", headers={"X-Forwarded-For": MADE_UP}, timeout=10)
 
     def logged_line() -> str:
-        return next((line for line in aggregate.logged().splitlines() if path in line), "")
+        return next((line for line in guarded.logged().splitlines() if path in line), "")
 
     line = eventually(logged_line, 10, f"the access log line of GET {path}")
     assert " 127.0.0.1:" in line and MADE_UP not in line, line

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx2
 import pytest
 
-from lesson05.tests.support import backends, clients, processes, proxies, raw_http, tokens
+from lesson05.tests.support import backends, clients, cookie_backend, in_process, processes, proxies, raw_http, tokens
 from lesson05.tests.support.cookie_backend import SESSION_COOKIE
 from lesson05.tests.support.waiting import eventually
 
@@ -39,18 +39,20 @@ def test_a_token_in_the_url_is_not_written_in_the_access_log(guarded) -> None:
 
 
 @pytest.fixture(scope="module")
-def chatty_proxy() -> Iterator[tuple[processes.RunningServer, processes.RunningServer]]:
-    """A proxy at --log-level debug in front of an HTTP backend that sets a session cookie on every answer."""
-    with processes.start_process(f"{processes.LESSON}.tests.support.cookie_backend") as backend:
-        servers = {"cookies": backends.over_http(backend.mcp_url, "COOKIE_BACKEND_TOKEN")}
+def chatty_proxy() -> Iterator[processes.RunningServer]:
+    """The proxy's process at --log-level debug, in front of an HTTP backend that sets a session cookie on every
+    answer (served from a thread here: the proxy's log is what this module reads)."""
+    port = processes.free_port()
+    with in_process.serve(cookie_backend.app(), port):
+        servers = {"cookies": backends.over_http(f"http://127.0.0.1:{port}/mcp", "COOKIE_BACKEND_TOKEN")}
         with proxies.start_proxy(
             servers, env={"COOKIE_BACKEND_TOKEN": BACKEND_TOKEN}, log_level="debug", healthInterval=5
         ) as proxy:
-            yield proxy, backend
+            yield proxy
 
 
 async def test_at_debug_level_no_backend_cookie_is_logged(chatty_proxy) -> None:
-    proxy, _ = chatty_proxy
+    proxy = chatty_proxy
     async with clients.connect(proxy.mcp_url) as client:
         result = await client.call_tool("cookies__echo_message", {"message": "through the proxy"})
     assert clients.text(result) == "through the proxy"

@@ -1,18 +1,28 @@
 """Pinning, end to end: a tool whose definition changes (a rug pull), or with `approveNewTools` any new tool,
 is refused by lesson 05's proxy until an operator has read it and approved it."""
 
+import subprocess
+
 import pytest
 from mcp_types import Tool
 
-from lesson05.tests.support import backends, clients, processes, proxies, waiting
+from lesson05.server.__main__ import cli
+from lesson05.tests.support import backends, clients, in_process, processes, proxies, waiting
 
 connect, text, run_cli = clients.connect, clients.text, processes.run_cli
+
+
+def operator_runs(*args: str) -> "subprocess.CompletedProcess[str]":
+    """`python -m 05-mcp-proxy.server ARGS`, a command that succeeds, run here (in_process.py): what it printed.
+    A command that fails runs as its own process (`run_cli`), for its exit code and its message."""
+    return in_process.invoke(cli, *args)
+
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_a_changed_tool_definition_is_refused_until_an_operator_approves_it() -> None:
-    with proxies.start_proxy({"faulty": backends.faulty()}) as proxy:
+    with backends.faulty_over_http() as faulty, proxies.proxy_in_thread({"faulty": faulty}) as proxy:
         pins = proxy.operator_options
         async with connect(proxy.mcp_url, mode="legacy") as client:
             assert text(await client.call_tool("faulty__calc", {"a": 1, "b": 2})) == "3"
@@ -35,14 +45,14 @@ async def test_a_changed_tool_definition_is_refused_until_an_operator_approves_i
             )
 
             # The operator reviews the diff...
-            review = run_cli("server", *pins, "pins")
+            review = operator_runs(*pins, "pins")
             assert review.returncode == 0, review.stderr
             assert "CHANGED faulty/calc" in review.stdout
             assert '-  "description": "Add two integers.",' in review.stdout
             assert "+" in review.stdout and "id_rsa" in review.stdout
 
             # ...approves it, and the running proxy serves the tool again.
-            approved = run_cli("server", *pins, "approve", "faulty__calc")
+            approved = operator_runs(*pins, "approve", "faulty__calc")
             assert approved.returncode == 0, approved.stderr
             assert approved.stdout.strip() == "approved faulty/calc"
 
@@ -54,7 +64,10 @@ async def test_a_changed_tool_definition_is_refused_until_an_operator_approves_i
 
 
 async def test_with_approve_new_tools_no_tool_is_served_before_an_operator_approves_it() -> None:
-    with proxies.start_proxy({"faulty": backends.faulty()}, approveNewTools=True) as proxy:
+    with (
+        backends.faulty_over_http() as faulty,
+        proxies.proxy_in_thread({"faulty": faulty}, approveNewTools=True) as proxy,
+    ):
         pins = proxy.operator_options
         async with connect(proxy.mcp_url) as client:
             assert await clients.tool_names(client) == set()  # a poisoned description reaches no model
@@ -68,7 +81,7 @@ async def test_with_approve_new_tools_no_tool_is_served_before_an_operator_appro
             )
 
             # The operator reads each new tool's whole definition, as a diff from nothing...
-            review = run_cli("server", *pins, "pins")
+            review = operator_runs(*pins, "pins")
             assert review.returncode == 0, review.stderr
             assert review.stdout.startswith(f"{proxy.pins_path}: 0 approved, 0 changed, 11 new\n")
             assert "  NEW     faulty/calc  sha256:" in review.stdout
@@ -76,7 +89,7 @@ async def test_with_approve_new_tools_no_tool_is_served_before_an_operator_appro
             assert '  +  "description": "Add two integers.",' in review.stdout
 
             # ...approves one, and the running proxy serves that one only.
-            approved = run_cli("server", *pins, "approve", "faulty__calc")
+            approved = operator_runs(*pins, "approve", "faulty__calc")
             assert approved.stdout.strip() == "approved faulty/calc", approved.stderr
 
             async def served() -> set[str]:
@@ -90,7 +103,10 @@ async def test_with_approve_new_tools_no_tool_is_served_before_an_operator_appro
 
 async def test_a_tool_listed_twice_with_new_meta_or_naming_another_servers_tool_waits_for_review() -> None:
     # `mail` never starts: its name, in the config, is all a description can be caught naming.
-    with proxies.start_proxy({"faulty": backends.faulty(), "mail": backends.broken()}) as proxy:
+    with (
+        backends.faulty_over_http() as faulty,
+        proxies.proxy_in_thread({"faulty": faulty, "mail": backends.broken()}) as proxy,
+    ):
         pins = proxy.operator_options
         operator = f"python -m 05-mcp-proxy.server {' '.join(pins)}"
         async with connect(proxy.mcp_url, mode="legacy") as client:
@@ -116,7 +132,7 @@ async def test_a_tool_listed_twice_with_new_meta_or_naming_another_servers_tool_
                 "them (a possible rug pull). It is served again once its server lists it once. "
                 f"An operator can review them with `{operator} pins`."
             )
-            review = run_cli("server", *pins, "pins")  # both entries wait for an operator to read...
+            review = operator_runs(*pins, "pins")  # both entries wait for an operator to read...
             assert review.stdout.splitlines()[0].endswith(" approved, 0 changed, 0 new, 1 listed more than once")
             assert "\n  LISTED 2 TIMES faulty/calc  sha256:" in review.stdout, review.stdout  # not "CHANGED"
             assert "\nfaulty/calc is listed 2 times by its backend (every entry below)" in review.stdout
@@ -132,7 +148,7 @@ async def test_a_tool_listed_twice_with_new_meta_or_naming_another_servers_tool_
             # An MCP App's UI (`_meta.ui.resourceUri`) and its icons change: what a host shows, unapproved.
             assert "faulty__echo_message" not in [tool.name for tool in await mutated("meta")]
             assert "tool faulty/echo_message changed its definition" in proxy.logged()
-            review = run_cli("server", *pins, "pins")
+            review = operator_runs(*pins, "pins")
             assert '"resourceUri": "ui://faulty/steal-the-session"' in review.stdout
             assert '"src": "https://evil.test/i.png"' in review.stdout
 
@@ -147,10 +163,10 @@ async def test_a_tool_listed_twice_with_new_meta_or_naming_another_servers_tool_
                 f"and accept it with `{operator} approve faulty__forward`."
             )
             assert "faulty__forward" in proxy.health()["backends"]["faulty"]["held"]
-            review = run_cli("server", *pins, "pins")
+            review = operator_runs(*pins, "pins")
             assert "  NAMES OTHERS faulty/forward  sha256:" in review.stdout, review.stdout
             assert "\nfaulty/forward is new, and names another server's tool: mail__send_email" in review.stdout
-            assert run_cli("server", *pins, "approve", "faulty__forward").stdout == "approved faulty/forward\n"
+            assert operator_runs(*pins, "approve", "faulty__forward").stdout == "approved faulty/forward\n"
 
             async def forward_served() -> bool:
                 return "faulty__forward" in await clients.tool_names(client)

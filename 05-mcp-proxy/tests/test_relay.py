@@ -131,7 +131,7 @@ async def test_a_backends_list_changed_reaches_every_connected_client() -> None:
         if getattr(message, "method", None) == "notifications/tools/list_changed":
             changed.set()
 
-    with proxies.start_proxy({"faulty": backends.faulty()}, pinTools=False) as proxy:
+    with backends.faulty_over_http() as faulty, proxies.proxy_in_thread({"faulty": faulty}, pinTools=False) as proxy:
         async with (
             connect(proxy.mcp_url) as modern,
             connect(proxy.mcp_url, mode="legacy", message_handler=on_message) as legacy,
@@ -179,7 +179,10 @@ def test_an_answer_is_a_stream_only_when_something_comes_before_the_result(aggre
 
 
 async def test_with_json_response_a_call_is_one_json_body_and_nothing_reaches_the_caller_during_it() -> None:
-    with proxies.start_proxy({"faulty": backends.faulty()}, jsonResponse=True) as proxy:
+    with (
+        backends.faulty_over_http() as faulty,
+        proxies.proxy_in_thread({"faulty": faulty}, jsonResponse=True) as proxy,
+    ):
         with httpx2.Client(base_url=proxy.base_url, headers=raw_http.ACCEPT, timeout=10) as http:
             http.headers["Mcp-Session-Id"] = raw_http.open_session(http)
             http.headers["MCP-Protocol-Version"] = raw_http.PROTOCOL_VERSION

@@ -6,6 +6,7 @@ import signal
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 import anyio
@@ -52,7 +53,8 @@ def lot() -> Iterator[MixedLot]:
             },
             "faulty": backends.faulty("--tag", tag),
         }
-        with proxies.start_proxy(servers) as proxy:
+        # `faulty` is back a tenth of a second after each loss; `broken` and `stuck` are retried every few seconds.
+        with proxies.proxy_in_thread(servers, reconnect={"initialDelay": 0.1, "maxDelay": 5}) as proxy:
             yield MixedLot(proxy, tag)
 
 
@@ -190,17 +192,14 @@ async def test_a_backend_killed_under_load_reads_as_unavailable_never_as_a_chang
 
 async def test_an_http_backend_that_restarts_gets_a_new_session() -> None:
     port = processes.free_port()
-    lesson_01 = ("01-basic-mcp.server", "--transport", "http")
-    with (
-        processes.launched(*lesson_01, port=port) as first,  # starting while the proxy does
-        proxies.start_proxy({"remote": {"url": f"http://127.0.0.1:{port}/mcp"}}) as proxy,
-    ):
+    with ExitStack() as first, proxies.proxy_in_thread({"remote": {"url": f"http://127.0.0.1:{port}/mcp"}}) as proxy:
+        first.enter_context(backends.lesson_01_over_http(port))  # started while the proxy retries it
         eventually(lambda: proxy.states()["remote"] == "ready", 30, "the proxy connecting")
         async with connect(proxy.mcp_url) as client:
             assert text(await client.call_tool("remote__echo_message", {"message": "1"})) == "Echo: 1"
-        first.stop()
+        first.close()  # the backend stops
         eventually(lambda: proxy.states()["remote"] != "ready", message="the proxy noticing")
-        with processes.start_process(*lesson_01, port=port):
+        with backends.lesson_01_over_http(port):  # and starts again, on the same port
             eventually(lambda: proxy.states()["remote"] == "ready", message="the proxy reconnecting")
             async with connect(proxy.mcp_url) as client:
                 result = await client.call_tool("remote__echo_message", {"message": "2"})

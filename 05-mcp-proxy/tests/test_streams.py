@@ -18,21 +18,26 @@ import anyio
 import httpx2
 import pytest
 
-from lesson05.tests.support import backends, clients, proxies, raw_http
+from lesson05.server.streams import StreamLimits
+from lesson05.tests.support import backends, clients, processes, proxies, raw_http
 from lesson05.tests.support.waiting import eventually
 
 
 @pytest.fixture(scope="module")
 def two_streams() -> Iterator["proxies.RunningProxy"]:
-    """A proxy in front of lesson 01 that holds at most two streams at once: `--max-streams 2`."""
-    with proxies.start_proxy({"basic": backends.lesson_01()}, flags=("--max-streams", "2")) as proxy:
+    """A proxy in front of lesson 01 (over HTTP) that holds at most two streams at once: `--max-streams 2`."""
+    port = processes.free_port()
+    with (
+        backends.lesson_01_over_http(port) as basic,
+        proxies.proxy_in_thread({"basic": {"url": basic}}, limits=StreamLimits(max_open=2)) as proxy,
+    ):
         yield proxy
 
 
 @pytest.fixture(scope="module")
 def half_second_streams() -> Iterator["proxies.RunningProxy"]:
     """A proxy with no backends that ends every stream after half a second: `--stream-timeout 0.5`."""
-    with proxies.start_proxy({}, flags=("--stream-timeout", "0.5")) as proxy:
+    with proxies.proxy_in_thread({}, limits=StreamLimits(max_seconds=0.5)) as proxy:
         yield proxy
 
 

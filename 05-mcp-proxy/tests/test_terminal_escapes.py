@@ -2,8 +2,9 @@
 
 The server (`support/malicious_server.py`, a real process where the client expects the proxy) hides
 an attack in every text it sends, `/healthz` included: an OSC 52 clipboard write, an erase-line, a
-carriage return, a bell and a C1 control. The client runs as an attendee runs it; its output is
-read as bytes, since text mode would turn a carriage return into a newline and hide it.
+carriage return, a bell and a C1 control. The client runs as an attendee runs it: a command that
+fails as its own process, one that succeeds in the test's (its typer `cli`, support/in_process.py);
+its output is read as bytes, since text mode would turn a carriage return into a newline and hide it.
 
 The other way round, a client cannot drive the terminal of whoever reads the proxy's log: the SDK
 logs some of what a client sends (an unknown session id, a refused Origin), and every log line of
@@ -18,7 +19,8 @@ from collections.abc import Iterator
 import httpx2
 import pytest
 
-from lesson05.tests.support import processes
+from lesson05.client.__main__ import cli
+from lesson05.tests.support import in_process, processes, tokens
 from lesson05.tests.support.waiting import eventually
 
 # What must never reach the terminal as it is...
@@ -35,8 +37,15 @@ def malicious() -> Iterator["processes.RunningServer"]:
         yield server
 
 
+def client(*args: str) -> tuple[int, str, str]:
+    """The lesson's client, a command that succeeds, run in this process: its exit code, stdout and stderr."""
+    result = in_process.invoke(cli, *args)
+    return result.returncode, result.stdout, result.stderr
+
+
 def run_client(*args: str) -> tuple[int, str, str]:
-    """The lesson's client, run to completion: its exit code, stdout and stderr, with line endings as written."""
+    """The lesson's client, run to completion as a process: its exit code, stdout and stderr, with line endings
+    as written."""
     result = subprocess.run(
         [sys.executable, "-m", f"{processes.LESSON}.client", *args],
         cwd=processes.REPOSITORY_ROOT,
@@ -54,7 +63,7 @@ def assert_no_raw_control_characters(output: str) -> None:
 
 
 def test_tools_prints_a_servers_names_descriptions_and_schemas_escaped(malicious) -> None:
-    code, out, err = run_client("--url", malicious.mcp_url, "tools", "--schemas")
+    code, out, err = client("--url", malicious.mcp_url, "tools", "--schemas")
     assert code == 0, err
     assert_no_raw_control_characters(out + err)
     assert f"\nevil{SHOWN}: 1 tool\n" in out  # the backend a tool's _meta names
@@ -64,7 +73,7 @@ def test_tools_prints_a_servers_names_descriptions_and_schemas_escaped(malicious
 
 
 def test_call_prints_a_servers_progress_result_error_and_log_lines_escaped(malicious) -> None:
-    code, out, err = run_client("--url", malicious.mcp_url, "call", "read_file")
+    code, out, err = client("--url", malicious.mcp_url, "call", "read_file")
     assert code == 0, err
     assert_no_raw_control_characters(out + err)
     # Line breaks between the result's lines stay: only they do.
@@ -81,23 +90,28 @@ def test_call_prints_a_servers_progress_result_error_and_log_lines_escaped(malic
 
 
 def test_health_prints_what_the_proxy_reports_escaped(malicious) -> None:
-    code, out, err = run_client("--url", malicious.mcp_url, "health")
+    code, out, err = client("--url", malicious.mcp_url, "health")
     assert code == 0, err
     assert_no_raw_control_characters(out + err)
     assert out.splitlines()[0] == f"mcp-proxy{SHOWN}: ok{SHOWN}"
     assert out.splitlines()[1].startswith(f"  evil{SHOWN} failed{SHOWN}   0 tools  ConnectError: {SHOWN}")
 
 
-def test_a_clients_escapes_reach_the_proxys_log_escaped(aggregate) -> None:
-    # The SDK logs an unknown session id at INFO, up to 64 characters of it, as the client sent it.
+def test_a_clients_escapes_reach_the_proxys_log_escaped(guarded) -> None:
+    # The SDK logs an unknown session id at INFO, up to 64 characters of it, as the client sent it (a caller
+    # the gate admits: the gate itself logs nothing of what it refuses).
     marker = f"escape-{secrets.token_hex(4)}"
     attack = f"{marker}\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGU=\x07\x1b[2K"
-    headers = {"Accept": "application/json, text/event-stream", "Mcp-Session-Id": attack}
+    headers = {
+        "Accept": "application/json, text/event-stream",
+        "Authorization": f"Bearer {tokens.PROXY_WIDE}",
+        "Mcp-Session-Id": attack,
+    }
     ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
-    assert httpx2.post(aggregate.mcp_url, headers=headers, json=ping, timeout=10).status_code == 404
+    assert httpx2.post(guarded.mcp_url, headers=headers, json=ping, timeout=10).status_code == 404
 
     def logged_line() -> str:
-        return next((line for line in aggregate.logged().splitlines() if marker in line), "")
+        return next((line for line in guarded.logged().splitlines() if marker in line), "")
 
     line = eventually(logged_line, 10, "the proxy's log line of the unknown session id")
     assert_no_raw_control_characters(line)

@@ -65,8 +65,8 @@ def main() -> None:
         flush=True,  # at once: the proxies take a second to start
     )
     with (
-        stage.proxy("vulnerable", "--rug-pull", module=VULNERABLE) as passing,
-        stage.proxy("lesson", "--rug-pull") as pinning,
+        stage.proxy("vulnerable", "rug-pull", module=VULNERABLE) as passing,
+        stage.proxy("lesson", "rug-pull") as pinning,
     ):
         print("1. A proxy that serves each new definition (labs/rug_pull/vulnerable.py: lesson 05, pinTools off):")
         stage.verdict(anyio.run(a_model_uses, passing.wait_until_healthy(), False))

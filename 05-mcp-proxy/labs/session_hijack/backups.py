@@ -1,5 +1,5 @@
-"""The team's backup server, for the session-hijacking lab: an honest MCP server over stdio, whose tools
-talk to their caller while they run.
+"""The team's backup server, for the session-hijacking lab: an honest MCP server whose tools talk to their
+caller while they run. The lab serves `create_server()` from its own process (stage.py); over stdio:
 
     python -m 05-mcp-proxy.labs.session_hijack.backups
 

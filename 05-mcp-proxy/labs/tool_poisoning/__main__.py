@@ -41,8 +41,8 @@ def main() -> None:
         flush=True,  # at once: the proxies take a second to start
     )
     with (
-        stage.proxy("vulnerable", "--poisoned", module=VULNERABLE) as passing,
-        stage.proxy("lesson", "--poisoned", approveNewTools=True) as approving,
+        stage.proxy("vulnerable", "poisoned", module=VULNERABLE) as passing,
+        stage.proxy("lesson", "poisoned", approveNewTools=True) as approving,
     ):
         print("1. A proxy that passes definitions on (labs/tool_poisoning/vulnerable.py: lesson 05, pinTools off):")
         stage.verdict(anyio.run(a_model_uses, passing.wait_until_healthy()))

@@ -67,7 +67,7 @@ def the_operator_reviews(proxy: "stage.Proxy") -> None:
     held = proxy.health()["backends"]["notes"]["held"]
     print(f"   /healthz says of the notes server: held {', '.join(held)}")
     print(f"   the operator runs `python -m {LESSON}.server --config {proxy.config} pins` and reads:")
-    output = proxy.operator_runs_here("pins")
+    output = proxy.operator_runs("pins")
     lines = output[output.index("\nnotes/add_note ") + 1 :].splitlines()
     print(f"     {lines[0].partition(' (seen ')[0]}")  # when it was seen changes every run
     print(f"     {next(line for line in lines if 'description' in line).strip()}")

@@ -2,8 +2,9 @@
 
     python -m 05-mcp-proxy.tests.support.cookie_backend --addr 127.0.0.1:PORT
 
-The cookie is the session of whoever called (the proxy, here) with this backend: a secret no log
-of the proxy may keep, at any level. One tool, `echo_message`, and `/healthz` for the test to wait on.
+or, from a test, `app()` served on a thread (support/in_process.py). The cookie is the session of
+whoever called (the proxy, here) with this backend: a secret no log of the proxy may keep, at any
+level. One tool, `echo_message`, and `/healthz` for a test to wait on.
 """
 
 import argparse
@@ -43,11 +44,16 @@ def setting_the_cookie(app: ASGIApp) -> ASGIApp:
     return wrapped
 
 
+def app() -> ASGIApp:
+    """The backend's ASGI app: the SDK's Streamable HTTP app, each answer with the cookie."""
+    return setting_the_cookie(server.streamable_http_app())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--addr", required=True, help="HOST:PORT to listen on")
     host, port = parser.parse_args().addr.rsplit(":", 1)
-    uvicorn.run(setting_the_cookie(server.streamable_http_app()), host=host, port=int(port), log_level="warning")
+    uvicorn.run(app(), host=host, port=int(port), log_level="warning")
 
 
 if __name__ == "__main__":
