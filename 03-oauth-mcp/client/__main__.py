@@ -17,7 +17,7 @@ from mcp.types import CallToolResult, TextContent
 from ..addresses import SERVER_ADDR
 from ..client_extras.account import add_account_commands
 from ..client_extras.private_file import UnsafeFile
-from ..client_extras.refusals import AccessRefused
+from ..client_extras.refusals import AccessRefused, unreachable
 from ..client_extras.registration import check_fixed_redirect_uri
 from ..safe_output import configure_logging, printable
 from .arguments import parse_arguments
@@ -148,8 +148,9 @@ def run(command: Any, options: dict[str, Any], *args: Any) -> None:
         error = innermost(group)
         fail(f"server answered with JSON-RPC error {error.code}: {error.message}")
     except* (httpx2.HTTPError, OSError) as group:
-        where = options["url"] or f"python -m {LESSON}.server"
-        fail(f"cannot talk to {where}: {reason(innermost(group))}")
+        error = innermost(group)
+        where = unreachable(error, options["url"] or f"python -m {LESSON}.server")  # the authorization server, perhaps
+        fail(f"cannot talk to {where}: {reason(error)}")
     except* Exception as group:
         # Not a failure this command knows: still one line, with its type (the traceback with --log-level debug).
         error = innermost(group)

@@ -11,6 +11,8 @@ Skip on a first read: `client/` calls each of these where a server said no.
 - `authorization_error`: an error sent back to the loopback callback. One from a server the user was
   not sent to may be a mix-up attack (RFC 9207), so its text is shown only once `iss` proves which
   server sent it, and then escaped, since a terminal would act on its control characters.
+- `unreachable`: which server a request that got no answer was for. With OAuth the MCP server is not
+  the only one: an authorization server that is down must not read as "cannot talk to" the MCP server.
 """
 
 import httpx2
@@ -54,3 +56,12 @@ def authorization_error(params: dict[str, str], metadata: OAuthMetadata | None) 
         return OAuthFlowError("an authorization error from an unexpected issuer: ignored")
     description = params.get("error_description", "")
     return OAuthFlowError(f"Authorization refused: {printable(params['error'])} {printable(description)}")
+
+
+def unreachable(error: BaseException, mcp_server: str) -> str:
+    """Where the request that failed went (its query left out: it may carry a code), else the MCP server."""
+    try:
+        url = error.request.url  # type: ignore[attr-defined]  # httpx2's RequestError, once it was sent
+    except (AttributeError, RuntimeError):  # no request: not an httpx2 error, or one raised before sending
+        return mcp_server
+    return str(url.copy_with(query=None, fragment=None))

@@ -2,6 +2,7 @@
 
 - A registration the authorization server no longer knows (it was restarted on a new database)
   is discarded on the `invalid_client` that says so, and the client registers again, once.
+- An authorization server that is down is named as the server it cannot talk to, not the MCP server.
 - While the client waits for the browser, it says how long it will wait; when the wait is over,
   it says so, instead of `error: cannot talk to ...: ` with nothing after it.
 - A token endpoint answering something that is not JSON, narrated under `--verbose`, ends in one
@@ -91,6 +92,17 @@ def test_a_registration_the_restarted_server_forgot_is_replaced_once(restartable
     assert again.stderr.count("register this client (dynamic client registration)") == 1  # once
     assert len(again.consents) == 1
     assert stored(tokens, url)["client_info"]["client_id"] != forgotten
+
+
+def test_an_authorization_server_that_is_down_is_named_not_the_mcp_server(restartable, tmp_path: Path) -> None:
+    restartable.auth.stop()
+    try:  # how the client ends, with which line: a real process
+        run = run_client(restartable.mcp.mcp_url, tmp_path / "tokens.json", "call", "whoami")
+    finally:
+        restartable.restart_on_a_new_database()
+    assert run.returncode == 1
+    metadata = f"{restartable.auth.base_url}/.well-known/oauth-authorization-server"
+    assert run.stderr.splitlines()[-1] == f"error: cannot talk to {metadata}: All connection attempts failed"
 
 
 def test_waiting_for_the_browser_says_how_long_and_ends_naming_why(parties, tmp_path: Path) -> None:
