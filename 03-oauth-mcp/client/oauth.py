@@ -15,7 +15,7 @@ from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull,
 
 from ..client_extras.account import WithLogout
 from ..client_extras.discovery import discover, refuse_without_metadata
-from ..client_extras.refusals import authorization_error
+from ..client_extras.refusals import StopsOnRefusedNewToken, authorization_error
 from ..client_extras.registration import drop_unusable_registration, forget_unknown_registration
 from .callback import LoopbackCallback
 from .token_storage import FileTokenStorage
@@ -23,7 +23,7 @@ from .token_storage import FileTokenStorage
 logger = logging.getLogger(__name__)
 
 
-class CheckedOAuthProvider(WithLogout, OAuthClientProvider):  # `logout`: ../client_extras/account.py
+class CheckedOAuthProvider(WithLogout, StopsOnRefusedNewToken, OAuthClientProvider):  # mixins: ../client_extras/
     """The SDK's provider for the authorization code flow, with the checks it leaves to the application."""
 
     def __init__(

@@ -11,8 +11,9 @@ want to know how one works rather than what it is for:
   machine connecting to it costs the login in progress nothing, until the awaited answer or the timeout;
 - `discovery.py`: discovery again, outside the SDK's flow and within bounds: before a stored login is
   refreshed or revoked, and to say why the SDK's flow found no usable authorization server metadata;
-- `refusals.py`: what a server's refusal says, read with care: a raw `--token` refused, a refresh
-  refused as `invalid_client`, an authorization error (shown only from the issuer the user was sent to);
+- `refusals.py`: what a server's refusal says, read with care: a raw `--token` refused, a token a
+  login has just brought refused too, a refresh refused as `invalid_client`, an authorization error
+  (shown only from the issuer the user was sent to);
 - `registration.py`: a stored registration that no longer serves a login, dropped or forgotten;
 - `account.py`: the `login` and `logout` commands, and `WithLogout`, the providers' `logout`;
 - `revocation.py`: `logout`'s requests to the issuer's revocation endpoint (RFC 7009);
