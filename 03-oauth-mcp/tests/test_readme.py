@@ -46,7 +46,9 @@ HEADLESS_LOGIN = "python -m 03-oauth-mcp.client --no-browser login"
 PASTED_URL = "URL='"  # how the second terminal starts: the URL the client printed, pasted
 
 NOT_RUN_UNDER = {  # a heading -> why none of the commands under it runs here
-    "Run it as replicas": "needs PostgreSQL and HAProxy; tests/test_replicas.py runs the replicas",
+    "Run it as replicas": (
+        "needs PostgreSQL and HAProxy; tests/test_production_doc.py runs these commands, as docs/production.md has them"
+    ),
     "Enterprise-Managed Authorization: sign in once, at the company's identity provider": (
         "a sign-in at the company's IdP, with an authorization server started with --trusted-idp;"
         " tests/test_enterprise.py runs this flow"
