@@ -4,7 +4,8 @@ The balancer (support/load_balancer.py, as docs/production.md configures HAProxy
 to the address it saw; the replica believes it only from the balancer (`--forwarded-allow-ips`).
 A balancer that passed the client's header on would let the client name a new address on each
 request, to every per-address throttle behind it and to the log. One authorization server here,
-on SQLite: the header is what is tested, not the replicas (test_replicas.py).
+on SQLite: the header is what is tested, not the replicas (test_replicas.py), and it runs from a thread of
+the test process on a real port (in_process_auth_server.py), under the uvicorn its command configures.
 
 Skipped, with the reason, where Debian's haproxy is not installed (.ci/run installs it).
 """
@@ -14,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from lesson03.tests.support import load_balancer, processes
+from lesson03.tests.support import load_balancer
+from lesson03.tests.support.in_process_auth_server import auth_server_in_thread
 from lesson03.tests.support.oauth_driver import OAuth
 
 REGISTRATION_LIMIT = 2
@@ -29,7 +31,7 @@ def balanced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, An
         pytest.skip(f"{reason}: this test needs it")
     db = tmp_path_factory.mktemp("balanced") / "auth.db"
     flags = ("--registration-limit", str(REGISTRATION_LIMIT), "--forwarded-allow-ips", "127.0.0.1")
-    with processes.start_process("auth_server", "--db", str(db), *flags) as replica:
+    with auth_server_in_thread("--db", str(db), *flags) as replica:
         pool = load_balancer.Pool("auth", {"as1": replica.base_url})
         with load_balancer.running([pool]) as balancer:
             balancer.wait_until_every_server_answers()

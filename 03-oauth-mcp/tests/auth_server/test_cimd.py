@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from lesson03.tests.support import processes, scripted_http
+from lesson03.tests.support import scripted_http
 from lesson03.tests.support.document_server import client_document
+from lesson03.tests.support.in_process_auth_server import auth_server_in_thread
 from lesson03.tests.support.oauth_driver import OAuth
 from lesson03.tests.support.server_log import log_showing
 
@@ -57,7 +58,7 @@ def allow_listed(tmp_path_factory):
     two of them at most (--cimd-cache-size), so that a test sees the cache make room."""
     db = tmp_path_factory.mktemp("cimd") / "auth.db"
     arguments = ["--db", str(db), "--cimd-allow-host", "127.0.0.1", "--cimd-cache-size", "2"]
-    with processes.start_process("auth_server", *arguments) as server:
+    with auth_server_in_thread(*arguments) as server:
         oauth = OAuth(server.base_url)
         yield oauth
         oauth.close()

@@ -155,7 +155,7 @@ def test_a_browser_cookie_value_the_client_chose_is_replaced(oauth, public_clien
 
 def pending_authorizations(server: Any, client_id: str | None = None) -> list[tuple[str, int]]:
     """(client_id, size of what is kept) of every pending authorization in the server's database, read-only."""
-    db = server.process.args[server.process.args.index("--db") + 1]
+    db = server.args[server.args.index("--db") + 1]
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as rows:
         kept = rows.execute("SELECT client_id, length(params) FROM pending_authorizations").fetchall()
     return [(owner, size) for owner, size in kept if client_id in (None, owner)]

@@ -7,6 +7,11 @@ name a new address on each request, and every per-address throttle would count e
 machine's first; the log would show the made-up address. The server trusts the header only from
 the addresses given with `--forwarded-allow-ips` (a load balancer's), none by default.
 
+The servers run the command from a thread of the test process (in_process_auth_server.py), listening
+on a real port, under a uvicorn configured by the command itself (its proxy_headers and
+forwarded_allow_ips, from the flags): what is under attack is how that uvicorn and the app count an
+address, not the process around them. Their log is the command's, as its process writes it.
+
 The attacker sends from 127.0.0.1, the address uvicorn trusts by default; each test attacks a
 throttle of its own (registrations, client secrets, passwords), so the tests stay independent on one
 shared server. The made-up addresses come from the documentation ranges (RFC 5737), a range per
@@ -19,6 +24,7 @@ from typing import Any
 import pytest
 
 from lesson03.tests.support import processes
+from lesson03.tests.support.in_process_auth_server import auth_server_in_thread
 from lesson03.tests.support.oauth_driver import OAuth
 from lesson03.tests.support.waiting import eventually
 
@@ -31,7 +37,7 @@ BALANCER = "127.0.0.50"  # the one address the second server trusts the header f
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The authorization server as an attendee runs it: no --forwarded-allow-ips."""
     db = tmp_path_factory.mktemp("forwarded") / "auth.db"
-    with processes.start_process("auth_server", "--db", str(db), "--registration-limit", str(REGISTRATION_LIMIT)) as s:
+    with auth_server_in_thread("--db", str(db), "--registration-limit", str(REGISTRATION_LIMIT)) as s:
         yield s
 
 
@@ -40,7 +46,7 @@ def behind_a_balancer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]
     """The authorization server as a replica behind a load balancer at BALANCER."""
     db = tmp_path_factory.mktemp("balanced") / "auth.db"
     flags = ("--registration-limit", str(REGISTRATION_LIMIT), "--forwarded-allow-ips", BALANCER)
-    with processes.start_process("auth_server", "--db", str(db), *flags) as s:
+    with auth_server_in_thread("--db", str(db), *flags) as s:
         yield s
 
 

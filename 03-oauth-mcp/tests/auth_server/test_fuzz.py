@@ -27,8 +27,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lesson03.tests.support import processes, scripted_http
+from lesson03.tests.support import scripted_http
 from lesson03.tests.support.document_server import client_document
+from lesson03.tests.support.in_process_auth_server import auth_server_in_thread
 from lesson03.tests.support.oauth_driver import REDIRECT_URI, OAuth
 
 JSON = {"Content-Type": "application/json"}
@@ -48,7 +49,7 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory, scripted: Any) -> Iter
     127.0.0.1 and signs users in with a "GitHub" at `scripted`, so that every parser has a way in."""
     db = tmp_path_factory.mktemp("fuzz") / "auth.db"
     github = ["--github-client-id", "app", "--github-client-secret", "app-secret", "--github-url", scripted.url]
-    with processes.start_process("auth_server", "--db", str(db), "--cimd-allow-host", "127.0.0.1", *github) as server:
+    with auth_server_in_thread("--db", str(db), "--cimd-allow-host", "127.0.0.1", *github) as server:
         yield server
 
 

@@ -8,6 +8,7 @@ import httpx2
 import pytest
 
 from lesson03.tests.support import fake_github, processes
+from lesson03.tests.support.in_process_auth_server import auth_server_in_thread
 from lesson03.tests.support.oauth_driver import OAuth
 from lesson03.tests.support.server_log import log_showing
 
@@ -23,7 +24,7 @@ def github_server(tmp_path_factory, github) -> Iterator[Any]:
     """An authorization server offering "Approve with GitHub", the fake one."""
     db = tmp_path_factory.mktemp("github") / "auth.db"
     flags = ["--github-client-id", fake_github.CLIENT_ID, "--github-client-secret", fake_github.CLIENT_SECRET]
-    with processes.start_process("auth_server", "--db", str(db), *flags, "--github-url", github.url) as server:
+    with auth_server_in_thread("--db", str(db), *flags, "--github-url", github.url) as server:
         yield server
 
 
@@ -131,7 +132,7 @@ def test_approve_with_github_posted_again_and_again_keeps_one_github_sign_in(git
     form = {**oauth.hidden_inputs(page.text), "decision": "github"}
     states = [oauth.query_of(browser.post(f"{oauth.base_url}/authorize", data=form).headers["location"])["state"]]
     states += [oauth.query_of(browser.post(f"{oauth.base_url}/authorize", data=form).headers["location"])["state"]]
-    db = github_server.process.args[github_server.process.args.index("--db") + 1]
+    db = github_server.args[github_server.args.index("--db") + 1]
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as rows:
         kept = {state for (state,) in rows.execute("SELECT state FROM github_sign_ins")}
     assert states[0] not in kept and states[1] in kept

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from lesson03.tests.support import processes
+from lesson03.tests.support import in_process_client
+from lesson03.tests.support.in_process_auth_server import auth_server_in_thread
 from lesson03.tests.support.oauth_driver import DEFAULT_RESOURCE
 
 SECOND_RESOURCE = "http://127.0.0.1:8096/mcp"
@@ -30,7 +31,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def auth_server(db: Path) -> Iterator[Any]:
     """This module's server (it replaces conftest's): two resources, and an upstream to exchange tokens for."""
     flags = ["--resource", DEFAULT_RESOURCE, "--resource", SECOND_RESOURCE, "--upstream", UPSTREAM]
-    with processes.start_process("auth_server", "--db", str(db), *flags) as server:
+    with auth_server_in_thread("--db", str(db), *flags) as server:
         yield server
 
 
@@ -255,7 +256,7 @@ def test_a_resource_server_exchanges_only_the_tokens_of_its_own_resource(oauth, 
     # With --resource A --resource B, A's server (the seeded journal-mcp-server) exchanged a user's token
     # issued for B, and got B's user's access to the upstream. Each resource's server now has a client of
     # its own, and exchanges the tokens of its own resource only.
-    provisioned = processes.run_cli(
+    provisioned = in_process_client.run_cli(
         "auth_server.optional.add_resource_server",
         *("--db", str(db), "--client-id", SECOND_AUTH[0], "--resource", SECOND_RESOURCE),
         env={"RESOURCE_SERVER_SECRET": SECOND_AUTH[1]},
