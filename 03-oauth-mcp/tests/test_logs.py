@@ -6,6 +6,12 @@ in every log: access and refresh tokens, authorization codes, client secrets, th
 password hashes. Untrusted text (a client id from a token, say) is logged with its control
 characters escaped, so it cannot start a line of its own. A token a client puts in a URL is not
 written in the access log.
+
+The flow at debug runs real processes, servers and clients alike: its subject is everything a process
+writes to its stderr (a stray print or warning included), with every logger at the level that process
+alone sets. The two tests after it are about the lines the server's own log handler writes (its
+filters escape and redact): their server runs its command on a thread of the test process, on a real
+port, and its log is that handler's output (support/in_process_server.py).
 """
 
 import json
@@ -18,9 +24,17 @@ import pytest
 
 from lesson03.tests.support import processes
 from lesson03.tests.support.client_runs import run_client, run_machine
+from lesson03.tests.support.in_process_server import ServerInThread, mcp_server_in_thread
 from lesson03.tests.support.waiting import eventually
 
 DEBUG = ("--log-level", "debug")
+
+
+@pytest.fixture(scope="module")
+def resource_server(test_issuer) -> Iterator[ServerInThread]:
+    """conftest.py's, the MCP server over HTTP trusting the stand-in issuer, on a thread of this process."""
+    with mcp_server_in_thread("--transport", "http", "--issuer", test_issuer.url) as rs:
+        yield rs
 
 
 @pytest.fixture(scope="module")

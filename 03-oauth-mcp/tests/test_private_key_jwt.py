@@ -5,9 +5,11 @@ Machines are registered as an administrator does, with `optional.add_client`: on
 by `machine_client.new_key` (ES256), one with an RSA PEM (RS256), one whose keys are at a
 `jwks_uri`, one whose `jwks_uri` points where the server must not fetch. Every attack is a request
 to the real /token, signed by the test with the machine's real key, except for the one thing the
-attack changes. The servers are real processes; the commands (the administrator's, the machine
-client) run in this process (support/in_process_client.py), but where a refusal is the subject: a
-key file the machine client refuses is a process of its own, its exit code and message.
+attack changes. The servers run their own commands on threads of the test process, each on a real
+port (support/in_process_auth_server.py, in_process_server.py): what they answer is the subject, not
+their processes. The commands (the administrator's, the machine client) run in this process
+(support/in_process_client.py), but where a refusal is the subject: a key file the machine client
+refuses is a process of its own, its exit code and message.
 """
 
 import json
@@ -25,14 +27,16 @@ from joserfc.jwk import ECKey
 from jwt.algorithms import RSAAlgorithm
 
 from lesson03.tests.support import client_runs, in_process_client, issuer, processes
+from lesson03.tests.support.in_process_auth_server import auth_server_in_thread
+from lesson03.tests.support.in_process_server import ServerInThread, mcp_server_in_thread
 from lesson03.tests.support.signed_assertions import JWT_BEARER, client_assertion, client_credentials
 
 
 @dataclass
 class Keyed:
-    auth: "processes.RunningServer"
-    replica: "processes.RunningServer"  # a second authorization server on the same database
-    mcp: "processes.RunningServer"
+    auth: ServerInThread
+    replica: ServerInThread  # a second authorization server on the same database
+    mcp: ServerInThread
     keys: Path  # the machines' key files
     ec_key: Any  # es-bot's private key (as the SDK would sign with it)
     stand_in: "issuer.TestIssuer"  # serves uri-bot's keys (its own key) at /keys
@@ -68,9 +72,9 @@ def keyed(tmp_path_factory) -> Iterator[Keyed]:
     server = ["--db", str(db), "--resource", mcp_url, "--cimd-allow-host", "127.0.0.1"]
     with (
         issuer.serve_test_issuer() as stand_in,
-        processes.start_process("auth_server", *server, port=auth_port) as auth,
-        processes.start_process("auth_server", *server, "--issuer", issuer_url) as replica,
-        processes.start_process("server", "--transport", "http", "--issuer", issuer_url, port=mcp_port) as mcp,
+        auth_server_in_thread(*server, port=auth_port) as auth,
+        auth_server_in_thread(*server, "--issuer", issuer_url) as replica,
+        mcp_server_in_thread("--transport", "http", "--issuer", issuer_url, port=mcp_port) as mcp,
     ):
         # es-bot: a key made the way the README says, its public half handed to the administrator.
         made = in_process_client.run_cli("machine_client.new_key", str(keys / "es-bot.jwk"))
@@ -103,6 +107,8 @@ def test_a_machine_calls_the_mcp_server_with_an_es256_jwk_and_with_an_rs256_pem(
     assert es.returncode == 0, es.stderr
     assert json.loads(es.stdout.split("structured: ")[1])["subject"] == "es-bot"
     assert "client_secret" not in es.stderr and "grant_type=client_credentials" in es.stderr
+    # The servers run on threads of this process: each keeps its own log, and the command's stderr is its own.
+    assert "issued a token to es-bot" in keyed.auth.logged() and "uvicorn.access" not in es.stderr
     rs = keyed.machine("rs-bot", keyed.keys / "rs-bot.pem", "call", "whoami")
     assert rs.returncode == 0, rs.stderr
     assert json.loads(rs.stdout.split("structured: ")[1])["client_id"] == "rs-bot"

@@ -1,9 +1,13 @@
 """Token exchange (RFC 8693) instead of token passthrough: make_authenticated_request calls the upstream API
 with a token issued *to the upstream*, for the same user, naming the MCP server as the actor.
 
-Three real processes besides the client: the authorization server (with the upstream among its
+Three real servers besides the client: the authorization server (with the upstream among its
 `--upstream` APIs), the MCP server, and the bundled upstream API, which accepts only tokens
-whose audience is itself. A second MCP server calls a stand-in upstream that sets cookies.
+whose audience is itself. A second MCP server calls a stand-in upstream that sets cookies. The
+authorization and MCP servers run their own commands on threads of the test process, each on a real
+port (support/in_process_auth_server.py, in_process_server.py), and so does the administrator's
+command that provisions the second one (support/in_process_client.py): what they do is the subject,
+not their processes. The upstream API is a process.
 """
 
 from collections.abc import Iterator
@@ -14,7 +18,9 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult
 
-from lesson03.tests.support import loopback_http, processes
+from lesson03.tests.support import in_process_client, loopback_http, processes
+from lesson03.tests.support.in_process_auth_server import auth_server_in_thread
+from lesson03.tests.support.in_process_server import mcp_server_in_thread
 
 pytestmark = pytest.mark.anyio
 EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
@@ -41,9 +47,9 @@ def mcp_server(issuer: str, upstream: str, port: int, client: tuple[str, str] | 
     """An MCP server; `client`: its own (id, secret) at the authorization server, if it is not the first --resource."""
     arguments = ["-t", "http", "--issuer", issuer, "--upstream-url", f"{upstream}/anything"]
     if client is None:
-        return processes.start_process("server", *arguments, port=port)
+        return mcp_server_in_thread(*arguments, port=port)
     credentials = {"JOURNAL_MCP_SERVER_SECRET": client[1]}
-    return processes.start_process("server", *arguments, "--client-id", client[0], port=port, env=credentials)
+    return mcp_server_in_thread(*arguments, "--client-id", client[0], port=port, env=credentials)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +65,7 @@ def exchange_parties(tmp_path_factory) -> Iterator[dict[str, str]]:
     issuer = f"http://127.0.0.1:{auth_port}"
     resources = ["--resource", mcp_url, "--resource", cookie_mcp_url]
     # The second resource's server exchanges its tokens with credentials of its own (exchange.py).
-    provisioned = processes.run_cli(
+    provisioned = in_process_client.run_cli(
         "auth_server.optional.add_resource_server",
         *("--db", str(state / "a.db"), "--client-id", COOKIE_MCP_AUTH[0], "--resource", cookie_mcp_url),
         env={"RESOURCE_SERVER_SECRET": COOKIE_MCP_AUTH[1]},
@@ -67,8 +73,7 @@ def exchange_parties(tmp_path_factory) -> Iterator[dict[str, str]]:
     assert provisioned.returncode == 0, provisioned.stderr
     with (
         loopback_http.serving(cookie_setter),
-        processes.start_process(
-            "auth_server",
+        auth_server_in_thread(
             "--db",
             str(state / "a.db"),
             *resources,

@@ -112,7 +112,7 @@ def main() -> None:
             outcome = "connected"
             try:
                 async with (
-                    httpx2.AsyncClient(auth=provider) as http,
+                    httpx2.AsyncClient(auth=provider, verify=stage.tls()) as http,
                     Client(streamable_http_client(attacker.mcp_url, http_client=http)),
                 ):
                     pass

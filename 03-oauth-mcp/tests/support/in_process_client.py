@@ -12,7 +12,9 @@ and so does every test of what a process logs.
 
 A command sets up the process as its `main` would, and this process is shared by every test, so each
 run puts back what the command changes: the root logger's handlers (`configure_logging` replaces them)
-and the levels it sets (the root's, the SDK's `mcp.client.auth`, Authlib's).
+and the levels it sets (the root's, the SDK's `mcp.client.auth`, Authlib's). A server running on a
+thread of this process meanwhile (in_process_server.py) keeps its own log: the command's handlers go
+beside the server's, and leave out what the server's threads log.
 """
 
 import importlib
@@ -26,7 +28,7 @@ from typing import Any
 
 from typer.testing import CliRunner, Result
 
-from . import processes
+from . import in_process_server, processes
 from .browser_user import consent
 from .client_runs import AUTHORIZATION_URL, ClientRun
 
@@ -51,20 +53,23 @@ class WatchedRunner(CliRunner):
 
 @contextmanager
 def logging_put_back() -> Iterator[None]:
-    """Whatever the command does to this process's logging, undone when it ends."""
+    """Whatever the command does to this process's logging, undone when it ends; an in-process server's
+    records go to its own log meanwhile, never to the command's stderr."""
     root = logging.getLogger()
-    handlers = list(root.handlers)
+    handlers = [handler for handler in root.handlers if not in_process_server.a_servers(handler)]
     loggers = root.manager.loggerDict.items()
     levels = {name: logger.level for name, logger in loggers if isinstance(logger, logging.Logger)}
     root_level = root.level
     for handler in handlers:  # taken off, not closed: the command's basicConfig(force=True) would close them
         root.removeHandler(handler)
     try:
-        yield
+        with in_process_server.configured_beside_the_servers(in_process_server.NoServer()):
+            yield
     finally:
         for handler in list(root.handlers):  # the command's own, writing to the runner's stderr
-            root.removeHandler(handler)
-            handler.close()
+            if not in_process_server.a_servers(handler):
+                root.removeHandler(handler)
+                handler.close()
         for handler in handlers:
             root.addHandler(handler)
         for name, logger in list(root.manager.loggerDict.items()):
