@@ -1,15 +1,23 @@
-"""Fixtures for lesson 03's tests: real processes on real transports, started as an attendee starts them.
+"""Fixtures for lesson 03's tests: real servers on real transports, started as an attendee starts them.
 
 The machinery (launching, waiting, the stand-in issuer, the person at the browser, the
 attacker) lives in `tests/support/`, one idea per file; its `__init__.py` says how to import it.
+The shared servers below are the subject of their tests for what they answer, never as processes
+(no test reads their process, its exit code or its stderr): each runs its own command, flags and
+all, on a thread of the test process, on a real port (support/in_process_server.py,
+in_process_auth_server.py). A test of a process itself starts its own.
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 
 from .support import deployment, issuer, processes, replicas
+
+if TYPE_CHECKING:
+    from .support.in_process_server import ServerInThread
 
 RESOURCE_SERVER_SECRET = "p%41ss:w/rd+ é&="  # a test secret with every character that HTTP Basic mangles
 # The introspecting MCP server is the second --resource: it introspects as a client of its own, since
@@ -25,17 +33,19 @@ def test_issuer() -> Iterator["issuer.TestIssuer"]:
 
 
 @pytest.fixture(scope="module")
-def resource_server(test_issuer) -> Iterator["processes.RunningServer"]:
+def resource_server(test_issuer) -> Iterator["ServerInThread"]:
     """The MCP server over HTTP, trusting the stand-in issuer, with a fresh journal."""
-    with processes.start_process("server", "--transport", "http", "--issuer", test_issuer.url) as rs:
+    from .support.in_process_server import mcp_server_in_thread  # imported by the tests that need it
+
+    with mcp_server_in_thread("--transport", "http", "--issuer", test_issuer.url) as rs:
         yield rs
 
 
 @dataclass
 class Parties:
-    auth: "processes.RunningServer"
-    mcp: "processes.RunningServer"
-    introspecting: "processes.RunningServer"  # a second MCP server, production's, verifying tokens by introspection
+    auth: "ServerInThread"
+    mcp: "ServerInThread"
+    introspecting: "ServerInThread"  # a second MCP server, production's, verifying tokens by introspection
 
     @property
     def issuer(self) -> str:
@@ -54,6 +64,11 @@ class Parties:
 def parties(tmp_path_factory) -> Iterator[Parties]:
     """The authorization server and two MCP servers it issues tokens for: the lesson's (JWT), and
     production's with introspection."""
+    # Imported by the tests that need them: the authorization server's command imports Authlib.
+    from .support import in_process_client
+    from .support.in_process_auth_server import auth_server_in_thread
+    from .support.in_process_server import mcp_server_in_thread
+
     state = tmp_path_factory.mktemp("parties")
     auth_port, mcp_port, introspecting_port = (processes.free_port() for _ in range(3))
     issuer_url = f"http://127.0.0.1:{auth_port}"
@@ -62,16 +77,15 @@ def parties(tmp_path_factory) -> Iterator[Parties]:
     # The introspecting server's secret holds the characters RFC 6749 §2.3.1 makes clients
     # form-urlencode inside HTTP Basic: introspection works only if that is done right.
     secret = {"JOURNAL_MCP_SERVER_SECRET": RESOURCE_SERVER_SECRET}
-    provisioned = processes.run_cli(
+    provisioned = in_process_client.run_cli(  # the administrator's command, in this process
         "auth_server.optional.add_resource_server",
         *("--db", str(state / "auth.db"), "--client-id", INTROSPECTING_CLIENT_ID, *resources[1:]),
         env={"RESOURCE_SERVER_SECRET": RESOURCE_SERVER_SECRET},
     )
     assert provisioned.returncode == 0, provisioned.stderr
     with (
-        processes.start_process(
+        auth_server_in_thread(
             # Many test clients register from one address: more than the default hourly limit allows.
-            "auth_server",
             "--db",
             str(state / "auth.db"),
             *resources,
@@ -80,9 +94,8 @@ def parties(tmp_path_factory) -> Iterator[Parties]:
             port=auth_port,
             env=secret,
         ) as auth,
-        processes.start_process("server", *mcp, port=mcp_port) as rs,
-        processes.start_process(
-            "production.server",
+        mcp_server_in_thread(*mcp, port=mcp_port) as rs,
+        mcp_server_in_thread(
             *mcp,
             "--verifier",
             "introspection",
@@ -94,6 +107,7 @@ def parties(tmp_path_factory) -> Iterator[Parties]:
             str(state / "j2.db"),
             port=introspecting_port,
             env=secret,
+            program="production.server",
         ) as introspecting,
     ):
         yield Parties(auth, rs, introspecting)

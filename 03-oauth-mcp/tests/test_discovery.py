@@ -4,16 +4,20 @@ It finds the keys through the issuer's metadata (RFC 8414, then OpenID Connect D
 with the issuer's path where it has one; it believes a metadata document only if it names
 `--issuer` exactly; it accepts only the asymmetric algorithms the metadata advertises; and a
 failing or lying authorization server is asked again at a bounded rate, not once per request.
+
+What the server asks its issuer and answers its callers is the subject, not its process: each MCP server
+runs its command on a thread of the test process, on a real port (support/in_process_server.py).
 """
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 
 import httpx2
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from lesson03.tests.support import issuer as issuers
-from lesson03.tests.support import processes
+from lesson03.tests.support.in_process_server import ServerInThread, mcp_server_in_thread
 
 ACCEPT = {"Accept": "application/json, text/event-stream"}
 INITIALIZE = {
@@ -27,13 +31,13 @@ ED_KEY = ed25519.Ed25519PrivateKey.generate()
 ES384_KEY = ec.generate_private_key(ec.SECP384R1())
 
 
-def status(server: "processes.RunningServer", token: str) -> int:
+def status(server: ServerInThread, token: str) -> int:
     headers = {**ACCEPT, "Authorization": f"Bearer {token}"}
     return httpx2.post(server.mcp_url, json=INITIALIZE, headers=headers, timeout=10).status_code
 
 
-def mcp_server_for(issuer_url: str) -> Iterator["processes.RunningServer"]:
-    return processes.start_process("server", "--transport", "http", "--issuer", issuer_url)
+def mcp_server_for(issuer_url: str) -> AbstractContextManager[ServerInThread]:
+    return mcp_server_in_thread("--transport", "http", "--issuer", issuer_url)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +52,7 @@ def tenant() -> Iterator["issuers.TestIssuer"]:
 
 
 @pytest.fixture(scope="module")
-def tenant_server(tenant) -> Iterator["processes.RunningServer"]:
+def tenant_server(tenant) -> Iterator[ServerInThread]:
     with mcp_server_for(tenant.url) as server:
         yield server
 

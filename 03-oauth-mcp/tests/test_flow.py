@@ -2,10 +2,11 @@
 
 The client runs with --no-browser and prints the authorization URL; the test plays the user
 (support/browser_user.py): it opens the login-and-consent page over HTTP, fills it in and
-follows the redirect back to the client's loopback callback. The servers are the session's real
-processes (`parties`). The first login is a real client process too, as an attendee runs it, and so
-is every run whose exit code and message are the subject; the other logins run the client's own
-command in this process (support/in_process_client.py), on the same real ports.
+follows the redirect back to the client's loopback callback. The servers are the session's
+(`parties`): their real commands, on threads of the test process, on real ports. The first login
+is a real client process, as an attendee runs it, and so is every run whose exit code and message
+are the subject; the other logins run the client's own command in this process
+(support/in_process_client.py), on the same ports.
 """
 
 import json

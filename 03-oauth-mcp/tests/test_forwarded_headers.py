@@ -6,6 +6,10 @@ proxy that passes the header on, could choose the address in their logs. Neither
 (server/__main__.py and upstream/__main__.py, `proxy_headers=False`); the authorization server,
 whose throttles count per address, trusts only the proxies named with --forwarded-allow-ips
 (tests/auth_server/test_forwarded_headers.py).
+
+The attack goes over a real port to each server's own command, run on a thread of the test process
+(support/in_process_server.py, in_process_upstream.py): its uvicorn is configured exactly as the command
+configures it, and its log is what its own log handler writes.
 """
 
 import secrets
@@ -15,7 +19,8 @@ from typing import Any
 import httpx2
 import pytest
 
-from lesson03.tests.support import processes
+from lesson03.tests.support.in_process_server import mcp_server_in_thread
+from lesson03.tests.support.in_process_upstream import upstream_in_thread
 from lesson03.tests.support.waiting import eventually
 
 MADE_UP = "203.0.113.7"  # a documentation address (RFC 5737)
@@ -25,8 +30,8 @@ NO_ISSUER = "http://127.0.0.1:9"  # neither asks its issuer anything until a tok
 @pytest.fixture(scope="module")
 def servers() -> Iterator[dict[str, Any]]:
     with (
-        processes.start_process("server", "-t", "http", "--issuer", NO_ISSUER) as mcp,
-        processes.start_process("upstream", "--issuer", NO_ISSUER) as upstream,
+        mcp_server_in_thread("-t", "http", "--issuer", NO_ISSUER) as mcp,
+        upstream_in_thread("--issuer", NO_ISSUER) as upstream,
     ):
         yield {"MCP server": mcp, "upstream API": upstream}
 

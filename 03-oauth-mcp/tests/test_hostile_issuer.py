@@ -4,22 +4,24 @@ Everything the MCP server reads from its issuer is JSON another process wrote: t
 set, introspection and token-exchange answers; and after an exchange, the upstream API's answer. The
 stand-in issuer (support/issuer.py) answers each with the bytes a test scripts: thirty thousand nested
 `[`, a list where an object belongs, a member of the wrong type, a valid document padded past any
-bound. The MCP server, a real process, refuses each as the protocol says: a token it cannot verify is
-401 `invalid_token`, an exchange or upstream call that fails is the tool's error. It logs no
-traceback, and keeps serving.
+bound. The MCP server refuses each as the protocol says: a token it cannot verify is 401
+`invalid_token`, an exchange or upstream call that fails is the tool's error. It logs no traceback,
+and keeps serving. What it answers and logs is the subject, not its process: each MCP server runs its
+own command on a thread of the test process, on a real port (support/in_process_server.py).
 
-The metadata and the keys are read once per process (after a failure, again 30 s later: server/issuer.py),
+The metadata and the keys are read once per server (after a failure, again 30 s later: server/issuer.py),
 so each scenario has a JWT-verifying server of its own (the lesson's); its issuer has a path, which gives
 it three metadata locations: two hostile, then the real document. Introspection and token exchange are
 asked per token and per call: one introspecting server (production's) takes all of theirs.
 
 Then one fuzz target per parser: the metadata and key sets in this process (an Issuer and a JWTVerifier,
 the Issuer made to forget between examples, against the stand-in over loopback), the introspection,
-exchange and upstream answers through the MCP server's process.
+exchange and upstream answers through the MCP server.
 """
 
 import json
 import secrets
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -40,7 +42,7 @@ from lesson03.server.issuer import Issuer
 from lesson03.server.verifier import JWTVerifier
 from lesson03.server_extras.json_answers import MAX_ANSWER_BYTES
 from lesson03.tests.support import issuer as issuers
-from lesson03.tests.support import processes
+from lesson03.tests.support.in_process_server import ServerInThread, mcp_server_in_thread
 
 ACCEPT = {"Accept": "application/json, text/event-stream"}
 INITIALIZE = {
@@ -59,7 +61,7 @@ def as_json(value: Any) -> bytes:
     return json.dumps(value).encode()
 
 
-def post(server: "processes.RunningServer", token: str) -> httpx2.Response:
+def post(server: ServerInThread, token: str) -> httpx2.Response:
     headers = {**ACCEPT, "Authorization": f"Bearer {token}"}
     return httpx2.post(server.mcp_url, json=INITIALIZE, headers=headers, timeout=30)
 
@@ -69,8 +71,14 @@ def assert_refused(response: httpx2.Response) -> None:
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
 
 
-def assert_still_serving(server: "processes.RunningServer") -> None:
-    assert server.process.poll() is None
+def running(server: ServerInThread) -> bool:
+    """Its command still runs: the thread it runs on (named as in_process_server.py names it) has not ended."""
+    addr = server.base_url.removeprefix("http://")
+    return any(thread.name.endswith(f" {addr}") and thread.is_alive() for thread in threading.enumerate())
+
+
+def assert_still_serving(server: ServerInThread) -> None:
+    assert running(server)
     assert httpx2.get(f"{server.base_url}/healthz", timeout=5).status_code == 200
     assert httpx2.get(f"{server.base_url}/.well-known/oauth-protected-resource/mcp", timeout=5).status_code == 200
     assert "Traceback" not in server.logged()  # nothing crashed, not even inside a tool call
@@ -114,7 +122,7 @@ SCENARIOS = {
 
 
 @pytest.fixture(scope="module", params=list(SCENARIOS))
-def hostile_issuer(request) -> Iterator[tuple["issuers.TestIssuer", "processes.RunningServer"]]:
+def hostile_issuer(request) -> Iterator[tuple["issuers.TestIssuer", ServerInThread]]:
     """A JWT-verifying MCP server, and its issuer answering one scenario's hostile metadata and keys."""
     with issuers.serve_test_issuer(TENANT, discovery="openid-configuration") as issuer:
         first, second, keys = SCENARIOS[request.param](issuer)
@@ -123,7 +131,7 @@ def hostile_issuer(request) -> Iterator[tuple["issuers.TestIssuer", "processes.R
         issuer.script(KEYS, keys)
         evil = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(EVIL_KEY.public_key()))
         issuer.script(EVIL_KEYS, as_json({"keys": [{**evil, "kid": "evil", "use": "sig", "alg": "ES256"}]}))
-        with processes.start_process("server", "--transport", "http", "--issuer", issuer.url) as rs:
+        with mcp_server_in_thread("--transport", "http", "--issuer", issuer.url) as rs:
             yield issuer, rs
 
 
@@ -142,25 +150,25 @@ def test_hostile_metadata_and_key_sets_verify_no_token_and_cause_no_500(hostile_
 
 
 @pytest.fixture(scope="module")
-def introspecting(tmp_path_factory) -> Iterator[tuple["issuers.TestIssuer", "processes.RunningServer"]]:
+def introspecting(tmp_path_factory) -> Iterator[tuple["issuers.TestIssuer", ServerInThread]]:
     """An MCP server (production's) that introspects every token, and exchanges it to call an upstream: the
     stand-in again."""
     with issuers.serve_test_issuer() as issuer:
         db = tmp_path_factory.mktemp("journal") / "journal.db"
         upstream = ("--upstream-url", f"{issuer.origin}/anything")
         arguments = ("--transport", "http", "--issuer", issuer.url, "--verifier", "introspection", *upstream)
-        with processes.start_process("production.server", *arguments, "--db", str(db)) as server:
+        with mcp_server_in_thread(*arguments, "--db", str(db), program="production.server") as server:
             yield issuer, server
 
 
-def active(issuer: "issuers.TestIssuer", server: "processes.RunningServer", **members: Any) -> dict[str, Any]:
+def active(issuer: "issuers.TestIssuer", server: ServerInThread, **members: Any) -> dict[str, Any]:
     """A well-formed introspection answer for a token of `server`'s, with `members` replaced or added."""
     now = int(time.time())
     claims = {"iss": issuer.url, "aud": server.mcp_url, "sub": "alice", "client_id": "c", "scope": "journal:read"}
     return {"active": True, **claims, "iat": now, "exp": now + 300, **members}
 
 
-def caller(issuer: "issuers.TestIssuer", server: "processes.RunningServer") -> str:
+def caller(issuer: "issuers.TestIssuer", server: ServerInThread) -> str:
     """A new token that the stand-in says is alice's, active, for `server`."""
     token = secrets.token_urlsafe(32)
     issuer.introspection[token] = as_json(active(issuer, server))
@@ -190,7 +198,7 @@ def test_a_hostile_introspection_answer_is_401_never_500(introspecting, answer) 
 
 
 @asynccontextmanager
-async def session(server: "processes.RunningServer", token: str) -> AsyncIterator[Client]:
+async def session(server: ServerInThread, token: str) -> AsyncIterator[Client]:
     async with (
         httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http,
         Client(streamable_http_client(server.mcp_url, http_client=http)) as client,
@@ -198,7 +206,7 @@ async def session(server: "processes.RunningServer", token: str) -> AsyncIterato
         yield client
 
 
-async def make_authenticated_request(server: "processes.RunningServer", token: str) -> CallToolResult:
+async def make_authenticated_request(server: ServerInThread, token: str) -> CallToolResult:
     async with session(server, token) as client:
         return await client.call_tool("make_authenticated_request", {"message": "hi"})
 

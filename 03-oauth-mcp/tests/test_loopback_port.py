@@ -5,10 +5,11 @@ listen on a port, first, to catch the code the browser brings back (docs/securit
 client listens before it sends the user anywhere (client_extras/callback_http.py `listen`): a port
 another program holds stops the login there, saying why, and no page is opened. `--callback-port 0`
 takes a free port for each login, which no program can hold in advance; each such login registers
-its own redirect URI, again after a refresh that failed. The servers are the session's real
-processes (`parties`); the squatter is a socket of the test's. A refused login is a real client
-process (its exit code and its one line are the subject); the logins on port 0 run the client's
-command in this process (support/in_process_client.py), listening on real ports.
+its own redirect URI, again after a refresh that failed. The servers are the session's
+(`parties`, their real commands on threads of the test process); the squatter is a socket of the
+test's. A refused login is a real client process (its exit code and its one line are the
+subject); the logins on port 0 run the client's command in this process
+(support/in_process_client.py), listening on real ports.
 """
 
 import json

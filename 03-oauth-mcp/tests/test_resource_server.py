@@ -2,6 +2,11 @@
 
 Tokens come from a test issuer (conftest), so each test crafts exactly the token
 it needs; test_flow.py runs the same server with the real authorization server.
+
+What the server answers over HTTP is the subject, not its process: the HTTP servers run their own
+commands on threads of the test process, on real ports (`resource_server` in conftest.py,
+support/in_process_server.py). The stdio transport and a refused start (exit code, stderr) are the
+process's own: those run it.
 """
 
 import re
@@ -17,6 +22,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from lesson03.safe_output import mask_token
 from lesson03.tests.support import processes
+from lesson03.tests.support.in_process_server import mcp_server_in_thread
 from lesson03.tests.support.issuer import OMIT
 
 pytestmark = pytest.mark.anyio
@@ -118,7 +124,7 @@ def test_made_up_tokens_at_an_introspecting_server_share_one_connection_to_the_i
     Asked with a new HTTP client each time, each cost a TLS context and a connection (about 20 ms of CPU):
     one client, kept for the process (server/issuer.py), asks them all over one connection."""
     args = ["--transport", "http", "--issuer", test_issuer.url, "--db", str(tmp_path / "j.db")]
-    with processes.start_process("production.server", *args, "--verifier", "introspection") as introspecting:
+    with mcp_server_in_thread(*args, "--verifier", "introspection", program="production.server") as introspecting:
         test_issuer.introspected_from.clear()
         for _ in range(6):
             response = post(introspecting, token=secrets.token_urlsafe(32))
