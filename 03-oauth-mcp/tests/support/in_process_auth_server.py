@@ -15,15 +15,11 @@ Each start builds a new app, with its own throttles, caches and database: nothin
 is left for the next.
 """
 
-import types
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
-
-import uvicorn
 
 from ...auth_server.optional import command_line
-from .in_process_server import SERVING, ServerInThread, command_in_thread
+from .in_process_server import SERVING, ServerInThread, command_in_thread, uvicorn_run_taken_over
 
 __all__ = ["SERVING", "AuthServerInThread", "auth_server_in_thread"]
 
@@ -31,25 +27,11 @@ AuthServerInThread = ServerInThread
 
 
 @contextmanager
-def uvicorn_run_taken_over(made: Callable[[uvicorn.Server], None]) -> Iterator[None]:
-    """`uvicorn.run(app, **arguments)` as the command calls it, on a server handed to this process to stop."""
-
-    def run(app: Any, **arguments: Any) -> None:
-        server = uvicorn.Server(uvicorn.Config(app, **arguments))
-        made(server)
-        server.run()
-
-    command_line.uvicorn = types.SimpleNamespace(run=run)
-    try:
-        yield
-    finally:
-        command_line.uvicorn = uvicorn
-
-
-@contextmanager
 def auth_server_in_thread(
     *flags: str, port: int | None = None, env: dict[str, str] | None = None
 ) -> Iterator[AuthServerInThread]:
     """`python -m 03-oauth-mcp.auth_server --addr 127.0.0.1:<port> FLAGS`, served from a thread; stopped on exit."""
-    with command_in_thread("auth_server", command_line.cli, flags, port, env, uvicorn_run_taken_over) as server:
+    with command_in_thread(
+        "auth_server", command_line.cli, flags, port, env, uvicorn_run_taken_over(command_line)
+    ) as server:
         yield server

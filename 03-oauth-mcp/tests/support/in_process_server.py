@@ -25,6 +25,7 @@ import logging
 import os
 import sys
 import threading
+import types
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
@@ -189,6 +190,26 @@ def command_in_thread(
             if isinstance(logger, logging.Logger):
                 logger.setLevel(levels.get(name, logging.NOTSET))
         root.setLevel(root_level)
+
+
+def uvicorn_run_taken_over(command: types.ModuleType) -> TakeOver:
+    """For a command that ends in `uvicorn.run(app, **arguments)` (the authorization server's, the upstream's):
+    that call, made on a server with exactly those arguments, handed to this process to stop."""
+
+    @contextmanager
+    def taken_over(made: Callable[[uvicorn.Server], None]) -> Iterator[None]:
+        def run(app: Any, **arguments: Any) -> None:
+            server = uvicorn.Server(uvicorn.Config(app, **arguments))
+            made(server)
+            server.run()
+
+        command.uvicorn = types.SimpleNamespace(run=run)  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            command.uvicorn = uvicorn  # type: ignore[attr-defined]
+
+    return taken_over
 
 
 @contextmanager

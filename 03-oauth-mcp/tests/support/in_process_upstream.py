@@ -7,35 +7,17 @@ gave (`proxy_headers=False` among them) on a uvicorn server this process can sto
 itself starts the real one (`processes.start_process`).
 """
 
-import types
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
-
-import uvicorn
 
 from ...upstream import __main__ as upstream_command
-from .in_process_server import ServerInThread, command_in_thread
-
-
-@contextmanager
-def uvicorn_run_taken_over(made: Callable[[uvicorn.Server], None]) -> Iterator[None]:
-    """`uvicorn.run(app, **arguments)` as the command calls it, on a server handed to this process to stop."""
-
-    def run(app: Any, **arguments: Any) -> None:
-        server = uvicorn.Server(uvicorn.Config(app, **arguments))
-        made(server)
-        server.run()
-
-    upstream_command.uvicorn = types.SimpleNamespace(run=run)
-    try:
-        yield
-    finally:
-        upstream_command.uvicorn = uvicorn
+from .in_process_server import ServerInThread, command_in_thread, uvicorn_run_taken_over
 
 
 @contextmanager
 def upstream_in_thread(*flags: str, port: int | None = None) -> Iterator[ServerInThread]:
     """`python -m 03-oauth-mcp.upstream --addr 127.0.0.1:<port> FLAGS`, served from a thread; stopped on exit."""
-    with command_in_thread("upstream", upstream_command.cli, flags, port, None, uvicorn_run_taken_over) as server:
+    with command_in_thread(
+        "upstream", upstream_command.cli, flags, port, None, uvicorn_run_taken_over(upstream_command)
+    ) as server:
         yield server
