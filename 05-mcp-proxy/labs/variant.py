@@ -11,6 +11,7 @@ else, that it is deliberately vulnerable (stderr is the proxy's log).
 """
 
 import argparse
+import dataclasses
 import ipaddress
 import sys
 from collections.abc import Callable
@@ -49,3 +50,10 @@ def run(lab: str, weakness: str, weaken: Callable[[], None]) -> None:
     proxy_command = import_module(f"{LESSON}.server.__main__")
     arguments = ["--config", str(options.lab_config), "--addr", options.addr]
     proxy_command.cli(arguments, prog_name=f"python -m {LESSON}.labs.{lab}.vulnerable")
+
+
+def without_pins() -> None:
+    """The proxy with no pins (`pinTools` off, whatever its config says): the tool-poisoning and rug-pull variants."""
+    settings = import_module(f"{LESSON}.server.settings")
+    resolve = settings.ProxySettings.from_config
+    settings.ProxySettings.from_config = lambda config: dataclasses.replace(resolve(config), pin_tools=False)

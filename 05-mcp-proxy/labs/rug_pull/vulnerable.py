@@ -10,21 +10,14 @@ reads them. It starts only as its lab starts it (labs/variant.py). Do not use it
 this lab.
 """
 
-import dataclasses
 from importlib import import_module
 
 variant = import_module("05-mcp-proxy.labs.variant")
 
 
-def weaken() -> None:
-    settings = import_module("05-mcp-proxy.server.settings")
-    resolve = settings.ProxySettings.from_config
-    # Every change a backend makes reaches the model, unreviewed.
-    settings.ProxySettings.from_config = lambda config: dataclasses.replace(resolve(config), pin_tools=False)
-
-
 def main() -> None:
-    variant.run("rug_pull", "it serves every tool definition as its backend changes it (no pins)", weaken)
+    # Every change a backend makes reaches the model, unreviewed.
+    variant.run("rug_pull", "it serves every tool definition as its backend changes it (no pins)", variant.without_pins)
 
 
 if __name__ == "__main__":

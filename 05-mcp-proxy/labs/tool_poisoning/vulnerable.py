@@ -9,21 +9,14 @@ through most proxies today (the README's comparison). It starts only as its lab 
 (labs/variant.py). Do not use it for anything but this lab.
 """
 
-import dataclasses
 from importlib import import_module
 
 variant = import_module("05-mcp-proxy.labs.variant")
 
 
-def weaken() -> None:
-    settings = import_module("05-mcp-proxy.server.settings")
-    resolve = settings.ProxySettings.from_config
-    # Every tool, every description, as the backend wrote them.
-    settings.ProxySettings.from_config = lambda config: dataclasses.replace(resolve(config), pin_tools=False)
-
-
 def main() -> None:
-    variant.run("tool_poisoning", "it passes every tool definition on, unread (no pins)", weaken)
+    # Every tool, every description, as the backend wrote them.
+    variant.run("tool_poisoning", "it passes every tool definition on, unread (no pins)", variant.without_pins)
 
 
 if __name__ == "__main__":
