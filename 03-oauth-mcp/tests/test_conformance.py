@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from lesson03.tests.support import conformance
-from lesson03.tests.support.oidc_provider import Unavailable
+from lesson03.tests.support.npm_packages import Unavailable
 
 SCENARIOS = ["auth/client-credentials-jwt", "auth/cross-app-access-complete-flow"]
 

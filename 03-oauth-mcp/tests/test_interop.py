@@ -20,6 +20,7 @@ import pytest
 from lesson03.tests.support import oidc_provider as oidc
 from lesson03.tests.support import processes
 from lesson03.tests.support.in_process_client import run_client, run_machine
+from lesson03.tests.support.npm_packages import Unavailable
 
 BOT_SECRET, RESOURCE_SERVER_SECRET = "bot-secret-for-tests", "rs-secret-for-tests"
 
@@ -53,7 +54,7 @@ class Independent:
 def independent(tmp_path_factory) -> Iterator[Independent]:
     try:
         oidc.install()
-    except oidc.Unavailable as reason:
+    except Unavailable as reason:
         pytest.skip(f"oidc-provider is unavailable: {reason}")
     state = tmp_path_factory.mktemp("interop")
     provider_port, jwt_port, opaque_port, callback_port = (processes.free_port() for _ in range(4))

