@@ -283,6 +283,20 @@ async def session(mcp_url: str, token: str) -> AsyncIterator[Any]:
         yield client
 
 
+@asynccontextmanager
+async def signed_in(mcp_url: str, provider: Any) -> AsyncIterator[Any]:
+    """An MCP client of `mcp_url` that gets its token as lesson 03's client does: over an HTTP client
+    authenticating with `provider` (an SDK OAuth provider), the user logging in when the server asks."""
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    async with (
+        httpx2.AsyncClient(auth=provider, verify=tls()) as http,
+        Client(streamable_http_client(mcp_url, http_client=http)) as client,
+    ):
+        yield client
+
+
 async def said(client: Any, tool: str, **arguments: Any) -> Any:
     """What a tool answered: its structured result, or its text; `refused: <why>` for an error."""
     result = await client.call_tool(tool, arguments)

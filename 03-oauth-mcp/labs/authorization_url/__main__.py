@@ -59,10 +59,7 @@ def main() -> None:
         flush=True,  # at once: the SDK takes a second to import
     )
     import anyio
-    import httpx2
-    from mcp import Client
     from mcp.client.auth import OAuthFlowError
-    from mcp.client.streamable_http import streamable_http_client
 
     callback = import_module(f"{LESSON}.client.callback")
     oauth = import_module(f"{LESSON}.client.oauth")
@@ -111,10 +108,7 @@ def main() -> None:
             provider = oauth.CheckedOAuthProvider(attacker.mcp_url, storage, loopback, open_page=open_page)
             outcome = "connected"
             try:
-                async with (
-                    httpx2.AsyncClient(auth=provider, verify=stage.tls()) as http,
-                    Client(streamable_http_client(attacker.mcp_url, http_client=http)),
-                ):
+                async with stage.signed_in(attacker.mcp_url, provider):
                     pass
             except* OAuthFlowError as refusal:
                 outcome = f"refused: {refusal.exceptions[0]}".replace(attacker.url, "the attacker's server")

@@ -66,10 +66,7 @@ def main() -> None:
         flush=True,  # at once: the servers take a second to start
     )
     import anyio
-    import httpx2
-    from mcp import Client
     from mcp.client.auth import OAuthFlowError
-    from mcp.client.streamable_http import streamable_http_client
 
     logging.getLogger("mcp.client.auth").setLevel(logging.CRITICAL)  # the lab reports each outcome itself
     callback = import_module(f"{LESSON}.client.callback")
@@ -83,10 +80,7 @@ def main() -> None:
         provider = oauth.CheckedOAuthProvider(mcp_url, storage, loopback, open_page=open_page)
         outcome = ""
         try:
-            async with (
-                httpx2.AsyncClient(auth=provider, verify=stage.tls()) as http,
-                Client(streamable_http_client(mcp_url, http_client=http)) as client,
-            ):
+            async with stage.signed_in(mcp_url, provider) as client:
                 who = (await client.call_tool("whoami", {})).structured_content or {}
                 outcome = f"connected: whoami -> {who.get('subject')!r}"
         except* OAuthFlowError as refusal:

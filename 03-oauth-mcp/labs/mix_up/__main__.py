@@ -25,10 +25,7 @@ def main() -> None:
         flush=True,  # at once: the servers take a second to start
     )
     import anyio  # imported only now: the lab has said what it does
-    import httpx2
-    from mcp import Client
     from mcp.client.auth import OAuthFlowError
-    from mcp.client.streamable_http import streamable_http_client
 
     logging.getLogger("mcp.client.auth").setLevel(logging.CRITICAL)  # the lab reports each outcome itself
     oauth = import_module(f"{LESSON}.client.oauth")
@@ -43,10 +40,7 @@ def main() -> None:
         provider = provider_class(mcp_url, storage, LoopbackCallback(callback_port), open_page=stage.open_in_browser)
         outcome = "connected"
         try:
-            async with (
-                httpx2.AsyncClient(auth=provider, verify=stage.tls()) as http,
-                Client(streamable_http_client(mcp_url, http_client=http)),
-            ):
+            async with stage.signed_in(mcp_url, provider):
                 pass
         except* OAuthFlowError as refusal:
             outcome = f"refused: {refusal.exceptions[0]}"

@@ -36,10 +36,6 @@ async def create_entry(mcp_url: str, token: str) -> str:
 
 async def step_up(mcp_url: str, token_file: Path) -> str:
     """Lesson 03's client, asked to write with no token yet: each consent page is printed as the user reads it."""
-    import httpx2
-    from mcp import Client
-    from mcp.client.streamable_http import streamable_http_client
-
     callback = import_module(f"{LESSON}.client.callback")
     oauth = import_module(f"{LESSON}.client.oauth")
     storage = import_module(f"{LESSON}.client.token_storage").FileTokenStorage(token_file, mcp_url)
@@ -50,10 +46,7 @@ async def step_up(mcp_url: str, token_file: Path) -> str:
         threading.Thread(target=lambda: asked.append(stage.the_user_logs_in(url)), daemon=True).start()
 
     provider = oauth.CheckedOAuthProvider(mcp_url, storage, callback.LoopbackCallback(0), open_page=open_page)
-    async with (
-        httpx2.AsyncClient(auth=provider, verify=stage.tls()) as http,
-        Client(streamable_http_client(mcp_url, http_client=http)) as client,
-    ):
+    async with stage.signed_in(mcp_url, provider) as client:
         written = await stage.said(client, "create_entry", title="Step-up", content="asked for")
     for scope in asked:
         print(f"   the client sends the user to the consent page, which asks for: {scope}")
