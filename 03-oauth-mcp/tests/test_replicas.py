@@ -22,6 +22,8 @@ import jwt
 import pytest
 from mcp.shared.exceptions import MCPError
 
+from lesson03.auth_server import models, storage
+from lesson03.auth_server.storage.clients import ClientStore
 from lesson03.tests.support import oauth_driver, processes
 from lesson03.tests.support.at_once import at_once
 from lesson03.tests.support.client_runs import run_client
@@ -111,6 +113,28 @@ def test_one_refresh_token_at_both_authorization_servers_at_once_is_honoured_onc
         assert balancer.refresh(client_id, won["refresh_token"]).status_code == 400  # the family is revoked
     for driver in (balancer, first, second):
         driver.close()
+
+
+def test_replicas_that_replace_a_clients_resources_at_once_leave_one_of_the_two_lists(deployed) -> None:
+    # What every authorization server does as it starts (seed.py): its resource server's resources,
+    # replaced. Two replicas started together did it at the same moment, and one could die of a
+    # duplicate key. Here for a client of the test's own: the deployment's clients stay as they are.
+    engines = [storage.open_database(deployed.auth_database) for _ in range(2)]  # as two replicas: two pools
+    first, second = (ClientStore(engine) for engine in engines)
+    client = models.Client(client_id="replica-race", client_name="Race", is_resource_server=True, kind="provisioned")
+    first.save(client)
+    lists = ["https://a.example/mcp", "https://b.example/mcp"], ["https://b.example/mcp", "https://c.example/mcp"]
+    try:
+        for _ in range(20):
+            at_once(
+                partial(first.set_resources_of, client.client_id, lists[0]),
+                partial(second.set_resources_of, client.client_id, lists[1]),
+            )
+            assert sorted(first.resources_of(client.client_id)) in lists  # one list, whole: never the two merged
+    finally:
+        first.set_resources_of(client.client_id, [])
+        for engine in engines:
+            engine.dispose()
 
 
 def test_both_authorization_servers_publish_the_same_keys_and_the_next_one_before_it_signs(deployed) -> None:

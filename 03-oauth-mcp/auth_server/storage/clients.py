@@ -75,6 +75,10 @@ class ClientStore(Store):
     def set_resources_of(self, client_id: str, resources: list[str]) -> None:
         """The resources a resource-server client is, replacing those it had (../exchange.py reads them)."""
         with self.engine.begin() as connection:
+            # Replicas started together each replace the seeded client's list (seed.py) at the same moment:
+            # the client's row, locked, makes them take turns, so each deletes what the other inserted
+            # instead of both inserting one key. (SQLite serialises writers anyway, and ignores FOR UPDATE.)
+            connection.execute(select(clients.c.client_id).where(clients.c.client_id == client_id).with_for_update())
             connection.execute(delete(client_resources).where(client_resources.c.client_id == client_id))
             rows = [{"client_id": client_id, "resource": resource} for resource in resources]
             if rows:
