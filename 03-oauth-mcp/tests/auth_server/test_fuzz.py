@@ -89,8 +89,14 @@ ODD_VALUES = [
 ]  # fmt: skip
 
 names = st.one_of(st.sampled_from(PARAMETERS), st.text(max_size=10))
-# Drawn by index: a strategy's repr lists what it samples, and Hypothesis warns about one holding 5,000 a's.
-values = st.one_of(st.sampled_from(range(len(ODD_VALUES))).map(ODD_VALUES.__getitem__), st.text(max_size=40))
+
+
+def odd_value(index: int) -> str:
+    return ODD_VALUES[index]
+
+
+# By index: a strategy's repr lists what it samples, and Hypothesis warns of reprs holding 5,000 a's many times over.
+values = st.one_of(st.sampled_from(range(len(ODD_VALUES))).map(odd_value), st.text(max_size=40))
 pairs = st.lists(st.tuples(names, values), max_size=8)  # repeated names included
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | values,
