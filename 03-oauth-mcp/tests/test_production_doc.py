@@ -104,9 +104,7 @@ def index_of(start: str) -> int:
 
 
 def set_aside_volatile(lines: list[str] | tuple[str, ...]) -> list[str]:
-    for pattern, stand_in in VOLATILE:
-        lines = [pattern.sub(stand_in, line) for line in lines]
-    return list(lines)
+    return console.set_aside(lines, VOLATILE)
 
 
 @dataclass

@@ -84,9 +84,7 @@ SECOND_TERMINAL = [at for at in RUN if ALL[at].heading == HEADLESS and ALL[at].t
 
 
 def set_aside_volatile(lines: list[str] | tuple[str, ...]) -> list[str]:
-    for pattern, stand_in in VOLATILE:
-        lines = [pattern.sub(stand_in, line) for line in lines]
-    return list(lines)
+    return console.set_aside(lines, VOLATILE)
 
 
 @dataclass

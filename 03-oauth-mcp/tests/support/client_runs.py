@@ -24,6 +24,12 @@ class ClientRun:
     consents: list[str] = field(default_factory=list)  # where each consent redirected to
 
 
+def client_arguments(url: str, token_file: Path, callback_port: int | None) -> list[str]:
+    """What every run of the client here is given: the server, no browser, narrated, its own token file and port."""
+    command = ["--url", url, "--no-browser", "--verbose", "--token-file", str(token_file)]
+    return [*command, "--callback-port", str(callback_port or processes.free_port())]
+
+
 def run_client(
     url: str,
     token_file: Path,
@@ -36,8 +42,7 @@ def run_client(
 ) -> ClientRun:
     """Run the client (or `program`, a variant of it) against `url` to completion, consenting (as `user`)
     whenever it asks."""
-    command = [sys.executable, "-m", f"{processes.LESSON}.{program}", "--url", url, "--no-browser", "--verbose"]
-    command += ["--token-file", str(token_file), "--callback-port", str(callback_port or processes.free_port())]
+    command = [sys.executable, "-m", f"{processes.LESSON}.{program}", *client_arguments(url, token_file, callback_port)]
     process = subprocess.Popen(
         [*command, *args],
         cwd=processes.REPOSITORY_ROOT,

@@ -91,6 +91,13 @@ def as_a_terminal_shows(output: str) -> list[str]:
     return lines
 
 
+def set_aside(lines: Sequence[str], volatile: Sequence[tuple[re.Pattern[str], str]]) -> list[str]:
+    """`lines` with what changes from run to run (each pattern) as its stand-in: for the README and a run alike."""
+    for pattern, stand_in in volatile:
+        lines = [pattern.sub(stand_in, line) for line in lines]
+    return list(lines)
+
+
 def as_shown(shown: Sequence[str], printed: Sequence[str]) -> list[str]:
     """`printed` with each run of lines the README leaves out written as its `…` line.
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from typer.testing import CliRunner, Result
 
-from . import in_process_server, processes
+from . import client_runs, in_process_server, processes
 from .browser_user import consent
 from .client_runs import AUTHORIZATION_URL, ClientRun
 
@@ -117,8 +117,7 @@ def run_client(
     program: str = "client",
 ) -> ClientRun:
     """`client_runs.run_client`, in this process: the same arguments, the same `ClientRun` back."""
-    command = ["--url", url, "--no-browser", "--verbose", "--token-file", str(token_file)]
-    command += ["--callback-port", str(callback_port or processes.free_port()), *args]
+    command = [*client_runs.client_arguments(url, token_file, callback_port), *args]
     return run_with_user(program, command, user=user, decision=decision, consenter=consenter)
 
 
