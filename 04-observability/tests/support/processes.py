@@ -5,6 +5,7 @@ on a full pipe); it is healthy when `/healthz` answers, or the test fails with i
 """
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -26,10 +27,22 @@ REPOSITORY_ROOT = LESSON_DIR.parent
 STARTUP_DEADLINE = 20.0
 
 
+# Ports for servers, from below the range the kernel gives outgoing connections (Linux 32768-60999,
+# macOS 49152-65535). A port from bind(0) is free when asked, but until its server binds it, any
+# connection this machine opens may take it as its source port: under the suite's load, one did.
+SERVER_PORTS = range(20000, 32768)
+_random = random.SystemRandom()  # not `random`, which pytest-randomly seeds alike in every worker and test
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    while True:
+        port = _random.choice(SERVER_PORTS)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:  # in use: try another
+                continue
+            return port
 
 
 @dataclass
